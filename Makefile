@@ -1,0 +1,34 @@
+# tlsrpt-gui — every target sets up what it needs.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: venv run test lint typecheck check clean system-test-deps
+
+# Idempotent: (re)installs only when pyproject.toml changed.
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+run: venv
+	$(BIN)/tlsrpt-gui
+
+# System packages the tests need (a DNS server, Qt's runtime libraries);
+# installed only when missing.
+system-test-deps:
+	@bash scripts/system-test-deps.sh
+
+test: venv system-test-deps
+	$(BIN)/python -m pytest -q
+
+lint: venv
+	$(BIN)/ruff check tlsrpt_gui tests benchmarks
+	$(BIN)/mypy tlsrpt_gui/core
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,11 @@
+"""tlsrpt-gui: a desktop viewer for SMTP TLS Reporting (RFC 8460) reports."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("tlsrpt-gui")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0.0.0+unknown"
+
+APP_ID = "io.github.tlsrpt_gui.TlsrptGui"
+APP_NAME = "tlsrpt-gui"
