@@ -8,6 +8,8 @@ have_lib libGL.so.1 || need+=(libgl1)
 have_lib libxkbcommon.so.0 || need+=(libxkbcommon0)
 have_lib libfontconfig.so.1 || need+=(libfontconfig1)
 have_lib libdbus-1.so.3 || need+=(libdbus-1-3)
+# Authoritative DNS server for tests/dns (started by a fixture on loopback).
+command -v nsd >/dev/null 2>&1 || [ -x /usr/sbin/nsd ] || need+=(nsd)
 if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
