@@ -1,0 +1,25 @@
+"""The one entry point: ``tlsrpt-gui [COMMAND …]`` or ``tlsrpt-gui [PATH …]``.
+
+With a headless command (import, stats, export, check) it runs the CLI and never
+loads Qt. Otherwise it opens the window (optionally importing PATHs).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    from tlsrpt_gui import cli
+
+    if (args and args[0] in cli.COMMANDS) or args == ["--version"]:
+        return cli.main(args)
+    from tlsrpt_gui.ui.application import run_gui
+
+    return run_gui(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,190 @@
+"""The headless commands: ``import``, ``stats``, ``export`` (and ``check``).
+
+They share the engine with the window. Output meant for scripts goes to stdout;
+progress and messages go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from typing import TextIO
+
+from tlsrpt_gui import __version__
+from tlsrpt_gui.core.export import export_table
+from tlsrpt_gui.core.index import Index, IndexError_, Progress
+from tlsrpt_gui.core.paths import resolve_db_path
+
+COMMANDS = ("import", "stats", "export", "check")
+
+EXIT_OK = 0
+EXIT_SOME_FAILED = 1
+EXIT_USAGE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tlsrpt-gui",
+        description="Read SMTP TLS reports (RFC 8460) into a local index and check TLS-RPT/MTA-STS DNS. "
+        "Without a command, the window opens.",
+    )
+    parser.add_argument("--version", action="version", version=f"tlsrpt-gui {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    db_help = "the index file (default: $TLSRPT_GUI_DB or the user data folder)"
+
+    p = sub.add_parser("import", help="import report files, folders, mails and mailboxes")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="json, gz, zip, eml, mbox file or folder (searched recursively)")
+    p.add_argument("--db", metavar="FILE", help=db_help)
+    p.add_argument("--json", action="store_true", help="print one JSON object with the outcome")
+    p.add_argument("--workers", type=int, default=None, metavar="N", help="parser processes (default: one per core)")
+
+    p = sub.add_parser("stats", help="print the index totals")
+    p.add_argument("--db", metavar="FILE", help=db_help)
+    p.add_argument("--json", action="store_true", help="print a JSON object")
+
+    p = sub.add_parser("export", help="export reports, policies or failure details as flat rows")
+    p.add_argument("table", choices=("reports", "policies", "failures"))
+    p.add_argument("--format", choices=("csv", "json", "ndjson"), default="csv")
+    p.add_argument("--db", metavar="FILE", help=db_help)
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+
+    try:
+        from tlsrpt_gui import cli_check
+    except ImportError:  # the DNS checker is optional while it is being built
+        pass
+    else:
+        cli_check.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        if args.command == "import":
+            return cmd_import(args)
+        if args.command == "stats":
+            return cmd_stats(args)
+        if args.command == "export":
+            return cmd_export(args)
+        if args.command == "check":
+            from tlsrpt_gui import cli_check
+
+            return int(cli_check.run(args))
+    except IndexError_ as exc:
+        print(f"tlsrpt-gui: {exc}", file=sys.stderr)
+        return EXIT_SOME_FAILED
+    except KeyboardInterrupt:
+        print("tlsrpt-gui: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # e.g. `tlsrpt-gui export … | head`
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+    parser.error(f"unknown command {args.command}")
+    return EXIT_USAGE  # pragma: no cover
+
+
+class _ProgressPrinter:
+    """Live progress on a terminal; a line every few seconds otherwise."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.started = time.monotonic()
+        self.last = 0.0
+
+    def __call__(self, p: Progress) -> None:
+        now = time.monotonic()
+        if now - self.started < 1.0:
+            return
+        interval = 0.2 if self.tty else 5.0
+        if now - self.last < interval and p.done != p.total:
+            return
+        self.last = now
+        name = p.current if len(p.current) <= 60 else "…" + p.current[-59:]
+        if self.tty:
+            self.stream.write(f"\r\x1b[K[{p.done}/{p.total}] {name}")
+            if p.done == p.total:
+                self.stream.write("\n")
+        else:
+            self.stream.write(f"[{p.done}/{p.total}] {name}\n")
+        self.stream.flush()
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    db = resolve_db_path(args.db)
+    with Index(db) as index:
+        result = index.import_paths(args.paths, progress=_ProgressPrinter(sys.stderr), workers=args.workers)
+    if args.json:
+        json.dump(result.as_json(), sys.stdout, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        out = sys.stdout
+        out.write(f"Imported {result.imported} report(s), {result.duplicates} duplicate(s), "
+                  f"{len(result.skipped)} skipped, {len(result.failed)} failed — index: {db}\n")
+        for label, reason in result.skipped:
+            out.write(f"  skipped  {_plain(label)}: {_plain(reason)}\n")
+        for label, reason in result.failed:
+            out.write(f"  FAILED   {_plain(label)}: {_plain(reason)}\n")
+    return EXIT_SOME_FAILED if result.failed else EXIT_OK
+
+
+def _plain(text: str) -> str:
+    """Untrusted text for a terminal: no control characters (escape sequences)."""
+    return "".join(ch if ch.isprintable() else "?" for ch in text)
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    db = resolve_db_path(args.db)
+    with Index(db) as index:
+        totals = index.totals()
+    if args.json:
+        data = totals.as_json()
+        data["index"] = str(db)
+        json.dump(data, sys.stdout)
+        sys.stdout.write("\n")
+        return EXIT_OK
+    total_sessions = totals.successful_sessions + totals.failed_sessions
+    rate = f"{100.0 * totals.successful_sessions / total_sessions:.2f} %" if total_sessions else "n/a"
+    lines = [
+        f"Index:               {db}",
+        f"Reports:             {totals.reports}",
+        f"Reporters:           {totals.reporters}",
+        f"Policy domains:      {totals.policy_domains}",
+        f"Policies:            {totals.policies}",
+        f"Failure details:     {totals.failure_details}",
+        f"Successful sessions: {totals.successful_sessions}",
+        f"Failed sessions:     {totals.failed_sessions}",
+        f"Success rate:        {rate}",
+        f"Reports from:        {_day(totals.first_day)} to {_day(totals.last_day)}",
+        f"Inputs failed:       {totals.failed_inputs}",
+        f"Inputs skipped:      {totals.skipped_inputs}",
+    ]
+    sys.stdout.write("\n".join(lines) + "\n")
+    return EXIT_OK
+
+
+def _day(ts: int | None) -> str:
+    return time.strftime("%Y-%m-%d", time.gmtime(ts)) if ts is not None else "—"
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    db = resolve_db_path(args.db)
+    with Index(db) as index:
+        if args.output:
+            with open(args.output, "w", encoding="utf-8", newline="") as out:
+                n = export_table(index.conn, args.table, args.format, out)
+            print(f"Exported {n} {args.table} row(s) to {args.output}", file=sys.stderr)
+        else:
+            export_table(index.conn, args.table, args.format, sys.stdout)
+    return EXIT_OK

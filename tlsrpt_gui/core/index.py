@@ -1,0 +1,585 @@
+"""The local SQLite index: schema, migrations, import with de-duplication, totals.
+
+One file per index (WAL mode). Reports are de-duplicated on
+(organization-name, report-id); the raw JSON of every report is kept
+(zlib-compressed) so nothing is ever lost and a later parser can re-read it.
+Imports write in batched transactions: a process killed mid-import leaves the
+index as it was after the last committed batch, and a re-run completes it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import sqlite3
+import time
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from tlsrpt_gui.core.report import Report, ReportParseError, parse_report_bytes
+from tlsrpt_gui.core.sources import DEFAULT_LIMITS, Limits, SourceItem, expand_paths, read_source
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION: Final = 1
+BATCH_SIZE: Final = 500
+
+
+class IndexError_(Exception):
+    """The index cannot be opened or written (locked, corrupt, disk full…)."""
+
+
+# Each step moves the schema from version i to i + 1.
+_MIGRATIONS: Final[tuple[str, ...]] = (
+    """
+    CREATE TABLE import_runs (
+        id           INTEGER PRIMARY KEY,
+        started_at   REAL NOT NULL,
+        finished_at  REAL,
+        paths        TEXT NOT NULL,
+        imported     INTEGER NOT NULL DEFAULT 0,
+        duplicates   INTEGER NOT NULL DEFAULT 0,
+        skipped      INTEGER NOT NULL DEFAULT 0,
+        failed       INTEGER NOT NULL DEFAULT 0,
+        status       TEXT NOT NULL DEFAULT 'running'
+    );
+    CREATE TABLE reports (
+        id                   INTEGER PRIMARY KEY,
+        organization_name    TEXT NOT NULL,
+        report_id            TEXT NOT NULL,
+        dedupe_key           TEXT NOT NULL,
+        contact_info         TEXT,
+        start_ts             INTEGER NOT NULL,
+        end_ts               INTEGER NOT NULL,
+        policy_domains       TEXT NOT NULL,
+        policy_count         INTEGER NOT NULL,
+        successful_sessions  INTEGER NOT NULL,
+        failed_sessions      INTEGER NOT NULL,
+        failure_detail_count INTEGER NOT NULL,
+        diagnostic_count     INTEGER NOT NULL,
+        worst_severity       TEXT,
+        source_path          TEXT NOT NULL,
+        source_member        TEXT NOT NULL,
+        imported_at          REAL NOT NULL,
+        UNIQUE (organization_name, dedupe_key)
+    );
+    CREATE INDEX reports_start ON reports (start_ts);
+    CREATE INDEX reports_org ON reports (organization_name, start_ts);
+    CREATE INDEX reports_domains ON reports (policy_domains, start_ts);
+    CREATE INDEX reports_failed ON reports (failed_sessions);
+    CREATE TABLE report_raw (
+        report_id  INTEGER PRIMARY KEY REFERENCES reports (id) ON DELETE CASCADE,
+        encoding   TEXT NOT NULL,
+        raw        BLOB NOT NULL
+    );
+    CREATE TABLE policies (
+        id                   INTEGER PRIMARY KEY,
+        report_id            INTEGER NOT NULL REFERENCES reports (id) ON DELETE CASCADE,
+        idx                  INTEGER NOT NULL,
+        policy_type          TEXT NOT NULL,
+        policy_domain        TEXT NOT NULL,
+        policy_domain_source TEXT NOT NULL,
+        policy_strings       TEXT NOT NULL,
+        mx_hosts             TEXT NOT NULL,
+        sts_mode             TEXT,
+        successful_sessions  INTEGER NOT NULL,
+        failed_sessions      INTEGER NOT NULL,
+        organization_name    TEXT NOT NULL,
+        start_ts             INTEGER NOT NULL,
+        end_ts               INTEGER NOT NULL
+    );
+    CREATE INDEX policies_report ON policies (report_id);
+    CREATE INDEX policies_domain ON policies (policy_domain, start_ts);
+    CREATE INDEX policies_type ON policies (policy_type, start_ts);
+    CREATE INDEX policies_start ON policies (start_ts);
+    CREATE INDEX policies_org ON policies (organization_name, start_ts);
+    CREATE TABLE failure_details (
+        id                     INTEGER PRIMARY KEY,
+        report_id              INTEGER NOT NULL REFERENCES reports (id) ON DELETE CASCADE,
+        policy_id              INTEGER NOT NULL REFERENCES policies (id) ON DELETE CASCADE,
+        result_type            TEXT NOT NULL,
+        sending_mta_ip         TEXT,
+        receiving_mx_hostname  TEXT,
+        receiving_mx_helo      TEXT,
+        receiving_ip           TEXT,
+        failed_session_count   INTEGER NOT NULL,
+        failure_reason_code    TEXT,
+        additional_information TEXT,
+        policy_domain          TEXT NOT NULL,
+        policy_type            TEXT NOT NULL,
+        organization_name      TEXT NOT NULL,
+        start_ts               INTEGER NOT NULL
+    );
+    CREATE INDEX failures_report ON failure_details (report_id);
+    CREATE INDEX failures_policy ON failure_details (policy_id);
+    CREATE INDEX failures_start ON failure_details (start_ts);
+    CREATE INDEX failures_type ON failure_details (result_type, start_ts);
+    CREATE INDEX failures_domain ON failure_details (policy_domain, start_ts);
+    CREATE INDEX failures_org ON failure_details (organization_name, start_ts);
+    CREATE INDEX failures_mx ON failure_details (receiving_mx_hostname);
+    CREATE INDEX failures_ip ON failure_details (sending_mta_ip);
+    CREATE INDEX failures_count ON failure_details (failed_session_count);
+    CREATE TABLE diagnostics (
+        id         INTEGER PRIMARY KEY,
+        report_id  INTEGER NOT NULL REFERENCES reports (id) ON DELETE CASCADE,
+        severity   TEXT NOT NULL,
+        code       TEXT NOT NULL,
+        message    TEXT NOT NULL,
+        path       TEXT NOT NULL
+    );
+    CREATE INDEX diagnostics_report ON diagnostics (report_id);
+    CREATE INDEX diagnostics_code ON diagnostics (code);
+    CREATE TABLE sources (
+        id           INTEGER PRIMARY KEY,
+        run_id       INTEGER REFERENCES import_runs (id),
+        path         TEXT NOT NULL,
+        member       TEXT NOT NULL,
+        size         INTEGER NOT NULL,
+        sha256       TEXT NOT NULL,
+        imported_at  REAL NOT NULL,
+        outcome      TEXT NOT NULL CHECK (outcome IN ('imported', 'duplicate', 'skipped', 'failed')),
+        reason       TEXT NOT NULL,
+        report_id    INTEGER REFERENCES reports (id) ON DELETE SET NULL
+    );
+    CREATE INDEX sources_path ON sources (path, member);
+    CREATE INDEX sources_outcome ON sources (outcome, imported_at);
+    CREATE INDEX sources_run ON sources (run_id);
+    """,
+)
+
+
+@dataclass(slots=True)
+class ImportResult:
+    imported: int = 0
+    duplicates: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    cancelled: bool = False
+    run_id: int | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "imported": self.imported,
+            "duplicates": self.duplicates,
+            "skipped": [{"source": s, "reason": r} for s, r in self.skipped],
+            "failed": [{"source": s, "reason": r} for s, r in self.failed],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    done: int
+    total: int
+    current: str
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    reports: int
+    policies: int
+    failure_details: int
+    successful_sessions: int
+    failed_sessions: int
+    reporters: int
+    policy_domains: int
+    first_day: int | None
+    last_day: int | None
+    failed_inputs: int
+    skipped_inputs: int
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "reports": self.reports,
+            "policies": self.policies,
+            "failure_details": self.failure_details,
+            "successful_sessions": self.successful_sessions,
+            "failed_sessions": self.failed_sessions,
+            "reporters": self.reporters,
+            "policy_domains": self.policy_domains,
+            "first_report_start": _iso(self.first_day),
+            "last_report_start": _iso(self.last_day),
+            "failed_inputs": self.failed_inputs,
+            "skipped_inputs": self.skipped_inputs,
+        }
+
+
+def _iso(ts: int | None) -> str | None:
+    if ts is None:
+        return None
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
+
+
+@dataclass(slots=True)
+class _Parsed:
+    """A source item after parsing, ready for the writer."""
+
+    item: SourceItem
+    report: Report | None
+    reason: str = ""
+
+
+def _parse_item(item: SourceItem, limits: Limits) -> _Parsed:
+    if item.outcome != "payload" or item.data is None:
+        return _Parsed(item, None, item.reason)
+    try:
+        report = parse_report_bytes(item.data, item.hint, max_depth=limits.max_json_depth)
+    except ReportParseError as exc:
+        return _Parsed(item, None, str(exc))
+    return _Parsed(item, report)
+
+
+def load_path(path: str, limits: Limits = DEFAULT_LIMITS) -> list[_Parsed]:
+    """Read and parse everything in one file (runs in worker processes too)."""
+    return [_parse_item(item, limits) for item in read_source(path, limits)]
+
+
+class Index:
+    """A connection to one index file. Not shared between threads."""
+
+    def __init__(self, path: str | os.PathLike[str], *, read_only: bool = False, timeout: float = 10.0) -> None:
+        self.path = Path(path)
+        try:
+            if read_only:
+                uri = self.path.resolve().as_uri() + "?mode=ro"
+                self.conn = sqlite3.connect(uri, uri=True, timeout=timeout, check_same_thread=False)
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.conn = sqlite3.connect(self.path, timeout=timeout, check_same_thread=False)
+            self.conn.execute("PRAGMA foreign_keys = ON")
+            if not read_only:
+                self.conn.execute("PRAGMA journal_mode = WAL")
+                self.conn.execute("PRAGMA synchronous = NORMAL")
+                self._migrate()
+            else:
+                self._check_version()
+        except sqlite3.DatabaseError as exc:
+            raise IndexError_(_db_reason(self.path, exc)) from exc
+        except OSError as exc:
+            raise IndexError_(f"cannot open the index {self.path}: {exc.strerror or exc}") from exc
+
+    # ------------------------------------------------------------------ schema
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def _check_version(self) -> None:
+        v = self.schema_version
+        if v > SCHEMA_VERSION:
+            raise IndexError_(f"the index {self.path} was written by a newer tlsrpt-gui (schema {v}, this one knows {SCHEMA_VERSION})")
+
+    def _migrate(self) -> None:
+        self._check_version()
+        v = self.schema_version
+        while v < SCHEMA_VERSION:
+            script = _MIGRATIONS[v]
+            # executescript commits first; wrap the step and the version bump in one transaction.
+            self.conn.executescript(f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {v + 1};\nCOMMIT;")
+            v += 1
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Index:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def integrity_ok(self) -> tuple[bool, str]:
+        rows = self.conn.execute("PRAGMA quick_check").fetchall()
+        text = "; ".join(str(r[0]) for r in rows[:5])
+        return text == "ok", text
+
+    # ------------------------------------------------------------------ import
+
+    def import_paths(
+        self,
+        paths: Sequence[str | os.PathLike[str]],
+        *,
+        limits: Limits = DEFAULT_LIMITS,
+        progress: ProgressCallback | None = None,
+        cancelled: Callable[[], bool] | None = None,
+        workers: int | None = None,
+    ) -> ImportResult:
+        """Import files and folders. Failures are collected, never raised."""
+        files: list[str] = []
+        result = ImportResult()
+        for path, problem in expand_paths(paths):
+            if problem is None:
+                files.append(path)
+            else:
+                result.failed.append((path, problem))
+        run_id = self._start_run(paths)
+        result.run_id = run_id
+        now = time.time()
+        if result.failed:
+            with self._transaction():
+                for path, reason in result.failed:
+                    self._insert_source(run_id, path, "", 0, "", now, "failed", reason, None)
+        total = len(files)
+        writer = _BatchWriter(self, run_id, result)
+        last_report = 0.0
+        try:
+            for done, (path, parsed) in enumerate(_load_all(files, limits, workers), start=1):
+                writer.add(parsed)
+                if progress is not None:
+                    t = time.monotonic()
+                    if t - last_report >= 0.05 or done == total:
+                        last_report = t
+                        progress(Progress(done, total, path))
+                if cancelled is not None and cancelled():
+                    result.cancelled = True
+                    break
+            writer.flush()
+        finally:
+            self._finish_run(run_id, result)
+        return result
+
+    def _start_run(self, paths: Sequence[str | os.PathLike[str]]) -> int:
+        with self._transaction():
+            cur = self.conn.execute(
+                "INSERT INTO import_runs (started_at, paths) VALUES (?, ?)",
+                (time.time(), json.dumps([os.fspath(p) for p in paths])),
+            )
+        return int(cur.lastrowid or 0)
+
+    def _finish_run(self, run_id: int, result: ImportResult) -> None:
+        with self._transaction():
+            self.conn.execute(
+                "UPDATE import_runs SET finished_at = ?, imported = ?, duplicates = ?, skipped = ?, failed = ?, status = ? WHERE id = ?",
+                (time.time(), result.imported, result.duplicates, len(result.skipped), len(result.failed), "cancelled" if result.cancelled else "done", run_id),
+            )
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise IndexError_(_db_reason(self.path, exc)) from exc
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.rollback()
+            raise
+        else:
+            try:
+                self.conn.commit()
+            except sqlite3.DatabaseError as exc:
+                self.conn.rollback()
+                raise IndexError_(_db_reason(self.path, exc)) from exc
+
+    def _insert_source(self, run_id: int, path: str, member: str, size: int, sha: str, now: float, outcome: str, reason: str, report_row: int | None) -> None:
+        self.conn.execute(
+            "INSERT INTO sources (run_id, path, member, size, sha256, imported_at, outcome, reason, report_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (run_id, path, member, size, sha, now, outcome, reason, report_row),
+        )
+
+    def _insert_report(self, item: SourceItem, report: Report, now: float) -> int | None:
+        """Insert one parsed report; None if it is a duplicate."""
+        assert item.data is not None
+        dedupe = report.report_id or "sha256:" + (item.sha256 or hashlib.sha256(item.data).hexdigest())
+        severities = {d.severity for d in report.diagnostics}
+        worst = next((s for s in ("error", "warning", "info") if s in severities), None)
+        n_details = sum(len(p.failure_details) for p in report.policies)
+        start_ts = int(report.start.timestamp())
+        end_ts = int(report.end.timestamp())
+        cur = self.conn.execute(
+            """INSERT INTO reports (organization_name, report_id, dedupe_key, contact_info, start_ts, end_ts,
+                   policy_domains, policy_count, successful_sessions, failed_sessions, failure_detail_count,
+                   diagnostic_count, worst_severity, source_path, source_member, imported_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (organization_name, dedupe_key) DO NOTHING""",
+            (
+                report.organization_name, report.report_id, dedupe, report.contact_info, start_ts, end_ts,
+                ", ".join(report.policy_domains), len(report.policies), report.successful_sessions,
+                report.failed_sessions, n_details, len(report.diagnostics), worst, item.path, item.member, now,
+            ),
+        )
+        if cur.rowcount == 0:
+            return None
+        rid = int(cur.lastrowid or 0)
+        self.conn.execute("INSERT INTO report_raw (report_id, encoding, raw) VALUES (?, 'zlib', ?)", (rid, zlib.compress(item.data, 6)))
+        org = report.organization_name
+        for idx, p in enumerate(report.policies):
+            pcur = self.conn.execute(
+                """INSERT INTO policies (report_id, idx, policy_type, policy_domain, policy_domain_source, policy_strings,
+                       mx_hosts, sts_mode, successful_sessions, failed_sessions, organization_name, start_ts, end_ts)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                (rid, idx, p.policy_type, p.policy_domain, p.policy_domain_source, json.dumps(p.policy_strings, ensure_ascii=False),
+                 json.dumps(p.mx_hosts, ensure_ascii=False), p.sts_mode if p.policy_type == "sts" else None,
+                 p.successful_sessions, p.failed_sessions, org, start_ts, end_ts),
+            )
+            pid = int(pcur.lastrowid or 0)
+            if p.failure_details:
+                self.conn.executemany(
+                    """INSERT INTO failure_details (report_id, policy_id, result_type, sending_mta_ip, receiving_mx_hostname,
+                           receiving_mx_helo, receiving_ip, failed_session_count, failure_reason_code, additional_information,
+                           policy_domain, policy_type, organization_name, start_ts)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                    [
+                        (rid, pid, d.result_type, d.sending_mta_ip, d.receiving_mx_hostname, d.receiving_mx_helo, d.receiving_ip,
+                         d.failed_session_count, d.failure_reason_code, d.additional_information, p.policy_domain, p.policy_type, org, start_ts)
+                        for d in p.failure_details
+                    ],
+                )
+        if report.diagnostics:
+            self.conn.executemany(
+                "INSERT INTO diagnostics (report_id, severity, code, message, path) VALUES (?, ?, ?, ?, ?)",
+                [(rid, d.severity, d.code, d.message, d.path) for d in report.diagnostics],
+            )
+        return rid
+
+    # ------------------------------------------------------------------ queries
+
+    def totals(self) -> Totals:
+        r = self.conn.execute(
+            "SELECT COUNT(*), COALESCE(SUM(successful_sessions), 0), COALESCE(SUM(failed_sessions), 0), "
+            "COUNT(DISTINCT organization_name), MIN(start_ts), MAX(start_ts) FROM reports"
+        ).fetchone()
+        policies, domains = self.conn.execute("SELECT COUNT(*), COUNT(DISTINCT policy_domain) FROM policies").fetchone()
+        details = self.conn.execute("SELECT COUNT(*) FROM failure_details").fetchone()[0]
+        failed, skipped = self.conn.execute(
+            "SELECT COALESCE(SUM(outcome = 'failed'), 0), COALESCE(SUM(outcome = 'skipped'), 0) FROM sources"
+        ).fetchone()
+        return Totals(
+            reports=int(r[0]), policies=int(policies), failure_details=int(details),
+            successful_sessions=int(r[1]), failed_sessions=int(r[2]), reporters=int(r[3]),
+            policy_domains=int(domains), first_day=r[4], last_day=r[5],
+            failed_inputs=int(failed), skipped_inputs=int(skipped),
+        )
+
+    def raw_json(self, report_row: int) -> bytes | None:
+        row = self.conn.execute("SELECT encoding, raw FROM report_raw WHERE report_id = ?", (report_row,)).fetchone()
+        if row is None:
+            return None
+        encoding, raw = row
+        return zlib.decompress(raw) if encoding == "zlib" else bytes(raw)
+
+    def rows(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        cur = self.conn.cursor()
+        cur.row_factory = sqlite3.Row
+        return list(cur.execute(sql, tuple(params)))
+
+
+class _BatchWriter:
+    """Collects parsed items and writes them in transactions of ``BATCH_SIZE`` reports."""
+
+    def __init__(self, index: Index, run_id: int, result: ImportResult) -> None:
+        self.index = index
+        self.run_id = run_id
+        self.result = result
+        self.pending: list[_Parsed] = []
+
+    def add(self, items: list[_Parsed]) -> None:
+        self.pending.extend(items)
+        if len(self.pending) >= BATCH_SIZE:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        batch, self.pending = self.pending, []
+        now = time.time()
+        imported = duplicates = 0
+        skipped: list[tuple[str, str]] = []
+        failed: list[tuple[str, str]] = []
+        idx = self.index
+        with idx._transaction():
+            for parsed in batch:
+                item = parsed.item
+                label = item.label
+                if parsed.report is not None:
+                    rid = idx._insert_report(item, parsed.report, now)
+                    if rid is None:
+                        duplicates += 1
+                        idx._insert_source(self.run_id, item.path, item.member, item.size, item.sha256, now, "duplicate", "already in the index", None)
+                    else:
+                        imported += 1
+                        idx._insert_source(self.run_id, item.path, item.member, item.size, item.sha256, now, "imported", "", rid)
+                elif item.outcome == "skipped":
+                    skipped.append((label, parsed.reason))
+                    idx._insert_source(self.run_id, item.path, item.member, item.size, item.sha256, now, "skipped", parsed.reason, None)
+                else:
+                    failed.append((label, parsed.reason))
+                    idx._insert_source(self.run_id, item.path, item.member, item.size, item.sha256, now, "failed", parsed.reason, None)
+        # Counted only once the batch is committed.
+        self.result.imported += imported
+        self.result.duplicates += duplicates
+        self.result.skipped.extend(skipped)
+        self.result.failed.extend(failed)
+
+
+def _load_all(files: list[str], limits: Limits, workers: int | None) -> Iterator[tuple[str, list[_Parsed]]]:
+    """Parse files, in a process pool when there are many, yielding in order."""
+    n = workers if workers is not None else (os.cpu_count() or 1)
+    if n <= 1 or len(files) < 64:
+        for path in files:
+            yield path, _load_safely(path, limits)
+        return
+    import concurrent.futures
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn" if os.name == "nt" else "forkserver")
+    with concurrent.futures.ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
+        chunk = 64
+        window = n * 4
+        futures: list[tuple[list[str], concurrent.futures.Future[list[list[_Parsed]]]]] = []
+        pos = 0
+        try:
+            while pos < len(files) or futures:
+                while pos < len(files) and len(futures) < window:
+                    group = files[pos : pos + chunk]
+                    pos += len(group)
+                    futures.append((group, pool.submit(_load_group, group, limits)))
+                group, fut = futures.pop(0)
+                try:
+                    results = fut.result()
+                except Exception as exc:  # a worker died: fall back to this process
+                    results = [_load_safely(p, limits) if not isinstance(exc, MemoryError) else [] for p in group]
+                yield from zip(group, results, strict=True)
+        finally:
+            for _, fut in futures:
+                fut.cancel()
+
+
+def _load_group(paths: list[str], limits: Limits) -> list[list[_Parsed]]:
+    return [_load_safely(p, limits) for p in paths]
+
+
+def _load_safely(path: str, limits: Limits) -> list[_Parsed]:
+    try:
+        return load_path(path, limits)
+    except MemoryError:
+        return [_Parsed(SourceItem(path, "", "failed", "out of memory while reading"), None, "out of memory while reading")]
+    except RecursionError:
+        return [_Parsed(SourceItem(path, "", "failed", "nested too deeply"), None, "nested too deeply")]
+    except Exception as exc:  # a bug must not stop the rest of the import
+        log.exception("unexpected error while reading %s", path)
+        reason = f"unexpected error ({type(exc).__name__}: {exc}); please report this as a bug"
+        return [_Parsed(SourceItem(path, "", "failed", reason), None, reason)]
+
+
+def _db_reason(path: Path, exc: sqlite3.Error) -> str:
+    text = str(exc)
+    low = text.lower()
+    if "locked" in low or "busy" in low:
+        return f"the index {path} is locked by another program; try again when it has finished"
+    if "not a database" in low or "malformed" in low or "corrupt" in low:
+        return f"the index {path} is damaged ({text})"
+    if "disk is full" in low or "full" in low:
+        return f"the disk holding the index {path} is full; nothing of the current batch was written"
+    if "readonly" in low or "read-only" in low:
+        return f"the index {path} is read-only"
+    if "unable to open" in low:
+        return f"cannot open the index {path}"
+    return f"index error in {path}: {text}"
