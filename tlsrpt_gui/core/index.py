@@ -331,15 +331,15 @@ class Index:
         last_report = 0.0
         try:
             for done, (path, parsed) in enumerate(_load_all(files, limits, workers), start=1):
+                if cancelled is not None and cancelled():
+                    result.cancelled = True
+                    break
                 writer.add(parsed)
                 if progress is not None:
                     t = time.monotonic()
                     if t - last_report >= 0.05 or done == total:
                         last_report = t
                         progress(Progress(done, total, path))
-                if cancelled is not None and cancelled():
-                    result.cancelled = True
-                    break
             writer.flush()
         finally:
             self._finish_run(run_id, result)

@@ -1,0 +1,296 @@
+"""The index end to end: the corpus, duplicates, bad inputs, totals, crash safety."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import gzip
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.core.conftest import CORPUS_DIRS, REPO, make_report, sts_policy, write_gz, write_json
+from tlsrpt_gui.core.index import SCHEMA_VERSION, Index
+
+CliRunner = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def corpus_args(corpus: Path) -> list[str]:
+    return [str(corpus / d) for d in CORPUS_DIRS]
+
+
+def independent_payloads(corpus: Path) -> list[bytes]:
+    """Every report payload in the corpus, found without the project's code."""
+    out: list[bytes] = []
+    for d in CORPUS_DIRS:
+        for p in sorted((corpus / d).iterdir()):
+            data = p.read_bytes()
+            if p.name.endswith(".gz"):
+                out.append(gzip.decompress(data))
+            elif d == "eml":
+                msg = email.message_from_bytes(data, policy=email.policy.default)
+                for part in msg.walk():
+                    if part.get_content_type().startswith("application/"):
+                        body = part.get_payload(decode=True)
+                        out.append(gzip.decompress(body) if body[:2] == b"\x1f\x8b" else body)
+            else:
+                out.append(data)
+    return out
+
+
+def independent_totals(payloads: list[bytes]) -> dict[str, int]:
+    """Totals over unique (organization-name, report-id), first seen wins."""
+    seen: dict[tuple[str, str], Any] = {}
+    for raw in payloads:
+        doc = json.loads(raw.decode("utf-8-sig"))
+        seen.setdefault((doc["organization-name"], doc["report-id"]), doc)
+    totals = {"reports": len(seen), "policies": 0, "failure_details": 0, "successful_sessions": 0, "failed_sessions": 0}
+    for doc in seen.values():
+        for pol in doc["policies"]:
+            totals["policies"] += 1
+            totals["failure_details"] += len(pol.get("failure-details") or [])
+            summary = pol.get("summary") or {}
+            totals["successful_sessions"] += int(summary.get("total-successful-session-count") or 0)
+            totals["failed_sessions"] += int(summary.get("total-failure-session-count") or 0)
+    return totals
+
+
+def test_corpus_imports_with_no_failures_and_totals_match(corpus: Path, tmp_path: Path, run_cli: CliRunner) -> None:
+    db = tmp_path / "x.db"
+    proc = run_cli("import", *corpus_args(corpus), "--db", str(db), "--json", check_rc=0)
+    first = json.loads(proc.stdout)
+    assert set(first) == {"imported", "duplicates", "skipped", "failed"}
+    assert first["failed"] == [] and first["skipped"] == []
+    payloads = independent_payloads(corpus)
+    expected = independent_totals(payloads)
+    assert first["imported"] == expected["reports"]
+    assert first["imported"] + first["duplicates"] == len(payloads)
+
+    stats = json.loads(run_cli("stats", "--db", str(db), "--json", check_rc=0).stdout)
+    for key, value in expected.items():
+        assert stats[key] == value, key
+
+    again = json.loads(run_cli("import", *corpus_args(corpus), "--db", str(db), "--json", check_rc=0).stdout)
+    assert again == {"imported": 0, "duplicates": len(payloads), "skipped": [], "failed": []}
+    assert json.loads(run_cli("stats", "--db", str(db), "--json").stdout)["reports"] == expected["reports"]
+
+
+def test_corpus_import_in_process_with_workers(corpus: Path, tmp_path: Path) -> None:
+    with Index(tmp_path / "w.db") as ix:
+        one = ix.import_paths(corpus_args(corpus), workers=1)
+    with Index(tmp_path / "p.db") as ix:
+        many = ix.import_paths(corpus_args(corpus) * 3, workers=2)  # > 64 files: the process pool
+        assert many.imported == one.imported and many.failed == []
+        assert many.duplicates == one.duplicates + 2 * (one.imported + one.duplicates)
+
+
+def bad_inputs(folder: Path) -> dict[str, str]:
+    """The hostile batch: file name -> expected words in the reason."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "truncated.json.gz").write_bytes(gzip.compress(json.dumps(make_report(report_id="t")).encode() * 20)[:-40])
+    (folder / "page.json").write_bytes(b"<!DOCTYPE html><html><head><title>502</title></head><body>Bad gateway</body></html>")
+    (folder / "empty.json").write_bytes(b"")
+    write_json(folder / "other.json", {"name": "package.json", "version": "1.0.0"})
+    (folder / "deep.json").write_bytes(b"[" * 200_000 + b"]" * 200_000)
+    # 300 MiB of zeros, gzip-compressed (about 300 KiB on disk)
+    comp = zlib.compressobj(9, zlib.DEFLATED, 31)
+    chunk = b"\0" * (1024 * 1024)
+    bomb = b"".join(comp.compress(chunk) for _ in range(300)) + comp.flush()
+    (folder / "bomb.json.gz").write_bytes(bomb)
+    return {
+        "truncated.json.gz": "truncated",
+        "page.json": "HTML",
+        "empty.json": "empty",
+        "other.json": "not a TLS report",
+        "deep.json": "nested",
+        "bomb.json.gz": "cap",
+    }
+
+
+def test_bad_inputs_fail_with_reasons_and_the_rest_imports(tmp_path: Path, run_cli: CliRunner) -> None:
+    folder = tmp_path / "batch"
+    expected = bad_inputs(folder)
+    write_gz(folder / "good1.json.gz", make_report(report_id="good-1"))
+    write_json(folder / "good2.json", make_report(report_id="good-2"))
+    db = tmp_path / "b.db"
+    # Run in a child that reports its own peak memory, so the bomb is measured.
+    script = (
+        "import json, resource, sys\n"
+        "from tlsrpt_gui.core.index import Index\n"
+        f"ix = Index({str(db)!r})\n"
+        f"r = ix.import_paths([{str(folder)!r}], workers=1)\n"
+        "print(json.dumps({'result': r.as_json(), 'maxrss_kib': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    result = out["result"]
+    assert result["imported"] == 2
+    failed = {Path(f["source"]).name: f["reason"] for f in result["failed"]}
+    assert set(failed) == set(expected)
+    for name, words in expected.items():
+        assert words in failed[name], (name, failed[name])
+    # The 300 MiB bomb must not be inflated in memory.
+    assert out["maxrss_kib"] < 150 * 1024, out["maxrss_kib"]
+    # The CLI says so with exit code 1, and lists them.
+    proc2 = run_cli("import", str(folder), "--db", str(tmp_path / "c.db"), "--json")
+    assert proc2.returncode == 1
+    assert len(json.loads(proc2.stdout)["failed"]) == len(expected)
+    with sqlite3.connect(db) as conn:
+        rows = dict(conn.execute("SELECT path, reason FROM sources WHERE outcome = 'failed'").fetchall())
+    assert {Path(p).name for p in rows} == set(expected)
+
+
+def test_skipped_is_not_failed(tmp_path: Path, run_cli: CliRunner) -> None:
+    folder = tmp_path / "mixed"
+    write_json(folder / "r.json", make_report(report_id="s1"))
+    (folder / "dmarc.xml").write_text('<?xml version="1.0"?><feedback><report_metadata/></feedback>')
+    (folder / "notes.txt").write_text("remember the milk")
+    proc = run_cli("import", str(folder), "--db", str(tmp_path / "s.db"), "--json", check_rc=0)
+    out = json.loads(proc.stdout)
+    assert out["imported"] == 1 and out["failed"] == []
+    reasons = {Path(s["source"]).name: s["reason"] for s in out["skipped"]}
+    assert "DMARC" in reasons["dmarc.xml"] and "not a TLS report" in reasons["notes.txt"]
+
+
+def test_same_report_id_from_two_organisations_is_two_reports(tmp_path: Path) -> None:
+    folder = tmp_path / "dup"
+    write_json(folder / "a.json", make_report(org="mx.a.example", report_id="1724025600_1"))
+    write_json(folder / "b.json", make_report(org="mx.b.example", report_id="1724025600_1"))
+    write_json(folder / "c.json", make_report(org="mx.b.example", report_id="1724025600_1", policies=[sts_policy(ok=99)]))
+    with Index(tmp_path / "d.db") as ix:
+        r = ix.import_paths([folder])
+        assert (r.imported, r.duplicates) == (2, 1)
+
+
+def test_report_rows_keep_raw_json_and_diagnostics(corpus: Path, tmp_path: Path) -> None:
+    src = corpus / "malformed" / "phi-ag-mta-sts-exporter__microsoft-2.json"
+    with Index(tmp_path / "raw.db") as ix:
+        ix.import_paths([src])
+        (rid, source_path) = ix.conn.execute("SELECT id, source_path FROM reports").fetchone()
+        assert ix.raw_json(rid) == src.read_bytes()
+        assert source_path == str(src)
+        diags = ix.conn.execute("SELECT severity, code FROM diagnostics WHERE report_id = ?", (rid,)).fetchall()
+        assert ("warning", "datetime-no-offset") in diags
+        src_row = ix.conn.execute("SELECT member, size, sha256, outcome, report_id FROM sources").fetchone()
+        import hashlib
+
+        assert src_row == ("", src.stat().st_size, hashlib.sha256(src.read_bytes()).hexdigest(), "imported", rid)
+
+
+def test_schema_version_wal_and_migration_from_empty(tmp_path: Path) -> None:
+    db = tmp_path / "m.db"
+    with Index(db) as ix:
+        assert ix.schema_version == SCHEMA_VERSION
+        assert ix.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        tables = {r[0] for r in ix.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert {"reports", "policies", "failure_details", "diagnostics", "sources", "report_raw", "import_runs"} <= tables
+        plans = " ".join(str(r) for r in ix.conn.execute("EXPLAIN QUERY PLAN SELECT * FROM failure_details ORDER BY start_ts LIMIT 100"))
+        assert "failures_start" in plans
+    with Index(db) as ix:  # reopening does not migrate again
+        assert ix.schema_version == SCHEMA_VERSION
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    from tlsrpt_gui.core.index import IndexError_
+
+    db = tmp_path / "n.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 5}")
+    with pytest.raises(IndexError_, match="newer"):
+        Index(db)
+
+
+def test_db_env_override(tmp_path: Path, run_cli: CliRunner, corpus: Path) -> None:
+    db = tmp_path / "env.db"
+    run_cli("import", str(corpus / "reports" / "parsedmarc__mail.ru.json"), "--json", env={"TLSRPT_GUI_DB": str(db)}, check_rc=0)
+    assert db.exists()
+    stats = json.loads(run_cli("stats", "--json", env={"TLSRPT_GUI_DB": str(db)}).stdout)
+    assert stats["reports"] == 1 and stats["index"] == str(db)
+
+
+def test_usage_errors_exit_2(run_cli: CliRunner) -> None:
+    assert run_cli("import").returncode == 2
+    assert run_cli("export", "nonsense").returncode == 2
+    assert run_cli("stats", "--bogus").returncode == 2
+
+
+def test_missing_path_fails_with_exit_1(tmp_path: Path, run_cli: CliRunner) -> None:
+    proc = run_cli("import", str(tmp_path / "missing.json"), "--db", str(tmp_path / "e.db"), "--json")
+    assert proc.returncode == 1
+    assert json.loads(proc.stdout)["failed"] == [{"source": str(tmp_path / "missing.json"), "reason": "no such file or folder"}]
+
+
+def make_folder(folder: Path, n: int) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        details = [{"result-type": "certificate-expired", "sending-mta-ip": "192.0.2.7", "receiving-mx-hostname": "mx1.example.com", "failed-session-count": 2}]
+        write_gz(folder / f"reporter.example!example.com!{1700000000 + i * 86400}!{1700086399 + i * 86400}!{i}.json.gz",
+                 make_report(report_id=f"kill-{i}", policies=[sts_policy(ok=5, failed=2, details=details)]))
+
+
+def test_killed_import_leaves_consistent_index_and_rerun_completes(tmp_path: Path) -> None:
+    folder = tmp_path / "many"
+    n = 3000
+    make_folder(folder, n)
+    db = tmp_path / "k.db"
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    proc = subprocess.Popen([sys.executable, "-m", "tlsrpt_gui", "import", str(folder), "--db", str(db), "--workers", "1"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # Kill it once at least one batch is committed, but before the end.
+    deadline = time.monotonic() + 120
+    committed = 0
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
+                committed = conn.execute("SELECT COUNT(*) FROM reports").fetchone()[0]
+        except sqlite3.OperationalError:
+            committed = 0
+        if committed > 0:
+            break
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert 0 < committed, "the import never committed a batch"
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        reports = conn.execute("SELECT COUNT(*) FROM reports").fetchone()[0]
+        assert reports < n, "the import finished before it was killed; make the batch larger"
+        # every report has its policy, failure detail, raw JSON and source row
+        assert conn.execute("SELECT COUNT(*) FROM policies").fetchone()[0] == reports
+        assert conn.execute("SELECT COUNT(*) FROM failure_details").fetchone()[0] == reports
+        assert conn.execute("SELECT COUNT(*) FROM report_raw").fetchone()[0] == reports
+        assert conn.execute("SELECT COUNT(*) FROM sources WHERE outcome = 'imported'").fetchone()[0] == reports
+    with Index(db) as ix:
+        r = ix.import_paths([folder], workers=1)
+        assert r.imported == n - reports and r.duplicates == reports and r.failed == []
+        assert ix.totals().reports == n
+
+
+def test_cancel_keeps_committed_batches(tmp_path: Path) -> None:
+    folder = tmp_path / "c"
+    make_folder(folder, 700)
+    calls = 0
+
+    def cancelled() -> bool:
+        nonlocal calls
+        calls += 1
+        return calls > 600
+
+    with Index(tmp_path / "c.db") as ix:
+        r = ix.import_paths([folder], cancelled=cancelled, workers=1)
+        assert r.cancelled
+        assert ix.totals().reports == r.imported == 600
+        status = ix.conn.execute("SELECT status FROM import_runs").fetchone()[0]
+        assert status == "cancelled"

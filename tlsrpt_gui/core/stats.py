@@ -1,0 +1,520 @@
+"""Aggregates for the charts and summaries: SQL ``GROUP BY`` over the index.
+
+Every function takes an open SQLite connection to an index and the shared
+:class:`~tlsrpt_gui.core.query.Filter`, and returns small frozen dataclasses.
+Rows are never looped over in Python: the database groups and sums, Python only
+shapes the (bounded) result. Top-N lists stop at ``limit`` keys.
+
+Days are UTC day numbers (days since 1970-01-01), taken from a report's start;
+:func:`day_to_date` and :func:`date_to_day` convert.
+
+Which counts are used:
+
+* sessions and success rates come from the policy summaries
+  (``total-successful-session-count`` / ``total-failure-session-count``);
+* failures by result type, reporter, MX host, sending IP and the certificate
+  series come from the failure details (``failed-session-count``). A session may
+  be counted under several result types (RFC 8460 §4), and some reporters send
+  fewer details than failures, so these sums need not match the summaries.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import statistics
+from itertools import pairwise
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any, Final, Literal
+
+from tlsrpt_gui.core.query import Filter
+from tlsrpt_gui.core.report import DANE_RESULTS, NEGOTIATION_RESULTS, STS_RESULTS
+
+SECONDS_PER_DAY: Final = 86400
+DEFAULT_LIMIT: Final = 15
+
+#: RFC 8460 §4.3 categories, in display order
+CATEGORIES: Final[tuple[str, ...]] = ("negotiation", "dane", "sts", "other")
+CATEGORY_LABELS: Final[dict[str, str]] = {
+    "negotiation": "Negotiation failures",
+    "dane": "DANE policy failures",
+    "sts": "MTA-STS policy failures",
+    "other": "Other or unknown",
+}
+
+#: policy kinds of the coverage chart, in display order
+POLICY_KINDS: Final[tuple[str, ...]] = (
+    "sts-enforce", "sts-testing", "sts-other", "tlsa", "no-policy-found", "other",
+)
+POLICY_KIND_LABELS: Final[dict[str, str]] = {
+    "sts-enforce": "MTA-STS enforce",
+    "sts-testing": "MTA-STS testing",
+    "sts-other": "MTA-STS (mode none or unknown)",
+    "tlsa": "DANE (tlsa)",
+    "no-policy-found": "No policy found",
+    "other": "Other policy type",
+}
+#: the ``policy_type`` filter value of each kind
+POLICY_KIND_TYPES: Final[dict[str, str]] = {
+    "sts-enforce": "sts",
+    "sts-testing": "sts",
+    "sts-other": "sts",
+    "tlsa": "tlsa",
+    "no-policy-found": "no-policy-found",
+    "other": "",
+}
+
+#: where a failure detail leaves a key out (no MX host, no IP …)
+NOT_GIVEN: Final = ""
+
+TopKey = Literal["reporter", "mx_host", "sending_ip"]
+_TOP_COLUMNS: Final[dict[str, str]] = {
+    "reporter": "f.organization_name",
+    "mx_host": "f.receiving_mx_hostname",
+    "sending_ip": "f.sending_mta_ip",
+}
+
+
+# --------------------------------------------------------------------------- days
+
+
+def date_to_day(d: date) -> int:
+    return (d - date(1970, 1, 1)).days
+
+
+def day_to_date(day: int) -> date:
+    return datetime.fromtimestamp(day * SECONDS_PER_DAY, UTC).date()
+
+
+def _day_sql(col: str) -> str:
+    """The UTC day number of a unix time column (floor division, also before 1970)."""
+    n = SECONDS_PER_DAY
+    return f"(({col} - ((({col} % {n}) + {n}) % {n})) / {n})"
+
+
+def _in_list(values: Iterable[str]) -> str:
+    # Only our own constant result-type names reach this (letters and dashes).
+    items = sorted(values)
+    assert all(v.replace("-", "").isalnum() for v in items)
+    return "(" + ", ".join(f"'{v}'" for v in items) + ")"
+
+
+def category_sql(col: str) -> str:
+    """A SQL expression giving the RFC 8460 category of a result-type column."""
+    return (
+        f"CASE WHEN {col} IN {_in_list(NEGOTIATION_RESULTS)} THEN 'negotiation' "
+        f"WHEN {col} IN {_in_list(DANE_RESULTS)} THEN 'dane' "
+        f"WHEN {col} IN {_in_list(STS_RESULTS)} THEN 'sts' ELSE 'other' END"
+    )
+
+
+_KIND_SQL: Final = (
+    "CASE WHEN p.policy_type = 'sts' AND p.sts_mode = 'enforce' THEN 'sts-enforce' "
+    "WHEN p.policy_type = 'sts' AND p.sts_mode = 'testing' THEN 'sts-testing' "
+    "WHEN p.policy_type = 'sts' THEN 'sts-other' "
+    "WHEN p.policy_type = 'tlsa' THEN 'tlsa' "
+    "WHEN p.policy_type = 'no-policy-found' THEN 'no-policy-found' ELSE 'other' END"
+)
+
+
+def _rate(successful: int, failed: int) -> float | None:
+    total = successful + failed
+    return None if total == 0 else successful / total
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True, slots=True)
+class DaySessions:
+    """Sessions of one UTC day."""
+
+    day: int
+    successful: int
+    failed: int
+
+    @property
+    def date(self) -> date:
+        return day_to_date(self.day)
+
+    @property
+    def total(self) -> int:
+        return self.successful + self.failed
+
+    @property
+    def success_rate(self) -> float | None:
+        return _rate(self.successful, self.failed)
+
+
+@dataclass(frozen=True, slots=True)
+class ResultTypeCount:
+    result_type: str
+    category: str
+    failed_sessions: int
+    details: int
+
+
+@dataclass(frozen=True, slots=True)
+class Breakdown:
+    """Failed sessions of one key (a reporter, MX host or IP) by category."""
+
+    key: str
+    by_category: Mapping[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_category.values())
+
+
+@dataclass(frozen=True, slots=True)
+class TopList:
+    items: tuple[Breakdown, ...]
+    #: how many distinct keys there are in all (``items`` holds at most ``limit``)
+    total_keys: int
+
+
+@dataclass(frozen=True, slots=True)
+class DomainRate:
+    policy_domain: str
+    successful: int
+    failed: int
+
+    @property
+    def total(self) -> int:
+        return self.successful + self.failed
+
+    @property
+    def success_rate(self) -> float | None:
+        return _rate(self.successful, self.failed)
+
+
+@dataclass(frozen=True, slots=True)
+class DomainRates:
+    items: tuple[DomainRate, ...]
+    total_keys: int
+
+
+@dataclass(frozen=True, slots=True)
+class KindSessions:
+    successful: int
+    failed: int
+
+    @property
+    def total(self) -> int:
+        return self.successful + self.failed
+
+    @property
+    def success_rate(self) -> float | None:
+        return _rate(self.successful, self.failed)
+
+
+@dataclass(frozen=True, slots=True)
+class DomainCoverage:
+    policy_domain: str
+    #: policy kind (see :data:`POLICY_KINDS`) -> sessions
+    by_kind: Mapping[str, KindSessions]
+
+    @property
+    def total(self) -> int:
+        return sum(k.total for k in self.by_kind.values())
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    domains: tuple[DomainCoverage, ...]
+    total_keys: int
+    #: all filtered sessions by policy kind
+    overall: Mapping[str, KindSessions]
+
+    def _sum(self, kinds: Iterable[str]) -> KindSessions:
+        s = f = 0
+        for k in kinds:
+            v = self.overall.get(k)
+            if v is not None:
+                s += v.successful
+                f += v.failed
+        return KindSessions(s, f)
+
+    @property
+    def total_sessions(self) -> int:
+        return self._sum(self.overall).total
+
+    @property
+    def sts_enforcement_rate(self) -> float | None:
+        """Share of all sessions made under an MTA-STS policy in enforce mode."""
+        total = self.total_sessions
+        return None if total == 0 else self._sum(["sts-enforce"]).total / total
+
+    @property
+    def sts_compliance_rate(self) -> float | None:
+        """Success rate of the sessions made under any MTA-STS policy."""
+        return self._sum(["sts-enforce", "sts-testing", "sts-other"]).success_rate
+
+    @property
+    def sts_enforce_success_rate(self) -> float | None:
+        return self._sum(["sts-enforce"]).success_rate
+
+
+@dataclass(frozen=True, slots=True)
+class DayResultCount:
+    day: int
+    result_type: str
+    failed_sessions: int
+
+    @property
+    def date(self) -> date:
+        return day_to_date(self.day)
+
+
+# --------------------------------------------------------------------------- queries
+
+
+def sessions_per_day(conn: sqlite3.Connection, flt: Filter) -> list[DaySessions]:
+    """Successful and failed sessions per UTC day, oldest first."""
+    where, params = flt.where("policies")
+    day = _day_sql("p.start_ts")
+    sql = (
+        f"SELECT {day} AS day, SUM(p.successful_sessions), SUM(p.failed_sessions) "
+        f"FROM policies p WHERE {where} GROUP BY day ORDER BY day"
+    )
+    return [DaySessions(int(d), int(s), int(f)) for d, s, f in conn.execute(sql, params)]
+
+
+def failures_by_result_type(conn: sqlite3.Connection, flt: Filter) -> list[ResultTypeCount]:
+    """Failed sessions per result type, grouped by category (display order), largest first."""
+    where, params = flt.where("failures")
+    sql = (
+        f"SELECT f.result_type, {category_sql('f.result_type')}, "
+        "SUM(f.failed_session_count), COUNT(*) "
+        f"FROM failure_details f WHERE {where} GROUP BY f.result_type"
+    )
+    rows = [
+        ResultTypeCount(str(t), str(c), int(n), int(d)) for t, c, n, d in conn.execute(sql, params)
+    ]
+    rows.sort(key=lambda r: (CATEGORIES.index(r.category), -r.failed_sessions, r.result_type))
+    return rows
+
+
+def top_failures(
+    conn: sqlite3.Connection, flt: Filter, key: TopKey, limit: int = DEFAULT_LIMIT
+) -> TopList:
+    """The ``limit`` reporters / MX hosts / sending IPs with most failed sessions, by category.
+
+    A failure detail that leaves the key out is counted under :data:`NOT_GIVEN`.
+    """
+    col = f"COALESCE({_TOP_COLUMNS[key]}, '')"
+    where, params = flt.where("failures")
+    sql = f"""
+        WITH top AS (
+            SELECT {col} AS k, SUM(f.failed_session_count) AS n
+            FROM failure_details f WHERE {where}
+            GROUP BY k ORDER BY n DESC, k LIMIT ?
+        )
+        SELECT top.k, {category_sql('f.result_type')} AS cat,
+               SUM(f.failed_session_count), MIN(top.n)
+        FROM failure_details f JOIN top ON {col} = top.k
+        WHERE {where}
+        GROUP BY top.k, cat
+    """
+    by_key: dict[str, dict[str, int]] = {}
+    order: dict[str, int] = {}
+    for k, cat, n, total in conn.execute(sql, [*params, limit, *params]):
+        by_key.setdefault(str(k), {})[str(cat)] = int(n)
+        order[str(k)] = int(total)
+    keys = sorted(by_key, key=lambda k: (-order[k], k))
+    count = _scalar(conn, f"SELECT COUNT(DISTINCT {col}) FROM failure_details f WHERE {where}", params)
+    return TopList(tuple(Breakdown(k, _ordered(by_key[k], CATEGORIES)) for k in keys), count)
+
+
+def _scalar(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> int:
+    return int(conn.execute(sql, params).fetchone()[0] or 0)
+
+
+def _ordered(values: Mapping[str, Any], order: Sequence[str]) -> dict[str, Any]:
+    return {k: values[k] for k in order if k in values}
+
+
+def success_rate_by_domain(
+    conn: sqlite3.Connection, flt: Filter, limit: int = DEFAULT_LIMIT
+) -> DomainRates:
+    """Sessions and success rate of the ``limit`` policy domains with most sessions."""
+    where, params = flt.where("policies")
+    sql = (
+        "SELECT p.policy_domain, SUM(p.successful_sessions) AS s, SUM(p.failed_sessions) AS f "
+        f"FROM policies p WHERE {where} GROUP BY p.policy_domain "
+        "ORDER BY s + f DESC, p.policy_domain LIMIT ?"
+    )
+    rows = conn.execute(sql, [*params, limit])
+    items = tuple(DomainRate(str(d), int(s), int(f)) for d, s, f in rows)
+    count = _scalar(conn, f"SELECT COUNT(DISTINCT p.policy_domain) FROM policies p WHERE {where}", params)
+    return DomainRates(items, count)
+
+
+def policy_coverage(conn: sqlite3.Connection, flt: Filter, limit: int = DEFAULT_LIMIT) -> Coverage:
+    """Sessions per policy domain by policy kind (sts enforce/testing, tlsa, none found)."""
+    where, params = flt.where("policies")
+    sql = f"""
+        WITH top AS (
+            SELECT p.policy_domain AS d, SUM(p.successful_sessions + p.failed_sessions) AS n
+            FROM policies p WHERE {where}
+            GROUP BY p.policy_domain ORDER BY n DESC, d LIMIT ?
+        )
+        SELECT top.d, {_KIND_SQL} AS kind,
+               SUM(p.successful_sessions), SUM(p.failed_sessions), MIN(top.n)
+        FROM policies p JOIN top ON p.policy_domain = top.d
+        WHERE {where}
+        GROUP BY top.d, kind
+    """
+    by_domain: dict[str, dict[str, KindSessions]] = {}
+    order: dict[str, int] = {}
+    for d, kind, s, f, n in conn.execute(sql, [*params, limit, *params]):
+        by_domain.setdefault(str(d), {})[str(kind)] = KindSessions(int(s), int(f))
+        order[str(d)] = int(n)
+    domains = sorted(by_domain, key=lambda d: (-order[d], d))
+    overall = {
+        str(kind): KindSessions(int(s), int(f))
+        for kind, s, f in conn.execute(
+            f"SELECT {_KIND_SQL} AS kind, SUM(p.successful_sessions), SUM(p.failed_sessions) "
+            f"FROM policies p WHERE {where} GROUP BY kind",
+            params,
+        )
+    }
+    count = _scalar(conn, f"SELECT COUNT(DISTINCT p.policy_domain) FROM policies p WHERE {where}", params)
+    return Coverage(
+        tuple(DomainCoverage(d, _ordered(by_domain[d], POLICY_KINDS)) for d in domains),
+        count,
+        _ordered(overall, POLICY_KINDS),
+    )
+
+
+def certificate_failures_per_day(conn: sqlite3.Connection, flt: Filter) -> list[DayResultCount]:
+    """Failed sessions per day of the ``certificate-*`` result types, oldest first."""
+    where, params = flt.where("failures")
+    day = _day_sql("f.start_ts")
+    # A range on result_type (instead of LIKE) lets SQLite use the failures_type index.
+    sql = (
+        f"SELECT {day} AS day, f.result_type, SUM(f.failed_session_count) FROM failure_details f "
+        f"WHERE {where} AND f.result_type >= 'certificate-' AND f.result_type < 'certificate.' "
+        "GROUP BY day, f.result_type ORDER BY day, f.result_type"
+    )
+    return [DayResultCount(int(d), str(t), int(n)) for d, t, n in conn.execute(sql, params)]
+
+
+# --------------------------------------------------------------------------- missing reports
+
+
+@dataclass(frozen=True, slots=True)
+class ReportingGaps:
+    """One (reporter, policy domain) pair that usually reports daily, and its gaps."""
+
+    reporter: str
+    policy_domain: str
+    #: first and last day with a report
+    first_day: int
+    last_day: int
+    #: the last day the window covers (the newest report of any pair)
+    end_day: int
+    reported: frozenset[int] = field(repr=False)
+    #: days from ``first_day`` to ``end_day`` (less the grace days) without a report
+    missing: tuple[int, ...]
+
+    @property
+    def missing_dates(self) -> list[date]:
+        return [day_to_date(d) for d in self.missing]
+
+    def runs(self) -> list[tuple[int, int]]:
+        """The missing days as inclusive ``(first, last)`` runs."""
+        out: list[tuple[int, int]] = []
+        for d in self.missing:
+            if out and out[-1][1] == d - 1:
+                out[-1] = (out[-1][0], d)
+            else:
+                out.append((d, d))
+        return out
+
+    @property
+    def stopped(self) -> bool:
+        """True if the pair's reports stopped before the end of the window."""
+        return bool(self.missing) and self.missing[-1] > self.last_day
+
+
+@dataclass(frozen=True, slots=True)
+class MissingReports:
+    pairs: tuple[ReportingGaps, ...]
+    #: pairs seen that do not report daily (not checked)
+    irregular_pairs: int
+    first_day: int | None
+    end_day: int | None
+
+
+def find_missing(
+    series: Mapping[tuple[str, str], Iterable[int]],
+    end_day: int | None = None,
+    *,
+    min_days: int = 5,
+    grace_days: int = 1,
+) -> MissingReports:
+    """Days without a report, for each (reporter, policy domain) pair that usually reports daily.
+
+    ``series`` maps a pair to the UTC day numbers it sent a report for. A pair
+    "usually reports daily" when it has at least ``min_days`` report days and the
+    median step between consecutive report days is one day. Its missing days run
+    from its first report to ``end_day`` (default: the newest day in ``series``),
+    except the last ``grace_days`` days, as reports arrive a day or so late.
+    Pairs are returned with the most missing days first.
+    """
+    days_of = {pair: frozenset(days) for pair, days in series.items()}
+    days_of = {pair: days for pair, days in days_of.items() if days}
+    if not days_of:
+        return MissingReports((), 0, None, end_day)
+    end = end_day if end_day is not None else max(max(d) for d in days_of.values())
+    first = min(min(d) for d in days_of.values())
+    out: list[ReportingGaps] = []
+    irregular = 0
+    for (reporter, domain), days in days_of.items():
+        ordered = sorted(days)
+        if len(ordered) < min_days or statistics.median(b - a for a, b in pairwise(ordered)) != 1:
+            irregular += 1
+            continue
+        last_checked = end - grace_days
+        missing = tuple(d for d in range(ordered[0], last_checked + 1) if d not in days)
+        out.append(ReportingGaps(reporter, domain, ordered[0], ordered[-1], end, days, missing))
+    out.sort(key=lambda g: (-len(g.missing), g.reporter, g.policy_domain))
+    return MissingReports(tuple(out), irregular, first, end)
+
+
+def reporting_days(conn: sqlite3.Connection, flt: Filter) -> dict[tuple[str, str], list[int]]:
+    """The days each (reporter, policy domain) pair sent a report for.
+
+    Only the reporter, policy domain, policy type and date parts of the filter
+    apply: a result-type or text filter would hide reports, not show gaps.
+    """
+    base = Filter(
+        policy_domain=flt.policy_domain, date_from=flt.date_from, date_to=flt.date_to,
+        reporter=flt.reporter, policy_type=flt.policy_type,
+    )
+    where, params = base.where("policies")
+    day = _day_sql("p.start_ts")
+    sql = (
+        f"SELECT p.organization_name, p.policy_domain, {day} AS day FROM policies p "
+        f"WHERE {where} GROUP BY p.organization_name, p.policy_domain, day"
+    )
+    out: dict[tuple[str, str], list[int]] = {}
+    for org, domain, d in conn.execute(sql, params):
+        out.setdefault((str(org), str(domain)), []).append(int(d))
+    return out
+
+
+def missing_reports(
+    conn: sqlite3.Connection, flt: Filter, *, min_days: int = 5, grace_days: int = 1
+) -> MissingReports:
+    """:func:`find_missing` over the index.
+
+    The window ends at ``flt.date_to`` (at most today) or at the newest report.
+    """
+    series = reporting_days(conn, flt)
+    end = None
+    if flt.date_to is not None:
+        end = min(date_to_day(flt.date_to), date_to_day(datetime.now(UTC).date()))
+    return find_missing(series, end, min_days=min_days, grace_days=grace_days)
