@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import sqlite3
 import statistics
-from itertools import pairwise
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from itertools import pairwise
 from typing import Any, Final, Literal
 
 from tlsrpt_gui.core.query import Filter
@@ -323,12 +323,17 @@ def top_failures(
         by_key.setdefault(str(k), {})[str(cat)] = int(n)
         order[str(k)] = int(total)
     keys = sorted(by_key, key=lambda k: (-order[k], k))
-    count = _scalar(conn, f"SELECT COUNT(DISTINCT {col}) FROM failure_details f WHERE {where}", params)
+    count = _scalar(conn, f"SELECT COUNT(DISTINCT {col}) FROM failure_details f WHERE {where}",
+                    params)
     return TopList(tuple(Breakdown(k, _ordered(by_key[k], CATEGORIES)) for k in keys), count)
 
 
 def _scalar(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> int:
     return int(conn.execute(sql, params).fetchone()[0] or 0)
+
+
+def _count_domains(conn: sqlite3.Connection, where: str, params: Sequence[Any]) -> int:
+    return _scalar(conn, f"SELECT COUNT(DISTINCT p.policy_domain) FROM policies p WHERE {where}", params)
 
 
 def _ordered(values: Mapping[str, Any], order: Sequence[str]) -> dict[str, Any]:
@@ -347,7 +352,7 @@ def success_rate_by_domain(
     )
     rows = conn.execute(sql, [*params, limit])
     items = tuple(DomainRate(str(d), int(s), int(f)) for d, s, f in rows)
-    count = _scalar(conn, f"SELECT COUNT(DISTINCT p.policy_domain) FROM policies p WHERE {where}", params)
+    count = _count_domains(conn, where, params)
     return DomainRates(items, count)
 
 
@@ -380,7 +385,7 @@ def policy_coverage(conn: sqlite3.Connection, flt: Filter, limit: int = DEFAULT_
             params,
         )
     }
-    count = _scalar(conn, f"SELECT COUNT(DISTINCT p.policy_domain) FROM policies p WHERE {where}", params)
+    count = _count_domains(conn, where, params)
     return Coverage(
         tuple(DomainCoverage(d, _ordered(by_domain[d], POLICY_KINDS)) for d in domains),
         count,
