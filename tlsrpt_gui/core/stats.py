@@ -333,7 +333,8 @@ def _scalar(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> int:
 
 
 def _count_domains(conn: sqlite3.Connection, where: str, params: Sequence[Any]) -> int:
-    return _scalar(conn, f"SELECT COUNT(DISTINCT p.policy_domain) FROM policies p WHERE {where}", params)
+    sql = f"SELECT COUNT(DISTINCT p.policy_domain) FROM policies p WHERE {where}"
+    return _scalar(conn, sql, params)
 
 
 def _ordered(values: Mapping[str, Any], order: Sequence[str]) -> dict[str, Any]:
