@@ -297,34 +297,43 @@ def failures_by_result_type(conn: sqlite3.Connection, flt: Filter) -> list[Resul
 
 
 def top_failures(
-    conn: sqlite3.Connection, flt: Filter, key: TopKey, limit: int = DEFAULT_LIMIT
+    conn: sqlite3.Connection,
+    flt: Filter,
+    key: TopKey,
+    limit: int = DEFAULT_LIMIT,
+    *,
+    include_missing: bool = True,
 ) -> TopList:
     """The ``limit`` reporters / MX hosts / sending IPs with most failed sessions, by category.
 
-    A failure detail that leaves the key out is counted under :data:`NOT_GIVEN`.
+    A failure detail that leaves the key out is counted under :data:`NOT_GIVEN`,
+    or skipped when ``include_missing`` is false.
     """
     col = f"COALESCE({_TOP_COLUMNS[key]}, '')"
     where, params = flt.where("failures")
+    if not include_missing:
+        where = f"{where} AND {_TOP_COLUMNS[key]} IS NOT NULL AND {_TOP_COLUMNS[key]} != ''"
+    # One pass over the filtered rows groups by (key, category); the top keys are
+    # then picked from that small grouped set.
     sql = f"""
-        WITH top AS (
-            SELECT {col} AS k, SUM(f.failed_session_count) AS n
+        WITH g AS MATERIALIZED (
+            SELECT {col} AS k, {category_sql('f.result_type')} AS cat,
+                   SUM(f.failed_session_count) AS n
             FROM failure_details f WHERE {where}
-            GROUP BY k ORDER BY n DESC, k LIMIT ?
-        )
-        SELECT top.k, {category_sql('f.result_type')} AS cat,
-               SUM(f.failed_session_count), MIN(top.n)
-        FROM failure_details f JOIN top ON {col} = top.k
-        WHERE {where}
-        GROUP BY top.k, cat
+            GROUP BY k, cat
+        ),
+        top AS (SELECT k, SUM(n) AS total FROM g GROUP BY k ORDER BY total DESC, k LIMIT ?)
+        SELECT g.k, g.cat, g.n, top.total, (SELECT COUNT(DISTINCT k) FROM g)
+        FROM g JOIN top ON g.k = top.k
     """
     by_key: dict[str, dict[str, int]] = {}
     order: dict[str, int] = {}
-    for k, cat, n, total in conn.execute(sql, [*params, limit, *params]):
+    count = 0
+    for k, cat, n, total, distinct in conn.execute(sql, [*params, limit]):
         by_key.setdefault(str(k), {})[str(cat)] = int(n)
         order[str(k)] = int(total)
+        count = int(distinct)
     keys = sorted(by_key, key=lambda k: (-order[k], k))
-    count = _scalar(conn, f"SELECT COUNT(DISTINCT {col}) FROM failure_details f WHERE {where}",
-                    params)
     return TopList(tuple(Breakdown(k, _ordered(by_key[k], CATEGORIES)) for k in keys), count)
 
 
@@ -361,32 +370,24 @@ def policy_coverage(conn: sqlite3.Connection, flt: Filter, limit: int = DEFAULT_
     """Sessions per policy domain by policy kind (sts enforce/testing, tlsa, none found)."""
     where, params = flt.where("policies")
     sql = f"""
-        WITH top AS (
-            SELECT p.policy_domain AS d, SUM(p.successful_sessions + p.failed_sessions) AS n
-            FROM policies p WHERE {where}
-            GROUP BY p.policy_domain ORDER BY n DESC, d LIMIT ?
-        )
-        SELECT top.d, {_KIND_SQL} AS kind,
-               SUM(p.successful_sessions), SUM(p.failed_sessions), MIN(top.n)
-        FROM policies p JOIN top ON p.policy_domain = top.d
-        WHERE {where}
-        GROUP BY top.d, kind
+        SELECT p.policy_domain, {_KIND_SQL} AS kind,
+               SUM(p.successful_sessions), SUM(p.failed_sessions)
+        FROM policies p WHERE {where}
+        GROUP BY p.policy_domain, kind
     """
-    by_domain: dict[str, dict[str, KindSessions]] = {}
-    order: dict[str, int] = {}
-    for d, kind, s, f, n in conn.execute(sql, [*params, limit, *params]):
-        by_domain.setdefault(str(d), {})[str(kind)] = KindSessions(int(s), int(f))
-        order[str(d)] = int(n)
-    domains = sorted(by_domain, key=lambda d: (-order[d], d))
-    overall = {
-        str(kind): KindSessions(int(s), int(f))
-        for kind, s, f in conn.execute(
-            f"SELECT {_KIND_SQL} AS kind, SUM(p.successful_sessions), SUM(p.failed_sessions) "
-            f"FROM policies p WHERE {where} GROUP BY kind",
-            params,
-        )
-    }
-    count = _count_domains(conn, where, params)
+    # The grouped set has one row per (domain, kind): small, so it is shaped here.
+    grouped: dict[str, dict[str, KindSessions]] = {}
+    overall_sums: dict[str, list[int]] = {}
+    for d, kind, s, f in conn.execute(sql, params):
+        grouped.setdefault(str(d), {})[str(kind)] = KindSessions(int(s), int(f))
+        acc = overall_sums.setdefault(str(kind), [0, 0])
+        acc[0] += int(s)
+        acc[1] += int(f)
+    totals = {d: sum(v.total for v in kinds.values()) for d, kinds in grouped.items()}
+    domains = sorted(grouped, key=lambda d: (-totals[d], d))[:limit]
+    by_domain = {d: grouped[d] for d in domains}
+    overall = {k: KindSessions(v[0], v[1]) for k, v in overall_sums.items()}
+    count = len(grouped)
     return Coverage(
         tuple(DomainCoverage(d, _ordered(by_domain[d], POLICY_KINDS)) for d in domains),
         count,
