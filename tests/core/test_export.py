@@ -1,0 +1,79 @@
+"""Flat exports: identity on every row, valid JSON/NDJSON, neutralised CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.core.conftest import make_report, sts_policy, write_json
+from tlsrpt_gui.core.export import neutralise
+
+CliRunner = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def hostile_db(tmp_path: Path, run_cli: CliRunner) -> Path:
+    details = [
+        {"result-type": "validation-failure", "sending-mta-ip": "192.0.2.9", "receiving-mx-hostname": "mx1.example.com",
+         "failed-session-count": 4, "failure-reason-code": '=HYPERLINK("http://evil.example","click")'},
+        {"result-type": "certificate-expired", "sending-mta-ip": "2001:db8::1", "receiving-mx-hostname": "+mx2.example.com",
+         "failed-session-count": 1, "additional-information": "@SUM(A1:A9)"},
+    ]
+    write_json(tmp_path / "in" / "a.json", make_report(org="-Evil <b>Org</b>", report_id="@id", policies=[sts_policy(ok=7, failed=5, details=details), sts_policy("example.net", ok=3)]))
+    write_json(tmp_path / "in" / "b.json", make_report(org="Plain Org", report_id="b-1", start="2024-05-02T00:00:00Z", end="2024-05-02T23:59:59Z"))
+    db = tmp_path / "e.db"
+    run_cli("import", str(tmp_path / "in"), "--db", str(db), check_rc=0)
+    return db
+
+
+def test_failure_rows_carry_report_identity_and_policy(hostile_db: Path, run_cli: CliRunner) -> None:
+    rows = [json.loads(line) for line in run_cli("export", "failures", "--format", "ndjson", "--db", str(hostile_db), check_rc=0).stdout.splitlines()]
+    assert len(rows) == 2
+    for row in rows:
+        assert row["organization_name"] == "-Evil <b>Org</b>"
+        assert row["report_id"] == "@id"
+        assert row["policy_domain"] == "example.com" and row["policy_type"] == "sts"
+        assert row["start_datetime"] == "2024-05-01T00:00:00Z"
+    assert rows[0]["failure_reason_code"] == '=HYPERLINK("http://evil.example","click")'  # JSON keeps data as is
+
+
+def test_csv_neutralises_formulas(hostile_db: Path, run_cli: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "f.csv"
+    run_cli("export", "failures", "--format", "csv", "--db", str(hostile_db), "-o", str(out), check_rc=0)
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+    assert rows[0]["failure_reason_code"] == "'=HYPERLINK(\"http://evil.example\",\"click\")"
+    assert rows[0]["organization_name"] == "'-Evil <b>Org</b>"
+    assert rows[0]["report_id"] == "'@id"
+    assert rows[1]["receiving_mx_hostname"] == "'+mx2.example.com"
+    assert rows[1]["additional_information"] == "'@SUM(A1:A9)"
+    assert rows[0]["failed_session_count"] == "4"
+
+
+def test_reports_and_policies_exports(hostile_db: Path, run_cli: CliRunner) -> None:
+    reports = json.loads(run_cli("export", "reports", "--format", "json", "--db", str(hostile_db), check_rc=0).stdout)
+    assert [r["report_id"] for r in reports] == ["@id", "b-1"]
+    assert reports[0]["successful_sessions"] == 10 and reports[0]["failed_sessions"] == 5
+    assert reports[0]["policy_domains"] == "example.com, example.net"
+    policies = json.loads(run_cli("export", "policies", "--format", "json", "--db", str(hostile_db), check_rc=0).stdout)
+    assert len(policies) == 3
+    assert policies[0]["mx_hosts"] == ["mx1.example.com"]
+    assert policies[0]["sts_mode"] == "enforce"
+    csv_text = run_cli("export", "policies", "--db", str(hostile_db), check_rc=0).stdout
+    assert csv_text.splitlines()[0].startswith("organization_name,report_id,")
+    assert "version: STSv1 | mode: enforce" in csv_text
+
+
+def test_empty_index_exports_valid_json(tmp_path: Path, run_cli: CliRunner) -> None:
+    out = run_cli("export", "reports", "--format", "json", "--db", str(tmp_path / "none.db"), check_rc=0).stdout
+    assert json.loads(out) == []
+
+
+@pytest.mark.parametrize(("value", "expected"), [("=1+1", "'=1+1"), ("+1", "'+1"), ("-x", "'-x"), ("@x", "'@x"), ("\tx", "'\tx"), ("\rx", "'\rx"), ("ok", "ok"), (-5, -5), (None, None)])
+def test_neutralise(value: object, expected: object) -> None:
+    assert neutralise(value) == expected
