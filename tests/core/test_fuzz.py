@@ -10,7 +10,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.core.conftest import make_report
-from tlsrpt_gui.core.report import ReportHint, ReportParseError, parse_report_bytes, parse_report_value
+from tlsrpt_gui.core.report import (
+    ReportHint,
+    ReportParseError,
+    parse_report_bytes,
+    parse_report_value,
+)
 from tlsrpt_gui.core.sources import read_bytes
 
 json_values = st.recursive(

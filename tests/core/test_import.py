@@ -264,7 +264,7 @@ def test_killed_import_leaves_consistent_index_and_rerun_completes(tmp_path: Pat
         time.sleep(0.02)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    assert 0 < committed, "the import never committed a batch"
+    assert committed > 0, "the import never committed a batch"
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         reports = conn.execute("SELECT COUNT(*) FROM reports").fetchone()[0]

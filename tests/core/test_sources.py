@@ -13,7 +13,14 @@ import pytest
 
 from tests.core.conftest import make_report, write_gz, write_json
 from tlsrpt_gui.core.report import parse_report_bytes
-from tlsrpt_gui.core.sources import Limits, SourceItem, expand_paths, gunzip_bounded, read_bytes, read_source
+from tlsrpt_gui.core.sources import (
+    Limits,
+    SourceItem,
+    expand_paths,
+    gunzip_bounded,
+    read_bytes,
+    read_source,
+)
 
 DOC = make_report(report_id="src-1")
 RAW = json.dumps(DOC).encode()

@@ -299,9 +299,8 @@ def parse_datetime(value: Any, diag: _Collector, path: str) -> datetime:
         if d is None:
             raise ReportParseError(f"{path} {_describe(value)} is not an RFC 3339 date-time")
         diag.add("warning", "datetime-date-only", f"{path} is a date without a time; midnight UTC assumed.", path)
-        y, mo, da = (int(x) for x in d.groups())
         try:
-            return datetime(y, mo, da, tzinfo=UTC)
+            return datetime(int(d[1]), int(d[2]), int(d[3]), tzinfo=UTC)
         except ValueError:
             raise ReportParseError(f"{path} {_describe(value)} is not a valid date") from None
     y, mo, da, hh, mi, ss, frac, tz = m.groups()

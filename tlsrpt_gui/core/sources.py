@@ -12,6 +12,7 @@ from __future__ import annotations
 import email
 import email.message
 import email.policy
+import email.utils
 import hashlib
 import io
 import os
@@ -114,8 +115,7 @@ def _walk(top: str) -> Iterator[tuple[str, str | None]]:
             if name.startswith("."):
                 continue
             yield os.path.join(root, name), None
-    for path, reason in errors:
-        yield path, reason
+    yield from errors
 
 
 def _os_reason(exc: OSError) -> str:
@@ -312,7 +312,7 @@ def gunzip_bounded(data: bytes, cap: int) -> tuple[bytes, int]:
 
 def _read_zip(path: str, member: str, fh: io.BufferedIOBase | io.BytesIO | io.BufferedReader, limits: Limits, *, depth: int) -> Iterator[SourceItem]:
     try:
-        zf = zipfile.ZipFile(fh)  # type: ignore[arg-type]
+        zf = zipfile.ZipFile(fh)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
         yield _refuse(path, member, f"not a readable zip archive ({exc})")
         return

@@ -1,0 +1,120 @@
+"""How values from the index are shown: dates (UTC or local), numbers, IDN domains.
+
+Everything here returns plain strings; callers put them in models and labels
+that render plain text only.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from PySide6.QtCore import QDateTime, QLocale, QObject, QTimeZone, Signal
+
+
+class TimeMode(QObject):
+    """The app-wide choice between UTC and local time for every date shown."""
+
+    changed = Signal(bool)  # True when UTC
+
+    def __init__(self, utc: bool = True, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._utc = utc
+
+    @property
+    def utc(self) -> bool:
+        return self._utc
+
+    def set_utc(self, utc: bool) -> None:
+        if utc != self._utc:
+            self._utc = utc
+            self.changed.emit(utc)
+
+
+def _qdatetime(ts: int, utc: bool) -> QDateTime:
+    dt = QDateTime.fromSecsSinceEpoch(int(ts), QTimeZone.utc())
+    return dt if utc else dt.toLocalTime()
+
+
+def format_date(ts: int | None, utc: bool) -> str:
+    """A day in the user's locale, e.g. ``29/11/2026``."""
+    if ts is None:
+        return ""
+    return QLocale().toString(_qdatetime(ts, utc).date(), QLocale.FormatType.ShortFormat)
+
+
+def format_datetime(ts: int | None, utc: bool) -> str:
+    """A date and time in the user's locale, with the zone (``UTC`` or the local one)."""
+    if ts is None:
+        return ""
+    dt = _qdatetime(ts, utc)
+    text = QLocale().toString(dt, QLocale.FormatType.ShortFormat)
+    return f"{text} UTC" if utc else f"{text} {dt.timeZoneAbbreviation()}"
+
+
+def format_period(start: int | None, end: int | None, utc: bool) -> str:
+    """A report period: one day when it spans at most a day, else ``from – to``."""
+    if start is None:
+        return ""
+    if end is None or end - start <= 86400:
+        return format_date(start, utc)
+    return f"{format_date(start, utc)} – {format_date(end, utc)}"
+
+
+def iso_utc(ts: int | None) -> str:
+    if ts is None:
+        return ""
+    return datetime.fromtimestamp(int(ts), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def format_int(n: int | None) -> str:
+    return "" if n is None else QLocale().toString(int(n))
+
+
+def format_percent(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return QLocale().toString(float(value) * 100.0, "f", 1) + " %"
+
+
+def domain_to_unicode(domain: str) -> str:
+    """Show an A-label domain (``xn--…``) in Unicode; anything undecodable as is."""
+    if "xn--" not in domain.lower():
+        return domain
+    labels = []
+    for label in domain.split("."):
+        if label.lower().startswith("xn--"):
+            try:
+                label = label[4:].encode("ascii").decode("punycode")
+            except (UnicodeError, ValueError):
+                return domain
+        labels.append(label)
+    return ".".join(labels)
+
+
+def domain_to_ascii(domain: str) -> str:
+    """The A-label form of a (possibly Unicode) domain; unchanged when it cannot be encoded."""
+    text = domain.strip().rstrip(".").lower()
+    if text.isascii():
+        return text
+    try:
+        return text.encode("idna").decode("ascii")
+    except UnicodeError:
+        return text
+
+
+def domains_to_unicode(joined: str, sep: str = ", ") -> str:
+    return sep.join(domain_to_unicode(d) for d in joined.split(sep)) if joined else joined
+
+
+def json_list(text: str | None) -> list[str]:
+    """A JSON list of strings as stored by the index; a bad value becomes one item."""
+    if not text:
+        return []
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return [text]
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    return [str(value)]

@@ -1,0 +1,798 @@
+"""Table models over the SQLite index: paged, sorted and filtered in SQL.
+
+Each model shows one table kind (reports, policies, failure details). Rows are
+fetched a page at a time through ``canFetchMore``/``fetchMore`` with *keyset*
+paging: the next page starts after the last row's sort key, so every page is an
+index range scan whatever the depth (no ``OFFSET``). Every sort key ends with the
+row id, a unique tiebreaker. ``sort()`` runs ``ORDER BY`` in SQL; the shared
+:class:`~tlsrpt_gui.core.query.Filter` becomes the ``WHERE`` clause.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import IO, Any, ClassVar, Final, Literal
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+)
+from PySide6.QtGui import QBrush, QColor, QFont
+
+from tlsrpt_gui.core.export import write_rows
+from tlsrpt_gui.core.query import Filter, TableKind
+from tlsrpt_gui.core.report import result_category
+from tlsrpt_gui.ui.formatting import (
+    TimeMode,
+    domain_to_unicode,
+    domains_to_unicode,
+    format_date,
+    format_datetime,
+    format_int,
+    format_percent,
+    format_period,
+    iso_utc,
+    json_list,
+)
+
+#: the index row id of the row (int)
+ROW_ID_ROLE: Final = Qt.ItemDataRole.UserRole + 1
+#: the ``reports.id`` the row belongs to (int)
+REPORT_ID_ROLE: Final = Qt.ItemDataRole.UserRole + 2
+#: the cell as copied to the clipboard: A-label domains, ISO dates, raw numbers (str)
+COPY_ROLE: Final = Qt.ItemDataRole.UserRole + 3
+#: the raw SQL value(s) of the cell (tuple)
+RAW_ROLE: Final = Qt.ItemDataRole.UserRole + 4
+
+PAGE_SIZE: Final = 200
+
+Kind = Literal[
+    "text", "int", "percent", "date", "datetime", "period", "domain", "domains", "list", "source"
+]
+_Index = QModelIndex | QPersistentModelIndex
+
+_RED: Final = QColor(0xC6, 0x28, 0x28)
+_AMBER: Final = QColor(0xB2, 0x6A, 0x00)
+_GREEN: Final = QColor(0x2E, 0x7D, 0x32)
+_FAIL_BG: Final = QColor(0xC6, 0x28, 0x28, 28)
+_CATEGORY_COLOURS: Final = {
+    "negotiation": QColor(0xC6, 0x28, 0x28),
+    "dane": QColor(0x6A, 0x1B, 0x9A),
+    "sts": QColor(0xB2, 0x6A, 0x00),
+    "other": QColor(0x55, 0x55, 0x55),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One table column: what to select, how to sort it and how to show it."""
+
+    key: str
+    title: str
+    exprs: tuple[str, ...]
+    #: index-friendly ORDER BY expressions; the row id is appended as tiebreaker
+    sort: tuple[str, ...]
+    kind: Kind = "text"
+    tip: str = ""
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind in ("int", "percent")
+
+
+def tooltip_text(text: str) -> str:
+    """Tool tips render rich text when it looks like HTML: escape so they show it literally."""
+    if not text:
+        return ""
+    return "<p style='white-space:pre-wrap'>" + html.escape(text, quote=False) + "</p>"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split()) if ("\n" in text or "\r" in text or "\t" in text) else text
+
+
+class SqlTableModel(QAbstractTableModel):
+    """A read-only, paged, SQL-sorted table over one connection (GUI thread only)."""
+
+    KIND: ClassVar[TableKind]
+    FROM: ClassVar[str]
+    ID: ClassVar[str]
+    REPORT: ClassVar[str]
+    COLUMNS: ClassVar[tuple[Column, ...]]
+    #: extra values (after the columns) used for colours; names for :meth:`_extra`
+    EXTRAS: ClassVar[tuple[str, ...]] = ()
+    DEFAULT_SORT: ClassVar[tuple[int, Qt.SortOrder]] = (0, Qt.SortOrder.AscendingOrder)
+
+    def __init__(
+        self, conn: sqlite3.Connection, time_mode: TimeMode, parent: QObject | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._conn = conn
+        self._time = time_mode
+        self._filter = Filter()
+        self._sort_column, self._order = self.DEFAULT_SORT
+        self._rows: list[tuple[Any, ...]] = []
+        self._exhausted = False
+        self._layout_sort()
+        time_mode.changed.connect(self._on_time_mode)
+        self._fetch_page_into_reset()
+
+    # ------------------------------------------------------------ public API
+
+    @property
+    def filter(self) -> Filter:
+        return self._filter
+
+    @property
+    def sort_column(self) -> int:
+        return self._sort_column
+
+    @property
+    def sort_order(self) -> Qt.SortOrder:
+        return self._order
+
+    @property
+    def loaded_rows(self) -> int:
+        return len(self._rows)
+
+    def set_connection(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        self.reload()
+
+    def set_filter(self, flt: Filter) -> None:
+        if flt != self._filter:
+            self._filter = flt
+            self.reload()
+
+    def reload(self, keep_rows: int = 0) -> None:
+        """Re-read from the index (same filter and sort), loading at least ``keep_rows`` rows."""
+        self.beginResetModel()
+        self._rows = []
+        self._exhausted = False
+        self._fetch(max(PAGE_SIZE, keep_rows))
+        self.endResetModel()
+
+    def refresh(self) -> None:
+        """Reload after the index changed, keeping as many rows loaded as before."""
+        self.reload(keep_rows=len(self._rows))
+
+    def row_id(self, row: int) -> int:
+        return int(self._rows[row][self._nkeys - 1])
+
+    def report_id(self, row: int) -> int:
+        return int(self._rows[row][self._nkeys])
+
+    def row_of_id(self, row_id: int, *, fetch: bool = True, limit: int = 20 * PAGE_SIZE) -> int:
+        """The row showing ``row_id``, fetching up to ``limit`` rows; -1 if it is not there."""
+        while True:
+            for i, row in enumerate(self._rows):
+                if row[self._nkeys - 1] == row_id:
+                    return i
+            if not fetch or self._exhausted or len(self._rows) >= limit:
+                return -1
+            self.fetchMore(QModelIndex())
+
+    def count_query(self) -> tuple[str, list[Any]]:
+        where, params = self._where()
+        return f"SELECT COUNT(*) FROM {self.FROM} WHERE {where}", params
+
+    def iter_all(self) -> Iterator[tuple[Any, ...]]:
+        """Every row matching the filter, in the current order (for export)."""
+        where, params = self._where()
+        sql = f"SELECT {self._select_list()} FROM {self.FROM} WHERE {where}"
+        sql += f" ORDER BY {self._order_sql()}"
+        yield from self._conn.execute(sql, params)
+
+    def export(
+        self,
+        out: IO[str],
+        fmt: Literal["csv", "json", "ndjson"],
+        columns: Sequence[int] | None = None,
+    ) -> int:
+        """Write the filtered, sorted table (all of it, not only the loaded rows)."""
+        cols = list(range(len(self.COLUMNS))) if columns is None else list(columns)
+        names = [self.COLUMNS[c].key for c in cols]
+        values = (tuple(self._export_value(c, row) for c in cols) for row in self.iter_all())
+        return write_rows(out, names, values, fmt)
+
+    def copy_text(self, row: int, column: int) -> str:
+        return self._copy_value(column, self._rows[row])
+
+    # ------------------------------------------------------------ Qt overrides
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def canFetchMore(self, parent: _Index) -> bool:
+        return not parent.isValid() and not self._exhausted
+
+    def fetchMore(self, parent: _Index) -> None:
+        if parent.isValid() or self._exhausted:
+            return
+        rows = self._query_page(PAGE_SIZE)
+        if len(rows) < PAGE_SIZE:
+            self._exhausted = True
+        if rows:
+            first = len(self._rows)
+            self.beginInsertRows(QModelIndex(), first, first + len(rows) - 1)
+            self._rows.extend(rows)
+            self.endInsertRows()
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        if not 0 <= column < len(self.COLUMNS):
+            return
+        if column == self._sort_column and order == self._order and self._rows:
+            return
+        self.layoutAboutToBeChanged.emit([], QAbstractTableModel.LayoutChangeHint.VerticalSortHint)
+        self._sort_column, self._order = column, order
+        self._layout_sort()
+        old = len(self._rows)
+        self._rows = []
+        self._exhausted = False
+        self._fetch(PAGE_SIZE)
+        # Persistent indexes cannot follow rows into a different page: invalidate them.
+        persistent = self.persistentIndexList()
+        self.changePersistentIndexList(persistent, [QModelIndex()] * len(persistent))
+        self.layoutChanged.emit([], QAbstractTableModel.LayoutChangeHint.VerticalSortHint)
+        del old
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.COLUMNS):
+            return None
+        col = self.COLUMNS[section]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return col.title
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return tooltip_text(col.tip or col.title)
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            h = Qt.AlignmentFlag.AlignRight if col.numeric else Qt.AlignmentFlag.AlignLeft
+            return int(h | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def flags(self, index: _Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return (
+            Qt.ItemFlag.ItemIsEnabled
+            | Qt.ItemFlag.ItemIsSelectable
+            | Qt.ItemFlag.ItemNeverHasChildren
+        )
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.parent().isValid():
+            return None
+        r, c = index.row(), index.column()
+        if not (0 <= r < len(self._rows) and 0 <= c < len(self.COLUMNS)):
+            return None
+        row = self._rows[r]
+        col = self.COLUMNS[c]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(c, row)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return tooltip_text(self._tooltip(c, row))
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            h = Qt.AlignmentFlag.AlignRight if col.numeric else Qt.AlignmentFlag.AlignLeft
+            return int(h | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return self._foreground(c, row)
+        if role == Qt.ItemDataRole.BackgroundRole:
+            return self._background(row)
+        if role == Qt.ItemDataRole.FontRole:
+            return self._font(c, row)
+        if role == ROW_ID_ROLE:
+            return int(row[self._nkeys - 1])
+        if role == REPORT_ID_ROLE:
+            return int(row[self._nkeys])
+        if role == COPY_ROLE:
+            return self._copy_value(c, row)
+        if role == RAW_ROLE:
+            return self._values(c, row)
+        return None
+
+    # ------------------------------------------------------------ internals
+
+    def _layout_sort(self) -> None:
+        """Compute the row layout for the current sort: keys…, id, report id, columns…, extras…"""
+        col = self.COLUMNS[self._sort_column]
+        keys = list(col.sort)
+        keys.append(self.ID)
+        self._keys = keys
+        self._nkeys = len(keys)
+        offsets: list[int] = []
+        pos = self._nkeys + 1
+        for c in self.COLUMNS:
+            offsets.append(pos)
+            pos += len(c.exprs)
+        self._offsets = offsets
+        self._extra_pos = pos
+
+    def _select_list(self) -> str:
+        parts = [*self._keys, self.REPORT]
+        for c in self.COLUMNS:
+            parts.extend(c.exprs)
+        parts.extend(self.EXTRAS)
+        return ", ".join(parts)
+
+    def _where(self) -> tuple[str, list[Any]]:
+        return self._filter.where(self.KIND)
+
+    @property
+    def _desc(self) -> bool:
+        return self._order == Qt.SortOrder.DescendingOrder
+
+    def _order_sql(self) -> str:
+        d = " DESC" if self._desc else ""
+        return ", ".join(k + d for k in self._keys)
+
+    def _fetch(self, at_least: int) -> None:
+        while not self._exhausted and len(self._rows) < at_least:
+            rows = self._query_page(PAGE_SIZE)
+            if len(rows) < PAGE_SIZE:
+                self._exhausted = True
+            self._rows.extend(rows)
+
+    def _fetch_page_into_reset(self) -> None:
+        self.beginResetModel()
+        self._fetch(PAGE_SIZE)
+        self.endResetModel()
+
+    def _query_page(self, limit: int) -> list[tuple[Any, ...]]:
+        where, params = self._where()
+        base = f"SELECT {self._select_list()} FROM {self.FROM} WHERE ({where})"
+        order = f" ORDER BY {self._order_sql()} LIMIT ?"
+        if not self._rows:
+            return list(self._conn.execute(base + order, [*params, limit]))
+        last = self._rows[-1][: self._nkeys]
+        out: list[tuple[Any, ...]] = []
+        for cond, cparams in keyset_segments(self._keys, last, self._desc):
+            need = limit - len(out)
+            if need <= 0:
+                break
+            out.extend(self._conn.execute(f"{base} AND {cond}{order}", [*params, *cparams, need]))
+        return out
+
+    def _values(self, c: int, row: tuple[Any, ...]) -> tuple[Any, ...]:
+        start = self._offsets[c]
+        return tuple(row[start : start + len(self.COLUMNS[c].exprs)])
+
+    def _extra(self, name: str, row: tuple[Any, ...]) -> Any:
+        return row[self._extra_pos + self.EXTRAS.index(name)]
+
+    def _display(self, c: int, row: tuple[Any, ...]) -> str:
+        col = self.COLUMNS[c]
+        v = self._values(c, row)
+        utc = self._time.utc
+        match col.kind:
+            case "int":
+                return format_int(v[0])
+            case "percent":
+                return format_percent(v[0])
+            case "date":
+                return format_date(v[0], utc)
+            case "datetime":
+                return format_datetime(v[0], utc)
+            case "period":
+                return format_period(v[0], v[1], utc)
+            case "domain":
+                return domain_to_unicode(v[0] or "")
+            case "domains":
+                return domains_to_unicode(v[0] or "")
+            case "list":
+                return ", ".join(json_list(v[0]))
+            case "source":
+                name = os.path.basename(v[0] or "")
+                return f"{name} › {v[1]}" if v[1] else name
+            case _:
+                return _one_line("" if v[0] is None else str(v[0]))
+
+    def _tooltip(self, c: int, row: tuple[Any, ...]) -> str:
+        col = self.COLUMNS[c]
+        v = self._values(c, row)
+        utc = self._time.utc
+        match col.kind:
+            case "domain" | "domains":
+                shown = self._display(c, row)
+                raw = v[0] or ""
+                return shown if shown == raw else f"{shown}\n{raw}"
+            case "period":
+                return f"{format_datetime(v[0], utc)} – {format_datetime(v[1], utc)}"
+            case "date":
+                return format_datetime(v[0], utc)
+            case "list":
+                return "\n".join(json_list(v[0]))
+            case "source":
+                return f"{v[0]}\n{v[1]}" if v[1] else str(v[0] or "")
+            case _:
+                return self._display(c, row) if col.numeric else ("" if v[0] is None else str(v[0]))
+
+    def _copy_value(self, c: int, row: tuple[Any, ...]) -> str:
+        col = self.COLUMNS[c]
+        v = self._values(c, row)
+        match col.kind:
+            case "domain" | "domains" | "text":
+                return "" if v[0] is None else str(v[0])
+            case "int":
+                return "" if v[0] is None else str(v[0])
+            case "percent":
+                return "" if v[0] is None else f"{float(v[0]) * 100:.1f}"
+            case "date" | "datetime":
+                return iso_utc(v[0])
+            case "period":
+                return f"{iso_utc(v[0])}/{iso_utc(v[1])}"
+            case "list":
+                return " | ".join(json_list(v[0]))
+            case "source":
+                return f"{v[0]}:{v[1]}" if v[1] else str(v[0] or "")
+        return ""  # pragma: no cover
+
+    def _export_value(self, c: int, row: tuple[Any, ...]) -> Any:
+        col = self.COLUMNS[c]
+        v = self._values(c, row)
+        if col.kind in ("int",):
+            return v[0]
+        if col.kind == "percent":
+            return None if v[0] is None else round(float(v[0]) * 100, 2)
+        if col.kind == "list":
+            return v[0]  # JSON text: write_rows joins it for CSV and decodes it for JSON
+        return self._copy_value(c, row)
+
+    def _foreground(self, c: int, row: tuple[Any, ...]) -> QBrush | None:
+        return None
+
+    def _background(self, row: tuple[Any, ...]) -> QBrush | None:
+        return None
+
+    def _font(self, c: int, row: tuple[Any, ...]) -> QFont | None:
+        return None
+
+    def _on_time_mode(self, _utc: bool) -> None:
+        cols = [i for i, c in enumerate(self.COLUMNS) if c.kind in ("date", "datetime", "period")]
+        if self._rows and cols:
+            self.dataChanged.emit(
+                self.index(0, min(cols)),
+                self.index(len(self._rows) - 1, max(cols)),
+                [Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole],
+            )
+
+
+def keyset_segments(
+    keys: Sequence[str], last: Sequence[Any], desc: bool
+) -> list[tuple[str, list[Any]]]:
+    """Conditions, in order, selecting the rows after ``last`` in ``ORDER BY keys`` order.
+
+    Row-value comparison would be one condition, but it does not use indexes
+    with NULLs; one condition per key position (equal prefix, then strictly after)
+    keeps each query an index range scan. SQLite sorts NULL first ascending and
+    last descending.
+    """
+    segments: list[tuple[str, list[Any]]] = []
+    for i in range(len(keys) - 1, -1, -1):
+        prefix: list[str] = []
+        pparams: list[Any] = []
+        for k, v in zip(keys[:i], last[:i], strict=True):
+            if v is None:
+                prefix.append(f"{k} IS NULL")
+            else:
+                prefix.append(f"{k} = ?")
+                pparams.append(v)
+        k, v = keys[i], last[i]
+        conds: list[tuple[str, list[Any]]]
+        if not desc:
+            conds = [(f"{k} IS NOT NULL", [])] if v is None else [(f"{k} > ?", [v])]
+        else:
+            conds = [] if v is None else [(f"{k} < ?", [v]), (f"{k} IS NULL", [])]
+        for cond, cparams in conds:
+            segments.append((" AND ".join([*prefix, cond]), [*pparams, *cparams]))
+    return segments
+
+
+_REPORT_RATE: Final = (
+    "(r.successful_sessions * 1.0 / NULLIF(r.successful_sessions + r.failed_sessions, 0))"
+)
+_POLICY_RATE: Final = (
+    "(p.failed_sessions * 1.0 / NULLIF(p.successful_sessions + p.failed_sessions, 0))"
+)
+
+
+class ReportsModel(SqlTableModel):
+    KIND = "reports"
+    FROM = "reports r"
+    ID = "r.id"
+    REPORT = "r.id"
+    COLUMNS = (
+        Column(
+            "organization_name",
+            "Reporter",
+            ("r.organization_name",),
+            ("r.organization_name", "r.start_ts"),
+        ),
+        Column("report_id", "Report ID", ("r.report_id",), ("r.report_id",)),
+        Column("period", "Period", ("r.start_ts", "r.end_ts"), ("r.start_ts",), "period"),
+        Column(
+            "policy_domains",
+            "Policy domains",
+            ("r.policy_domains",),
+            ("r.policy_domains", "r.start_ts"),
+            "domains",
+        ),
+        Column(
+            "successful_sessions",
+            "Successful",
+            ("r.successful_sessions",),
+            ("r.successful_sessions",),
+            "int",
+            "Successful TLS sessions",
+        ),
+        Column(
+            "failed_sessions",
+            "Failed",
+            ("r.failed_sessions",),
+            ("r.failed_sessions",),
+            "int",
+            "Failed TLS sessions",
+        ),
+        Column(
+            "success_rate",
+            "Success %",
+            (_REPORT_RATE,),
+            (_REPORT_RATE,),
+            "percent",
+            "Successful sessions out of all sessions",
+        ),
+        Column(
+            "source",
+            "Source file",
+            ("r.source_path", "r.source_member"),
+            ("r.source_path", "r.source_member"),
+            "source",
+        ),
+        Column(
+            "diagnostic_count",
+            "Diagnostics",
+            ("r.diagnostic_count",),
+            ("r.diagnostic_count",),
+            "int",
+            "Deviations from RFC 8460 found while reading the report",
+        ),
+    )
+    EXTRAS = ("r.worst_severity",)
+    DEFAULT_SORT = (2, Qt.SortOrder.DescendingOrder)
+
+    def _foreground(self, c: int, row: tuple[Any, ...]) -> QBrush | None:
+        key = self.COLUMNS[c].key
+        if key == "failed_sessions" and (self._values(c, row)[0] or 0) > 0:
+            return QBrush(_RED)
+        if key == "success_rate":
+            rate = self._values(c, row)[0]
+            if rate is None:
+                return None
+            return QBrush(_GREEN if rate >= 0.999 else _AMBER if rate >= 0.95 else _RED)
+        if key == "diagnostic_count" and (self._values(c, row)[0] or 0) > 0:
+            sev = self._extra("r.worst_severity", row)
+            return QBrush(
+                _RED if sev == "error" else _AMBER if sev == "warning" else QColor(0x55, 0x55, 0x55)
+            )
+        return None
+
+    def _background(self, row: tuple[Any, ...]) -> QBrush | None:
+        failed = row[self._offsets[5]]
+        return QBrush(_FAIL_BG) if failed else None
+
+
+class PoliciesModel(SqlTableModel):
+    KIND = "policies"
+    FROM = "policies p"
+    ID = "p.id"
+    REPORT = "p.report_id"
+    COLUMNS = (
+        Column(
+            "policy_domain",
+            "Policy domain",
+            ("p.policy_domain",),
+            ("p.policy_domain", "p.start_ts"),
+            "domain",
+        ),
+        Column("policy_type", "Policy type", ("p.policy_type",), ("p.policy_type", "p.start_ts")),
+        Column("sts_mode", "Mode", ("p.sts_mode",), ("p.sts_mode",), "text", "MTA-STS policy mode"),
+        Column("mx_hosts", "MX patterns", ("p.mx_hosts",), ("p.mx_hosts",), "list"),
+        Column(
+            "successful_sessions",
+            "Successful",
+            ("p.successful_sessions",),
+            ("p.successful_sessions",),
+            "int",
+        ),
+        Column("failed_sessions", "Failed", ("p.failed_sessions",), ("p.failed_sessions",), "int"),
+        Column(
+            "failure_rate",
+            "Failure rate",
+            (_POLICY_RATE,),
+            (_POLICY_RATE,),
+            "percent",
+            "Failed sessions out of all sessions",
+        ),
+        Column(
+            "organization_name",
+            "Reporter",
+            ("p.organization_name",),
+            ("p.organization_name", "p.start_ts"),
+        ),
+        Column("period", "Period", ("p.start_ts", "p.end_ts"), ("p.start_ts",), "period"),
+    )
+    DEFAULT_SORT = (8, Qt.SortOrder.DescendingOrder)
+
+    def _foreground(self, c: int, row: tuple[Any, ...]) -> QBrush | None:
+        key = self.COLUMNS[c].key
+        if key == "failed_sessions" and (self._values(c, row)[0] or 0) > 0:
+            return QBrush(_RED)
+        if key == "failure_rate":
+            rate = self._values(c, row)[0]
+            if rate is None:
+                return None
+            return QBrush(_GREEN if rate <= 0.001 else _AMBER if rate <= 0.05 else _RED)
+        return None
+
+    def _background(self, row: tuple[Any, ...]) -> QBrush | None:
+        return QBrush(_FAIL_BG) if row[self._offsets[5]] else None
+
+
+class FailuresModel(SqlTableModel):
+    KIND = "failures"
+    FROM = "failure_details f"
+    ID = "f.id"
+    REPORT = "f.report_id"
+    COLUMNS = (
+        Column("result_type", "Result type", ("f.result_type",), ("f.result_type", "f.start_ts")),
+        Column("sending_mta_ip", "Sending MTA IP", ("f.sending_mta_ip",), ("f.sending_mta_ip",)),
+        Column(
+            "receiving_mx_hostname",
+            "Receiving MX",
+            ("f.receiving_mx_hostname",),
+            ("f.receiving_mx_hostname",),
+            "text",
+            "Receiving MX hostname",
+        ),
+        Column(
+            "receiving_mx_helo",
+            "HELO",
+            ("f.receiving_mx_helo",),
+            ("f.receiving_mx_helo",),
+            "text",
+            "Receiving MX HELO name",
+        ),
+        Column("receiving_ip", "Receiving IP", ("f.receiving_ip",), ("f.receiving_ip",)),
+        Column(
+            "failed_session_count",
+            "Failed sessions",
+            ("f.failed_session_count",),
+            ("f.failed_session_count",),
+            "int",
+        ),
+        Column(
+            "failure_reason_code",
+            "Failure reason code",
+            ("f.failure_reason_code",),
+            ("f.failure_reason_code",),
+        ),
+        Column(
+            "additional_information",
+            "Additional information",
+            ("f.additional_information",),
+            ("f.additional_information",),
+        ),
+        Column(
+            "policy_domain",
+            "Policy domain",
+            ("f.policy_domain",),
+            ("f.policy_domain", "f.start_ts"),
+            "domain",
+        ),
+        Column("policy_type", "Policy type", ("f.policy_type",), ("f.policy_type", "f.start_ts")),
+        Column(
+            "organization_name",
+            "Reporter",
+            ("f.organization_name",),
+            ("f.organization_name", "f.start_ts"),
+        ),
+        Column(
+            "date", "Date", ("f.start_ts",), ("f.start_ts",), "date", "Start of the report period"
+        ),
+    )
+    DEFAULT_SORT = (11, Qt.SortOrder.DescendingOrder)
+
+    def _foreground(self, c: int, row: tuple[Any, ...]) -> QBrush | None:
+        if c == 0:
+            rt = self._values(0, row)[0] or ""
+            return QBrush(_CATEGORY_COLOURS[result_category(rt)])
+        if c == 5:
+            return QBrush(_RED)
+        return None
+
+    def _font(self, c: int, row: tuple[Any, ...]) -> QFont | None:
+        if c == 0:
+            f = QFont()
+            f.setBold(True)
+            return f
+        return None
+
+
+class ImportLogModel(SqlTableModel):
+    """Inputs that failed or were skipped, with their reason (table ``sources``)."""
+
+    KIND = "reports"  # unused: this model ignores the shared filter
+    FROM = "sources s"
+    ID = "s.id"
+    REPORT = "s.run_id"
+    COLUMNS = (
+        Column("imported_at", "When", ("CAST(s.imported_at AS INTEGER)",), ("s.id",), "datetime"),
+        Column("outcome", "Outcome", ("s.outcome",), ("s.outcome",)),
+        Column("path", "Input", ("s.path",), ("s.path",)),
+        Column("member", "Member", ("s.member",), ("s.member",)),
+        Column("reason", "Reason", ("s.reason",), ("s.reason",)),
+    )
+    DEFAULT_SORT = (0, Qt.SortOrder.DescendingOrder)
+
+    def _where(self) -> tuple[str, list[Any]]:
+        return "s.outcome IN ('failed', 'skipped')", []
+
+    def count_query(self) -> tuple[str, list[Any]]:
+        return "SELECT COUNT(*) FROM sources s WHERE s.outcome IN ('failed', 'skipped')", []
+
+    def _foreground(self, c: int, row: tuple[Any, ...]) -> QBrush | None:
+        if c == 1:
+            return QBrush(_RED if self._values(1, row)[0] == "failed" else _AMBER)
+        return None
+
+
+#: indexes that make every sortable column an index range scan (names prefixed ``ui_``).
+#: Safe to run repeatedly; the core schema may adopt them in a migration.
+SORT_INDEXES: Final[tuple[str, ...]] = (
+    "CREATE INDEX IF NOT EXISTS ui_reports_rid ON reports (report_id)",
+    "CREATE INDEX IF NOT EXISTS ui_reports_ok ON reports (successful_sessions)",
+    "CREATE INDEX IF NOT EXISTS ui_reports_diag ON reports (diagnostic_count)",
+    "CREATE INDEX IF NOT EXISTS ui_reports_source ON reports (source_path, source_member)",
+    "CREATE INDEX IF NOT EXISTS ui_reports_rate ON reports "
+    "((successful_sessions * 1.0 / NULLIF(successful_sessions + failed_sessions, 0)))",
+    "CREATE INDEX IF NOT EXISTS ui_policies_mode ON policies (sts_mode)",
+    "CREATE INDEX IF NOT EXISTS ui_policies_mx ON policies (mx_hosts)",
+    "CREATE INDEX IF NOT EXISTS ui_policies_ok ON policies (successful_sessions)",
+    "CREATE INDEX IF NOT EXISTS ui_policies_failed ON policies (failed_sessions)",
+    "CREATE INDEX IF NOT EXISTS ui_policies_rate ON policies "
+    "((failed_sessions * 1.0 / NULLIF(successful_sessions + failed_sessions, 0)))",
+    "CREATE INDEX IF NOT EXISTS ui_failures_helo ON failure_details (receiving_mx_helo)",
+    "CREATE INDEX IF NOT EXISTS ui_failures_rip ON failure_details (receiving_ip)",
+    "CREATE INDEX IF NOT EXISTS ui_failures_code ON failure_details (failure_reason_code)",
+    "CREATE INDEX IF NOT EXISTS ui_failures_info ON failure_details (additional_information)",
+    "CREATE INDEX IF NOT EXISTS ui_failures_ptype ON failure_details (policy_type, start_ts)",
+)
+
+
+def missing_sort_indexes(conn: sqlite3.Connection) -> list[str]:
+    have = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    return [sql for sql in SORT_INDEXES if sql.split()[5] not in have]
+
+
+def ensure_sort_indexes(
+    conn: sqlite3.Connection, cancelled: Callable[[], bool] | None = None
+) -> int:
+    """Create the missing sort indexes; returns how many were created."""
+    n = 0
+    for sql in missing_sort_indexes(conn):
+        if cancelled is not None and cancelled():
+            break
+        conn.execute(sql)
+        conn.commit()
+        n += 1
+    return n
