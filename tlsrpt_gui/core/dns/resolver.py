@@ -159,7 +159,7 @@ class DnsClient:
         if self.nameserver is None:
             return "system resolver"
         host = f"[{self.nameserver}]" if ":" in self.nameserver else self.nameserver
-        return f"{host}:{self.port}"
+        return f"nameserver {host}:{self.port}"
 
     def lookup(
         self, name: str, rdtype: str, *, checking_disabled: bool = False
@@ -177,7 +177,9 @@ class DnsClient:
                     current, qtype, raise_on_no_answer=False, search=False
                 )
             except dns.resolver.NXDOMAIN as exc:
-                responses = exc.responses()
+                responses: dict[dns.name.Name, dns.message.Message] = exc.kwargs.get(
+                    "responses", {}
+                )
                 ad = bool(responses) and all(
                     bool(r.flags & dns.flags.AD) for r in responses.values()
                 )
@@ -202,7 +204,7 @@ class DnsClient:
             authenticated = authenticated and bool(answer.response.flags & dns.flags.AD)
             for cname_rrset in answer.chaining_result.cnames:
                 for rd in cname_rrset:
-                    chain.append(_name_text(rd.target))  # type: ignore[attr-defined]
+                    chain.append(_name_text(rd.target))
                     break
             if answer.rrset is not None:
                 return Lookup(name, rdtype, "ok", rdatas=tuple(answer.rrset),
