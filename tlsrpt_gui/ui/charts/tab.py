@@ -1,13 +1,70 @@
-"""The Charts tab (work in progress: the API is final, the charts follow)."""
+"""The Charts tab: a scrollable grid of chart cards that follow the shared filter.
+
+Each card's aggregate runs as its own background job (``ui.tasks.run_task``),
+on its own read-only connection, so the slowest query alone sets the redraw
+time. A filter change or refresh starts a new generation of jobs; the jobs of
+the old one are interrupted and their results dropped. ``ready`` is emitted once
+every card of the current generation has been redrawn.
+"""
 
 from __future__ import annotations
 
+import logging
+import sqlite3
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QGridLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
+from tlsrpt_gui.core.index import Index, IndexError_
 from tlsrpt_gui.core.query import Filter
+from tlsrpt_gui.ui.charts.card import ChartCard, SavePathPrompt, ask_save_path_dialog
+from tlsrpt_gui.ui.charts.cards import (
+    CertificateCard,
+    CoverageCard,
+    DomainRateCard,
+    MissingReportsCard,
+    MxHostCard,
+    ReporterCard,
+    ResultTypeCard,
+    SendingIpCard,
+    SessionsPerDayCard,
+)
+from tlsrpt_gui.ui.charts.palette import current_palette
+from tlsrpt_gui.ui.tasks import Task, run_task
+
+log = logging.getLogger(__name__)
+
+#: (card class, row, column, column span) in the grid
+LAYOUT: tuple[tuple[type[ChartCard], int, int, int], ...] = (
+    (SessionsPerDayCard, 0, 0, 2),
+    (ResultTypeCard, 1, 0, 1),
+    (ReporterCard, 1, 1, 1),
+    (MxHostCard, 2, 0, 1),
+    (SendingIpCard, 2, 1, 1),
+    (DomainRateCard, 3, 0, 1),
+    (CoverageCard, 3, 1, 1),
+    (CertificateCard, 4, 0, 2),
+    (MissingReportsCard, 5, 0, 2),
+)
+
+
+def _compute(task: Task[Any], db_path: Path, fn: Callable[[sqlite3.Connection, Filter], Any],
+             flt: Filter) -> tuple[bool, Any]:
+    """Runs off the GUI thread: ``(index has reports, fn's result)``."""
+    if not db_path.exists():
+        return False, None
+    with Index(db_path, read_only=True) as index:
+        conn = index.conn
+        # Interrupt a running query as soon as the job is cancelled.
+        conn.set_progress_handler(lambda: 1 if task.cancelled else 0, 20000)
+        has_reports = conn.execute("SELECT EXISTS (SELECT 1 FROM reports)").fetchone()[0] == 1
+        if not has_reports:
+            return False, None
+        return True, fn(conn, flt)
 
 
 class ChartsTab(QWidget):
@@ -18,20 +75,137 @@ class ChartsTab(QWidget):
     #: every chart has been redrawn after a refresh or a filter change
     ready = Signal()
 
-    def __init__(self, db_path: Path, parent: QWidget | None = None) -> None:
+    def __init__(self, db_path: Path, parent: QWidget | None = None, *,
+                 ask_save_path: SavePathPrompt | None = None) -> None:
         super().__init__(parent)
         self.db_path = Path(db_path)
         self._filter = Filter()
+        self._generation = 0
+        self._tasks: dict[ChartCard, Task[Any]] = {}
+        self._pending: set[ChartCard] = set()
+        self.palette_ = current_palette()
+
+        self.scroll = QScrollArea(self)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.content = QWidget()
+        self.content.setObjectName("chartsContent")
+        grid = QGridLayout(self.content)
+        grid.setContentsMargins(14, 14, 14, 14)
+        grid.setHorizontalSpacing(14)
+        grid.setVerticalSpacing(14)
+        self.status_label = QLabel("", self.content)
+        self.status_label.setTextFormat(Qt.TextFormat.PlainText)
+        grid.addWidget(self.status_label, 0, 0, 1, 2)
+        self.cards: list[ChartCard] = []
+        for cls, row, col, span in LAYOUT:
+            card = cls(self.content)
+            card.ask_save_path = ask_save_path or ask_save_path_dialog
+            card.changes_requested.connect(self._on_changes_requested)
+            grid.addWidget(card, row + 1, col, 1, span)
+            self.cards.append(card)
+        grid.setColumnStretch(0, 1)
+        grid.setColumnStretch(1, 1)
+        grid.setRowStretch(len(LAYOUT) + 1, 1)
+        self.scroll.setWidget(self.content)
         layout = QVBoxLayout(self)
-        self._label = QLabel("Charts are being built.", self)
-        layout.addWidget(self._label)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.scroll)
+        self._apply_palette()
+        app = QGuiApplication.instance()
+        if isinstance(app, QGuiApplication):
+            app.styleHints().colorSchemeChanged.connect(self._on_scheme_changed)
+        self.refresh()
+
+    # -- public API
 
     def current_filter(self) -> Filter:
         return self._filter
 
     def set_filter(self, flt: Filter) -> None:
+        """Follow the shared filter bar."""
+        if flt == self._filter and self._generation:
+            return
         self._filter = flt
         self.refresh()
 
     def refresh(self) -> None:
-        QTimer.singleShot(0, self.ready.emit)
+        """Recompute every chart (after an import, or when the filter changed)."""
+        self._generation += 1
+        generation = self._generation
+        for task in self._tasks.values():
+            task.cancel()
+        self._tasks.clear()
+        self._pending = set(self.cards)
+        flt = self._filter
+        self.status_label.setText("Updating charts…")
+        for card in self.cards:
+            fn = type(card).compute
+            self._tasks[card] = run_task(
+                lambda task, fn=fn: _compute(task, self.db_path, fn, flt),
+                on_result=lambda result, card=card: self._on_result(generation, card, result),
+                on_error=lambda exc, card=card: self._on_error(generation, card, exc),
+            )
+
+    def card(self, cls: type[ChartCard]) -> ChartCard:
+        for c in self.cards:
+            if type(c) is cls:
+                return c
+        raise KeyError(cls.__name__)
+
+    # -- results
+
+    def _on_result(self, generation: int, card: ChartCard, result: tuple[bool, Any]) -> None:
+        if generation != self._generation:
+            return
+        has_reports, data = result
+        try:
+            card.set_result(has_reports, data, self._filter)
+        except Exception:  # a bug in one chart must not keep the others from showing
+            log.exception("could not draw %s", card.title)
+            card.set_error("this chart failed to draw (see the log)")
+        self._done(card)
+
+    def _on_error(self, generation: int, card: ChartCard, exc: BaseException) -> None:
+        if generation != self._generation:
+            return
+        if isinstance(exc, IndexError_):
+            card.set_error(str(exc))
+        elif isinstance(exc, sqlite3.Error):
+            card.set_error(f"database error ({exc})")
+        else:
+            log.error("chart job failed: %s\n%s", exc, getattr(exc, "__traceback_text__", ""))
+            card.set_error("an unexpected error (see the log)")
+        self._done(card)
+
+    def _done(self, card: ChartCard) -> None:
+        self._pending.discard(card)
+        self._tasks.pop(card, None)
+        if not self._pending:
+            self.status_label.setText(self._status_text())
+            self.ready.emit()
+
+    def _status_text(self) -> str:
+        if self._filter.is_empty():
+            return "All reports in the index. Use the filter bar to narrow the charts down."
+        return "Charts follow the filter bar. Hover for exact values; click a bar or a day to filter."
+
+    # -- clicks
+
+    def _on_changes_requested(self, changes: dict[str, Any]) -> None:
+        self.filter_requested.emit(self._filter.with_(**changes))
+
+    # -- theme
+
+    def _on_scheme_changed(self, *_: object) -> None:
+        self.palette_ = current_palette()
+        self._apply_palette()
+        for card in self.cards:
+            card.apply_palette(self.palette_)
+
+    def _apply_palette(self) -> None:
+        p = self.palette_
+        self.content.setStyleSheet(f"#chartsContent {{ background: {p.background}; }}")
+        self.status_label.setStyleSheet(f"color: {p.muted};")
+
+

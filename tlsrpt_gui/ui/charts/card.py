@@ -1,0 +1,296 @@
+"""A chart card: title, explanation, legend, the chart or its empty state, export buttons."""
+
+from __future__ import annotations
+
+import csv
+import logging
+import sqlite3
+from collections.abc import Callable, Sequence
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from tlsrpt_gui.core.export import neutralise
+from tlsrpt_gui.core.query import Filter
+from tlsrpt_gui.ui.charts.palette import ChartPalette, current_palette
+from tlsrpt_gui.ui.charts.widgets import _ChartBase
+
+log = logging.getLogger(__name__)
+
+#: ``ask_save_path(parent, caption, suggested_name, name_filter)`` -> a path, or None if cancelled
+SavePathPrompt = Callable[[QWidget, str, str, str], "str | None"]
+
+NO_REPORTS = "No reports yet. Drop reports here or use File → Open."
+NO_MATCH = "Nothing matches the current filter. Widen the filter bar to see more."
+
+
+def ask_save_path_dialog(parent: QWidget, caption: str, suggested: str, name_filter: str) -> str | None:
+    path, _ = QFileDialog.getSaveFileName(parent, caption, suggested, name_filter)
+    return path or None
+
+
+def tip(title: str, rows: Sequence[tuple[str, str]] = (), note: str = "") -> str:
+    """A tooltip as rich text, with every piece escaped (report fields are untrusted)."""
+    body = "".join(f"<tr><td>{escape(k)}</td><td align='right'><b>{escape(v)}</b></td></tr>" for k, v in rows)
+    text = f"<b>{escape(title)}</b>"
+    if body:
+        text += f"<table cellspacing='0' cellpadding='1'>{body}</table>"
+    if note:
+        text += f"<i>{escape(note)}</i>"
+    return f"<qt>{text}</qt>"
+
+
+def fmt_count(n: float) -> str:
+    return f"{int(n):,}"
+
+
+def fmt_rate(rate: float | None) -> str:
+    if rate is None:
+        return "–"
+    if rate >= 0.999 and rate < 1:
+        return f"{rate * 100:.2f} %"
+    return f"{rate * 100:.1f} %"
+
+
+class LegendRow(QWidget):
+    """Coloured squares with labels."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._layout = QHBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.setSpacing(12)
+        self._layout.addStretch(1)
+
+    def set_items(self, items: Sequence[tuple[QColor, str]], foreground: str) -> None:
+        while self._layout.count() > 1:
+            child = self._layout.takeAt(0)
+            w = child.widget() if child is not None else None
+            if w is not None:
+                w.deleteLater()
+        for i, (colour, text) in enumerate(items):
+            chip = QLabel(self)
+            chip.setFixedSize(11, 11)
+            chip.setStyleSheet(f"background: {colour.name()}; border-radius: 2px;")
+            label = QLabel(text, self)
+            label.setTextFormat(Qt.TextFormat.PlainText)
+            label.setStyleSheet(f"color: {foreground};")
+            box = QHBoxLayout()
+            box.setSpacing(4)
+            box.addWidget(chip)
+            box.addWidget(label)
+            holder = QWidget(self)
+            holder.setLayout(box)
+            box.setContentsMargins(0, 0, 0, 0)
+            self._layout.insertWidget(i, holder)
+
+
+class ChartCard(QFrame):
+    """Base of every chart: ``compute`` runs off the GUI thread, ``show_data`` on it.
+
+    Subclasses set ``title``/``subtitle``/``empty_text``, create ``self.chart`` (one
+    of the widgets in :mod:`.widgets`) in ``build`` and implement ``compute``,
+    ``show_data`` and ``table``. A click on the chart becomes a dict of
+    :class:`Filter` changes, sent as ``changes_requested``.
+    """
+
+    title = ""
+    subtitle = ""
+    #: shown when there are reports but this chart has nothing to show
+    empty_text = "Nothing to show."
+    file_stem = "chart"
+
+    changes_requested = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("chartCard")
+        self.palette_: ChartPalette = current_palette()
+        self.ask_save_path: SavePathPrompt = ask_save_path_dialog
+        self.data: Any = None
+        self.filter = Filter()
+        self.has_reports = False
+        self.error: str | None = None
+
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(14, 10, 14, 12)
+        outer.setSpacing(4)
+        head = QHBoxLayout()
+        self.title_label = QLabel(self.title, self)
+        self.title_label.setTextFormat(Qt.TextFormat.PlainText)
+        font = self.title_label.font()
+        font.setPointSizeF(font.pointSizeF() * 1.15)
+        font.setBold(True)
+        self.title_label.setFont(font)
+        head.addWidget(self.title_label)
+        head.addStretch(1)
+        self.png_button = QToolButton(self)
+        self.png_button.setText("PNG…")
+        self.png_button.setToolTip("Save this chart as a PNG image")
+        self.png_button.clicked.connect(self._ask_png)
+        self.csv_button = QToolButton(self)
+        self.csv_button.setText("CSV…")
+        self.csv_button.setToolTip("Save the data of this chart as CSV")
+        self.csv_button.clicked.connect(self._ask_csv)
+        head.addWidget(self.png_button)
+        head.addWidget(self.csv_button)
+        outer.addLayout(head)
+        self.subtitle_label = QLabel(self.subtitle, self)
+        self.subtitle_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.subtitle_label.setWordWrap(True)
+        outer.addWidget(self.subtitle_label)
+        self.legend = LegendRow(self)
+        outer.addWidget(self.legend)
+
+        self.stack = QStackedWidget(self)
+        self.chart: _ChartBase = self.build()
+        self.chart.clicked.connect(self._on_clicked)
+        self.stack.addWidget(self.chart)
+        self.empty_label = QLabel(NO_REPORTS, self)
+        self.empty_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setWordWrap(True)
+        self.empty_label.setMinimumHeight(120)
+        self.stack.addWidget(self.empty_label)
+        self.stack.setCurrentWidget(self.empty_label)
+        outer.addWidget(self.stack, 1)
+        self.note_label = QLabel("", self)
+        self.note_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.note_label.setWordWrap(True)
+        self.note_label.hide()
+        outer.addWidget(self.note_label)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        self.apply_palette(self.palette_)
+
+    # -- for subclasses
+
+    def build(self) -> _ChartBase:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @staticmethod
+    def compute(conn: sqlite3.Connection, flt: Filter) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def is_empty(self, data: Any) -> bool:
+        return not data
+
+    def show_data(self, data: Any) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def table(self) -> tuple[list[str], list[list[Any]]]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def payload_changes(self, payload: object) -> dict[str, Any] | None:
+        return payload if isinstance(payload, dict) else None
+
+    # -- state
+
+    @property
+    def showing_chart(self) -> bool:
+        return self.stack.currentWidget() is self.chart
+
+    @property
+    def empty_message(self) -> str:
+        return self.empty_label.text()
+
+    def set_result(self, has_reports: bool, data: Any, flt: Filter) -> None:
+        self.has_reports = has_reports
+        self.data = data
+        self.filter = flt
+        self.error = None
+        self._render()
+
+    def set_error(self, message: str) -> None:
+        self.error = message
+        self.data = None
+        self.empty_label.setText(f"Cannot read the index: {message}")
+        self.stack.setCurrentWidget(self.empty_label)
+        self.note_label.hide()
+
+    def _render(self) -> None:
+        if not self.has_reports or self.data is None or self.is_empty(self.data):
+            if not self.has_reports:
+                self.empty_label.setText(NO_REPORTS)
+            elif not self.filter.is_empty():
+                self.empty_label.setText(f"{self.empty_text}\n{NO_MATCH}")
+            else:
+                self.empty_label.setText(self.empty_text)
+            self.stack.setCurrentWidget(self.empty_label)
+            self.note_label.hide()
+            self.show_data(None)
+            return
+        self.stack.setCurrentWidget(self.chart)
+        self.show_data(self.data)
+
+    def set_note(self, text: str) -> None:
+        self.note_label.setText(text)
+        self.note_label.setVisible(bool(text))
+
+    def apply_palette(self, palette: ChartPalette) -> None:
+        self.palette_ = palette
+        self.setStyleSheet(
+            f"#chartCard {{ background: {palette.card}; border: 1px solid {palette.grid}; border-radius: 8px; }}"
+        )
+        self.title_label.setStyleSheet(f"color: {palette.foreground};")
+        self.subtitle_label.setStyleSheet(f"color: {palette.muted};")
+        self.note_label.setStyleSheet(f"color: {palette.muted};")
+        self.empty_label.setStyleSheet(f"color: {palette.muted}; font-size: 11pt;")
+        self.chart.apply_palette(palette)
+        if self.data is not None and self.has_reports:
+            self._render()
+        else:
+            self.show_data(None)
+
+    # -- clicks
+
+    def _on_clicked(self, payload: object) -> None:
+        changes = self.payload_changes(payload)
+        if changes:
+            self.changes_requested.emit(changes)
+
+    # -- export
+
+    def export_png(self, path: str | Path) -> bool:
+        """Save what the card shows now (the chart, or its empty state) as PNG."""
+        widget = self.chart if self.showing_chart else self.stack
+        return bool(widget.grab().save(str(path), "PNG"))
+
+    def export_csv(self, path: str | Path) -> int:
+        """Write the chart's data as CSV; returns the number of data rows."""
+        headers, rows = self.table() if self.data is not None else ([], [])
+        with open(path, "w", newline="", encoding="utf-8") as out:
+            writer = csv.writer(out, lineterminator="\r\n")
+            writer.writerow(headers)
+            for row in rows:
+                writer.writerow([neutralise(v) for v in row])
+        return len(rows)
+
+    def _ask_png(self) -> None:
+        path = self.ask_save_path(self, "Save chart as PNG", f"{self.file_stem}.png", "PNG images (*.png)")
+        if path:
+            if not path.lower().endswith(".png"):
+                path += ".png"
+            if not self.export_png(path):
+                log.warning("could not save the chart to %s", path)
+
+    def _ask_csv(self) -> None:
+        path = self.ask_save_path(self, "Save chart data as CSV", f"{self.file_stem}.csv", "CSV files (*.csv)")
+        if path:
+            try:
+                self.export_csv(path)
+            except OSError as exc:
+                log.warning("could not save the chart data to %s: %s", path, exc)
