@@ -36,11 +36,19 @@ def _qdatetime(ts: int, utc: bool) -> QDateTime:
     return dt if utc else dt.toLocalTime()
 
 
+def _iso_locale() -> bool:
+    """The C/POSIX locale has no sensible date format: use ISO 8601 there."""
+    return QLocale().name() in ("C", "en_US_POSIX")
+
+
 def format_date(ts: int | None, utc: bool) -> str:
     """A day in the user's locale, e.g. ``29/11/2026``."""
     if ts is None:
         return ""
-    return QLocale().toString(_qdatetime(ts, utc).date(), QLocale.FormatType.ShortFormat)
+    d = _qdatetime(ts, utc).date()
+    if _iso_locale():
+        return d.toString("yyyy-MM-dd")
+    return QLocale().toString(d, QLocale.FormatType.ShortFormat)
 
 
 def format_datetime(ts: int | None, utc: bool) -> str:
@@ -48,7 +56,10 @@ def format_datetime(ts: int | None, utc: bool) -> str:
     if ts is None:
         return ""
     dt = _qdatetime(ts, utc)
-    text = QLocale().toString(dt, QLocale.FormatType.ShortFormat)
+    if _iso_locale():
+        text = dt.toString("yyyy-MM-dd HH:mm")
+    else:
+        text = QLocale().toString(dt, QLocale.FormatType.ShortFormat)
     return f"{text} UTC" if utc else f"{text} {dt.timeZoneAbbreviation()}"
 
 

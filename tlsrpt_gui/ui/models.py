@@ -233,18 +233,16 @@ class SqlTableModel(QAbstractTableModel):
             return
         if column == self._sort_column and order == self._order and self._rows:
             return
-        self.layoutAboutToBeChanged.emit([], QAbstractTableModel.LayoutChangeHint.VerticalSortHint)
+        self.layoutAboutToBeChanged.emit()
         self._sort_column, self._order = column, order
         self._layout_sort()
-        old = len(self._rows)
         self._rows = []
         self._exhausted = False
         self._fetch(PAGE_SIZE)
         # Persistent indexes cannot follow rows into a different page: invalidate them.
         persistent = self.persistentIndexList()
         self.changePersistentIndexList(persistent, [QModelIndex()] * len(persistent))
-        self.layoutChanged.emit([], QAbstractTableModel.LayoutChangeHint.VerticalSortHint)
-        del old
+        self.layoutChanged.emit()
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole

@@ -1,0 +1,147 @@
+"""``tlsrpt-gui [PATH…]``: the window, and the offscreen screenshot mode."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from tlsrpt_gui import APP_ID, APP_NAME, __version__
+from tlsrpt_gui.core.paths import resolve_db_path
+
+log = logging.getLogger(__name__)
+
+TABS = ("reports", "policies", "failures", "charts", "dns")
+SCREENSHOT_SIZE = (1280, 800)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="tlsrpt-gui", description="Desktop viewer for SMTP TLS reports (RFC 8460)."
+    )
+    p.add_argument("paths", nargs="*", metavar="PATH", help="files or folders to import on start")
+    p.add_argument(
+        "--db", metavar="FILE", help="the index file (default: $TLSRPT_GUI_DB or the user data dir)"
+    )
+    p.add_argument(
+        "--screenshot",
+        metavar="OUT.png",
+        help="render the window offscreen at 1280×800, save, exit",
+    )
+    p.add_argument("--tab", choices=TABS, help="the tab to show")
+    p.add_argument("--verbose", action="store_true", help="log debug messages")
+    return p
+
+
+def _qt_message_handler(mode: object, context: object, message: str) -> None:
+    from PySide6.QtCore import QtMsgType
+
+    level = {
+        QtMsgType.QtDebugMsg: logging.DEBUG,
+        QtMsgType.QtInfoMsg: logging.INFO,
+        QtMsgType.QtWarningMsg: logging.WARNING,
+        QtMsgType.QtCriticalMsg: logging.ERROR,
+        QtMsgType.QtFatalMsg: logging.CRITICAL,
+    }.get(mode, logging.WARNING)  # type: ignore[call-overload]
+    logging.getLogger("qt").log(level, "%s", message)
+
+
+def run_gui(args: list[str]) -> int:
+    opts = build_parser().parse_args(args)
+    logging.basicConfig(
+        level=logging.DEBUG if opts.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    screenshot = Path(opts.screenshot) if opts.screenshot else None
+    if (
+        screenshot is not None
+        and not os.environ.get("DISPLAY")
+        and not os.environ.get("WAYLAND_DISPLAY")
+    ):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+
+    from PySide6.QtCore import QCoreApplication, QSettings, qInstallMessageHandler
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
+
+    from tlsrpt_gui.core.index import IndexError_
+    from tlsrpt_gui.ui.main_window import MainWindow
+
+    qInstallMessageHandler(_qt_message_handler)
+    QCoreApplication.setOrganizationName(APP_NAME)
+    QCoreApplication.setApplicationName(APP_NAME)
+    QCoreApplication.setApplicationVersion(__version__)
+    QGuiApplication.setDesktopFileName(APP_ID)
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    assert isinstance(app, QApplication)
+
+    db = resolve_db_path(opts.db)
+    tmp: tempfile.TemporaryDirectory[str] | None = None
+    if screenshot is not None:
+        # A screenshot never reads nor writes the user's settings.
+        tmp = tempfile.TemporaryDirectory(prefix="tlsrpt-gui-shot-")
+        settings = QSettings(os.path.join(tmp.name, "settings.ini"), QSettings.Format.IniFormat)
+    else:
+        settings = QSettings()
+    try:
+        window = MainWindow(db, settings=settings)
+    except IndexError_ as exc:
+        print(f"tlsrpt-gui: {exc}", file=sys.stderr)
+        return 2
+    if opts.tab:
+        window.set_tab(opts.tab)
+    if opts.paths:
+        window.import_paths([os.path.abspath(p) for p in opts.paths])
+    if screenshot is not None:
+        try:
+            return take_screenshot(window, screenshot, opts.tab)
+        finally:
+            window.shutdown()
+            if tmp is not None:
+                tmp.cleanup()
+    window.show()
+    return int(app.exec())
+
+
+def settle(window: object, rounds: int = 50) -> None:
+    """Let background work finish and its results arrive (imports, counts, charts)."""
+    from PySide6.QtCore import QThreadPool
+    from PySide6.QtWidgets import QApplication
+
+    pool = QThreadPool.globalInstance()
+    for _ in range(rounds):
+        pool.waitForDone()
+        QApplication.processEvents()
+        QApplication.sendPostedEvents()
+        QApplication.processEvents()
+        if pool.activeThreadCount() == 0 and not getattr(window, "busy", False):
+            break
+
+
+def take_screenshot(window: object, out: Path, tab: str | None) -> int:
+    from PySide6.QtWidgets import QApplication
+
+    from tlsrpt_gui.ui.main_window import MainWindow
+
+    assert isinstance(window, MainWindow)
+    window.resize(*SCREENSHOT_SIZE)
+    window.show()
+    settle(window)
+    page = window.current_page()
+    if page is not None and page.model.rowCount() > 0:
+        page.view.selectRow(0)
+    charts = window.charts
+    if charts is not None and tab == "charts":
+        charts.refresh()  # type: ignore[attr-defined]
+    settle(window)
+    QApplication.processEvents()
+    image = window.grab()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if not image.save(str(out), "PNG"):
+        print(f"tlsrpt-gui: cannot write {out}", file=sys.stderr)
+        return 1
+    return 0

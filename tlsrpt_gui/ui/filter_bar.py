@@ -1,0 +1,275 @@
+"""The one filter bar shared by every table and the charts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from PySide6.QtCore import QDate, QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QComboBox,
+    QCompleter,
+    QDateEdit,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QToolButton,
+    QWidget,
+)
+
+from tlsrpt_gui.core.query import Filter
+from tlsrpt_gui.core.report import KNOWN_POLICY_TYPES, KNOWN_RESULT_TYPES
+from tlsrpt_gui.ui.formatting import domain_to_ascii, domain_to_unicode
+
+DEBOUNCE_MS = 300
+_NO_DATE = QDate(1970, 1, 1)
+_ANY = "Any"
+
+
+def _to_qdate(d: date | None) -> QDate:
+    return _NO_DATE if d is None else QDate(d.year, d.month, d.day)
+
+
+def _from_qdate(q: QDate) -> date | None:
+    if not q.isValid() or q == _NO_DATE:
+        return None
+    return date(q.year(), q.month(), q.day())
+
+
+class FilterBar(QWidget):
+    """Domain, date range, reporter, policy type, result type and free text.
+
+    Typing is debounced; every change ends in one ``filter_changed`` signal.
+    """
+
+    filter_changed = Signal(object)  # Filter
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._mx_host = ""
+        self._emitted = Filter()
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(DEBOUNCE_MS)
+        self._timer.timeout.connect(self._emit_now)
+
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(6, 4, 6, 4)
+        lay.setSpacing(6)
+
+        self.domain_edit = QLineEdit(self)
+        self.domain_edit.setPlaceholderText("Policy domain")
+        self.domain_edit.setClearButtonEnabled(True)
+        self.domain_edit.setAccessibleName("Policy domain filter")
+        self.domain_edit.setMinimumWidth(150)
+        self._domain_completer = QCompleter([], self)
+        self._domain_completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self._domain_completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.domain_edit.setCompleter(self._domain_completer)
+
+        self.date_from = self._date_edit("From date")
+        self.date_to = self._date_edit("To date")
+
+        self.reporter_combo = QComboBox(self)
+        self.reporter_combo.setEditable(True)
+        self.reporter_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.reporter_combo.lineEdit().setPlaceholderText("Reporter")
+        self.reporter_combo.setAccessibleName("Reporter filter")
+        self.reporter_combo.setMinimumWidth(150)
+        self.reporter_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.reporter_combo.setMinimumContentsLength(14)
+        self.reporter_combo.completer().setFilterMode(Qt.MatchFlag.MatchContains)
+        self.reporter_combo.completer().setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+
+        self.policy_type_combo = QComboBox(self)
+        self.policy_type_combo.setAccessibleName("Policy type filter")
+        self.policy_type_combo.setToolTip("Policy type")
+        self.result_type_combo = QComboBox(self)
+        self.result_type_combo.setAccessibleName("Result type filter")
+        self.result_type_combo.setToolTip("Result type")
+        self.set_choices(
+            policy_types=sorted(KNOWN_POLICY_TYPES), result_types=sorted(KNOWN_RESULT_TYPES)
+        )
+
+        self.text_edit = QLineEdit(self)
+        self.text_edit.setPlaceholderText("Search text…")
+        self.text_edit.setClearButtonEnabled(True)
+        self.text_edit.setAccessibleName("Free-text search")
+        self.text_edit.setMinimumWidth(180)
+
+        self.mx_button = QToolButton(self)
+        self.mx_button.setToolTip(
+            "Filtered to one receiving MX (set from a chart); click to remove"
+        )
+        self.mx_button.setVisible(False)
+        self.mx_button.clicked.connect(self._clear_mx)
+
+        self.clear_button = QToolButton(self)
+        self.clear_button.setText("Clear filters")
+        self.clear_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.clear_button.setToolTip("Clear every filter (Ctrl+Shift+L)")
+        self.clear_button.setAccessibleName("Clear filters")
+        self.clear_button.setEnabled(False)
+        self.clear_button.clicked.connect(self.clear)
+        QShortcut(QKeySequence("Ctrl+Shift+L"), self, self.clear, Qt.ShortcutContext.WindowShortcut)
+
+        for label, w in (
+            (None, self.domain_edit),
+            ("From", self.date_from),
+            ("to", self.date_to),
+            (None, self.reporter_combo),
+            (None, self.policy_type_combo),
+            (None, self.result_type_combo),
+            (None, self.text_edit),
+        ):
+            if label:
+                lbl = QLabel(label, self)
+                lbl.setBuddy(w)
+                lay.addWidget(lbl)
+            lay.addWidget(
+                w, 2 if w in (self.text_edit, self.domain_edit, self.reporter_combo) else 0
+            )
+        lay.addWidget(self.mx_button)
+        lay.addWidget(self.clear_button)
+
+        self.domain_edit.textChanged.connect(self._schedule)
+        self.text_edit.textChanged.connect(self._schedule)
+        self.reporter_combo.currentTextChanged.connect(self._schedule)
+        self.policy_type_combo.currentIndexChanged.connect(self._schedule_now)
+        self.result_type_combo.currentIndexChanged.connect(self._schedule_now)
+        self.date_from.dateChanged.connect(self._schedule_now)
+        self.date_to.dateChanged.connect(self._schedule_now)
+
+    def _date_edit(self, name: str) -> QDateEdit:
+        w = QDateEdit(self)
+        w.setCalendarPopup(True)
+        w.setMinimumDate(_NO_DATE)
+        w.setSpecialValueText("any")
+        w.setDate(_NO_DATE)
+        w.setDisplayFormat("yyyy-MM-dd")
+        w.setAccessibleName(name)
+        w.setToolTip(f"{name} (UTC day; the first day means no limit)")
+        return w
+
+    # ------------------------------------------------------------ API
+
+    def filter(self) -> Filter:
+        """The filter the widgets show now (not waiting for the debounce)."""
+        return Filter(
+            policy_domain=domain_to_ascii(self.domain_edit.text()),
+            date_from=_from_qdate(self.date_from.date()),
+            date_to=_from_qdate(self.date_to.date()),
+            reporter=self.reporter_combo.currentText().strip(),
+            policy_type=self._combo_value(self.policy_type_combo),
+            result_type=self._combo_value(self.result_type_combo),
+            text=self.text_edit.text().strip(),
+            mx_host=self._mx_host,
+        )
+
+    @property
+    def current(self) -> Filter:
+        """The filter last announced with ``filter_changed``."""
+        return self._emitted
+
+    def set_filter(self, flt: Filter) -> None:
+        """Show ``flt`` in the widgets and announce it at once."""
+        blockers = [
+            QSignalBlocker(w)
+            for w in (
+                self.domain_edit, self.text_edit, self.reporter_combo, self.policy_type_combo,
+                self.result_type_combo, self.date_from, self.date_to,
+            )
+        ]  # fmt: skip
+        self.domain_edit.setText(domain_to_unicode(flt.policy_domain))
+        self.text_edit.setText(flt.text)
+        self.reporter_combo.setEditText(flt.reporter)
+        self._set_combo_value(self.policy_type_combo, flt.policy_type)
+        self._set_combo_value(self.result_type_combo, flt.result_type)
+        self.date_from.setDate(_to_qdate(flt.date_from))
+        self.date_to.setDate(_to_qdate(flt.date_to))
+        self._mx_host = flt.mx_host
+        del blockers
+        self._emit_now()
+
+    def clear(self) -> None:
+        self.set_filter(Filter())
+
+    def set_choices(
+        self,
+        *,
+        domains: Iterable[str] | None = None,
+        reporters: Iterable[str] | None = None,
+        policy_types: Iterable[str] | None = None,
+        result_types: Iterable[str] | None = None,
+    ) -> None:
+        """Offer the values found in the index (the current choice is kept)."""
+        if domains is not None:
+            self._domain_completer.model().setStringList(  # type: ignore[attr-defined]
+                sorted({domain_to_unicode(d) for d in domains if d})
+            )
+        if reporters is not None:
+            with QSignalBlocker(self.reporter_combo):
+                text = self.reporter_combo.currentText()
+                self.reporter_combo.clear()
+                self.reporter_combo.addItems(["", *sorted({r for r in reporters if r})])
+                self.reporter_combo.setEditText(text)
+        for combo, values in (
+            (self.policy_type_combo, policy_types),
+            (self.result_type_combo, result_types),
+        ):
+            if values is None:
+                continue
+            with QSignalBlocker(combo):
+                current = self._combo_value(combo)
+                combo.clear()
+                combo.addItem(
+                    f"{_ANY} {'policy type' if combo is self.policy_type_combo else 'result type'}",
+                    "",
+                )
+                for v in sorted(set(values) | ({current} if current else set())):
+                    combo.addItem(v, v)
+                self._set_combo_value(combo, current)
+
+    # ------------------------------------------------------------ internals
+
+    @staticmethod
+    def _combo_value(combo: QComboBox) -> str:
+        value = combo.currentData()
+        return value if isinstance(value, str) else ""
+
+    @staticmethod
+    def _set_combo_value(combo: QComboBox, value: str) -> None:
+        i = combo.findData(value)
+        if i < 0 and value:
+            combo.addItem(value, value)
+            i = combo.count() - 1
+        combo.setCurrentIndex(max(i, 0))
+
+    def _clear_mx(self) -> None:
+        self._mx_host = ""
+        self._emit_now()
+
+    def _schedule(self) -> None:
+        self._timer.start()
+
+    def _schedule_now(self) -> None:
+        self._timer.start(0)
+
+    def flush(self) -> None:
+        """Apply pending typing now (e.g. on Enter)."""
+        if self._timer.isActive():
+            self._timer.stop()
+            self._emit_now()
+
+    def _emit_now(self) -> None:
+        self._timer.setInterval(DEBOUNCE_MS)
+        flt = self.filter()
+        self.mx_button.setVisible(bool(flt.mx_host))
+        self.mx_button.setText(f"MX: {flt.mx_host} ✕")
+        self.clear_button.setEnabled(not flt.is_empty())
+        if flt != self._emitted:
+            self._emitted = flt
+            self.filter_changed.emit(flt)

@@ -1,0 +1,919 @@
+"""The main window: filter bar, three tables, charts, DNS, detail pane and imports."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import (
+    QByteArray,
+    QItemSelectionModel,
+    QModelIndex,
+    QPoint,
+    QSettings,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QKeySequence,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QStyle,
+    QTableView,
+    QTabWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+import tlsrpt_gui
+from tlsrpt_gui.core.index import ImportResult, Index
+from tlsrpt_gui.core.query import Filter
+from tlsrpt_gui.core.report import KNOWN_RESULT_TYPES
+from tlsrpt_gui.ui.detail import DetailPane
+from tlsrpt_gui.ui.filter_bar import FilterBar
+from tlsrpt_gui.ui.formatting import TimeMode, domain_to_unicode, format_int
+from tlsrpt_gui.ui.importer import ImportController
+from tlsrpt_gui.ui.models import (
+    REPORT_ID_ROLE,
+    ROW_ID_ROLE,
+    FailuresModel,
+    ImportLogModel,
+    PoliciesModel,
+    ReportsModel,
+    SqlTableModel,
+    ensure_sort_indexes,
+    missing_sort_indexes,
+)
+from tlsrpt_gui.ui.prompts import PromptService, QtPromptService
+from tlsrpt_gui.ui.tasks import Task, run_task
+
+log = logging.getLogger(__name__)
+
+EMPTY_INDEX_TEXT = "No reports yet.\n\nDrop reports here or use File → Open."
+NO_MATCH_TEXT = "No rows match the filters."
+MAX_RECENT = 10
+TAB_NAMES = ("reports", "policies", "failures", "charts", "dns")
+
+#: default column widths (pixels at 96 dpi) by column key
+_WIDTHS: dict[str, int] = {
+    "organization_name": 150, "report_id": 170, "period": 110, "policy_domains": 150,
+    "successful_sessions": 80, "failed_sessions": 60, "success_rate": 75, "source": 200,
+    "diagnostic_count": 85, "policy_domain": 160, "policy_type": 90, "sts_mode": 75, "mx_hosts": 200,
+    "failure_rate": 85, "result_type": 190, "sending_mta_ip": 120, "receiving_mx_hostname": 190,
+    "receiving_mx_helo": 150, "receiving_ip": 110, "failed_session_count": 105,
+    "failure_reason_code": 150, "additional_information": 220, "date": 95,
+    "imported_at": 150, "outcome": 80, "path": 320, "member": 120, "reason": 360,
+}  # fmt: skip
+
+
+class TablePage(QWidget):
+    """One table tab: the view over a model, or an empty-state message."""
+
+    def __init__(self, name: str, model: SqlTableModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.name = name
+        self.model = model
+        self.view = QTableView(self)
+        self.view.setObjectName(f"{name}_view")
+        self.view.setModel(model)
+        self.view.setAccessibleName(f"{name.capitalize()} table")
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.view.setAlternatingRowColors(True)
+        self.view.setWordWrap(False)
+        self.view.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.view.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.setTabKeyNavigation(False)
+        self.view.setCornerButtonEnabled(False)
+        self.view.setShowGrid(False)
+        vh = self.view.verticalHeader()
+        vh.setVisible(False)
+        vh.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        vh.setDefaultSectionSize(self.view.fontMetrics().height() + 8)
+        hh = self.view.horizontalHeader()
+        hh.setSectionsMovable(True)
+        hh.setHighlightSections(False)
+        hh.setStretchLastSection(True)
+        hh.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        hh.customContextMenuRequested.connect(self._header_menu)
+        scale = self.logicalDpiX() / 96.0 if self.logicalDpiX() > 0 else 1.0
+        for i, col in enumerate(model.COLUMNS):
+            self.view.setColumnWidth(i, int(_WIDTHS.get(col.key, 120) * scale))
+        hh.setSortIndicator(model.sort_column, model.sort_order)
+        self.view.setSortingEnabled(True)
+
+        self.empty = QLabel(EMPTY_INDEX_TEXT, self)
+        self.empty.setTextFormat(Qt.TextFormat.PlainText)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setObjectName("empty_state")
+        f = self.empty.font()
+        f.setPointSizeF(f.pointSizeF() * 1.25)
+        self.empty.setFont(f)
+        self.empty.setEnabled(False)
+        self.stack = QStackedWidget(self)
+        self.stack.addWidget(self.view)
+        self.stack.addWidget(self.empty)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.stack)
+        model.modelReset.connect(self.update_empty_state)
+        model.rowsInserted.connect(self.update_empty_state)
+        model.layoutChanged.connect(self.update_empty_state)
+        self.update_empty_state()
+
+    def update_empty_state(self) -> None:
+        empty = self.model.rowCount() == 0
+        self.empty.setText(EMPTY_INDEX_TEXT if self.model.filter.is_empty() else NO_MATCH_TEXT)
+        self.stack.setCurrentWidget(self.empty if empty else self.view)
+
+    def visible_columns(self) -> list[int]:
+        hh = self.view.horizontalHeader()
+        logical = [hh.logicalIndex(v) for v in range(hh.count())]
+        return [c for c in logical if not hh.isSectionHidden(c)]
+
+    def selected_rows(self) -> list[int]:
+        sm = self.view.selectionModel()
+        return sorted({i.row() for i in sm.selectedRows()}) if sm is not None else []
+
+    def selected_ids(self) -> list[int]:
+        return [self.model.row_id(r) for r in self.selected_rows()]
+
+    def current_id(self) -> int | None:
+        cur = self.view.currentIndex()
+        return self.model.row_id(cur.row()) if cur.isValid() else None
+
+    def select_ids(self, ids: list[int], current: int | None) -> None:
+        """Select the rows showing ``ids`` (those still loaded after a reload)."""
+        sm = self.view.selectionModel()
+        if sm is None:
+            return
+        sm.clearSelection()
+        flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+        for rid in ids:
+            row = self.model.row_of_id(rid, fetch=False)
+            if row >= 0:
+                sm.select(self.model.index(row, 0), flags)
+        if current is not None:
+            row = self.model.row_of_id(current, fetch=False)
+            if row >= 0:
+                sm.setCurrentIndex(
+                    self.model.index(row, 0), QItemSelectionModel.SelectionFlag.NoUpdate
+                )
+
+    def copy_text(self) -> str:
+        """The selected rows as tab-separated text (visible columns, A-label domains, ISO dates)."""
+        cols = self.visible_columns()
+        lines = []
+        for r in self.selected_rows():
+            cells = [self.model.copy_text(r, c).replace("\t", " ").replace("\n", " ") for c in cols]
+            lines.append("\t".join(cells))
+        return "\n".join(lines)
+
+    def _header_menu(self, pos: QPoint) -> None:
+        hh = self.view.horizontalHeader()
+        menu = QMenu(self)
+        for i, col in enumerate(self.model.COLUMNS):
+            act = menu.addAction(col.title)
+            act.setCheckable(True)
+            act.setChecked(not hh.isSectionHidden(i))
+            act.toggled.connect(lambda on, i=i: hh.setSectionHidden(i, not on))
+        menu.exec(hh.mapToGlobal(pos))
+
+
+class MainWindow(QMainWindow):
+    """The application window over one index."""
+
+    import_finished = Signal(object)  # ImportResult, after the tables were refreshed
+    totals_updated = Signal()
+
+    def __init__(
+        self,
+        db_path: Path,
+        *,
+        settings: QSettings | None = None,
+        prompts: PromptService | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.db_path = Path(db_path)
+        self.settings = settings if settings is not None else QSettings()
+        self.prompts: PromptService = prompts if prompts is not None else QtPromptService()
+        self.setWindowTitle(f"TLS Reports — {self.db_path.name}")
+        self.setObjectName("main_window")
+        self.setAcceptDrops(True)
+
+        self.index = Index(self.db_path)
+        self.conn: sqlite3.Connection = self.index.conn
+        self.time_mode = TimeMode(utc=self._setting_bool("utc", True), parent=self)
+        self.importer = ImportController(self.db_path, self)
+        self._background: set[Task[Any]] = set()
+        self._count_generation = 0
+
+        self.filter_bar = FilterBar(self)
+        self.filter_bar.filter_changed.connect(self.apply_filter)
+
+        self.reports_model = ReportsModel(self.conn, self.time_mode, self)
+        self.policies_model = PoliciesModel(self.conn, self.time_mode, self)
+        self.failures_model = FailuresModel(self.conn, self.time_mode, self)
+        self.pages: dict[str, TablePage] = {
+            "reports": TablePage("reports", self.reports_model),
+            "policies": TablePage("policies", self.policies_model),
+            "failures": TablePage("failures", self.failures_model),
+        }
+        self.tabs = QTabWidget(self)
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.pages["reports"], "&Reports")
+        self.tabs.addTab(self.pages["policies"], "&Policies")
+        self.tabs.addTab(self.pages["failures"], "&Failure details")
+        self.charts: QWidget | None = None
+        self.dns: QWidget | None = None
+        self._add_charts_tab()
+        self._add_dns_tab()
+        for page in self.pages.values():
+            page.view.selectionModel().currentRowChanged.connect(
+                lambda cur, _prev, page=page: self._show_detail(page, cur)
+            )
+            page.view.customContextMenuRequested.connect(
+                lambda pos, page=page: self._row_menu(page, pos)
+            )
+            page.model.modelReset.connect(self._update_row_count)
+            page.model.rowsInserted.connect(self._update_row_count)
+            page.model.layoutChanged.connect(self._update_row_count)
+
+        self.detail = DetailPane(self.time_mode, self)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.addWidget(self.tabs)
+        self.splitter.addWidget(self.detail)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setChildrenCollapsible(True)
+        self.splitter.setSizes([930, 350])
+
+        self._build_import_banner()
+        central = QWidget(self)
+        lay = QVBoxLayout(central)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(0)
+        lay.addWidget(self.filter_bar)
+        lay.addWidget(self.banner)
+        lay.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
+
+        self._build_status_bar()
+        self._build_menus()
+        self.tabs.currentChanged.connect(self._on_tab_changed)
+
+        self.importer.started.connect(self._on_import_started)
+        self.importer.progress.connect(self._on_import_progress)
+        self.importer.finished.connect(self._on_import_finished)
+        self.importer.failed.connect(self._on_import_failed)
+
+        self._restore_settings()
+        self._on_tab_changed(self.tabs.currentIndex())
+        self.refresh_choices()
+        self.update_totals()
+        self._prepare_sort_indexes()
+
+    # ------------------------------------------------------------ building
+
+    def _add_charts_tab(self) -> None:
+        try:
+            from tlsrpt_gui.ui.charts.tab import ChartsTab
+        except ImportError:
+            log.info("the charts module is not available")
+            self.tabs.addTab(
+                self._placeholder("Charts are not available in this build."), "&Charts"
+            )
+            return
+        charts = ChartsTab(self.db_path, self)
+        charts.filter_requested.connect(self.filter_bar.set_filter)
+        self.charts = charts
+        self.tabs.addTab(charts, "&Charts")
+
+    def _add_dns_tab(self) -> None:
+        try:
+            from tlsrpt_gui.ui.dns_tab import DnsTab
+        except ImportError:
+            log.info("the DNS module is not available")
+            self.tabs.addTab(
+                self._placeholder("DNS checks are not available in this build."), "&DNS"
+            )
+            return
+        self.dns = DnsTab(self)
+        self.tabs.addTab(self.dns, "&DNS")
+
+    def _placeholder(self, text: str) -> QLabel:
+        label = QLabel(text, self)
+        label.setTextFormat(Qt.TextFormat.PlainText)
+        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        return label
+
+    def _build_import_banner(self) -> None:
+        self.banner = QWidget(self)
+        self.banner.setObjectName("import_banner")
+        lay = QHBoxLayout(self.banner)
+        lay.setContentsMargins(8, 4, 8, 4)
+        self.banner_label = QLabel(self.banner)
+        self.banner_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.banner_label.setMinimumWidth(200)
+        self.progress_bar = QProgressBar(self.banner)
+        self.progress_bar.setMaximumWidth(320)
+        self.progress_bar.setFormat("%v / %m")
+        self.cancel_button = QPushButton("Cancel", self.banner)
+        self.cancel_button.setToolTip("Stop the import (Esc)")
+        self.cancel_button.clicked.connect(self.cancel_import)
+        self.log_button = QPushButton("Import log…", self.banner)
+        self.log_button.clicked.connect(self.show_import_log)
+        self.close_banner_button = QToolButton(self.banner)
+        self.close_banner_button.setText("✕")
+        self.close_banner_button.setToolTip("Hide")
+        self.close_banner_button.setAccessibleName("Hide import summary")
+        self.close_banner_button.clicked.connect(lambda: self.banner.setVisible(False))
+        lay.addWidget(self.banner_label, 1)
+        lay.addWidget(self.progress_bar)
+        lay.addWidget(self.cancel_button)
+        lay.addWidget(self.log_button)
+        lay.addWidget(self.close_banner_button)
+        self.banner.setAutoFillBackground(True)
+        pal = self.banner.palette()
+        pal.setColor(self.banner.backgroundRole(), pal.color(pal.ColorRole.AlternateBase))
+        self.banner.setPalette(pal)
+        self.banner.setVisible(False)
+
+    def _build_status_bar(self) -> None:
+        sb = self.statusBar()
+        self.rows_label = QLabel(sb)
+        self.rows_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.totals_label = QLabel(sb)
+        self.totals_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.utc_button = QToolButton(sb)
+        self.utc_button.setCheckable(True)
+        self.utc_button.setAutoRaise(True)
+        self.utc_button.setToolTip("Show dates in UTC or in local time (Ctrl+T)")
+        sb.addWidget(self.rows_label)
+        sb.addPermanentWidget(self.totals_label)
+        sb.addPermanentWidget(self.utc_button)
+
+    def _action(
+        self,
+        menu: QMenu,
+        text: str,
+        slot: Callable[[], Any],
+        shortcut: QKeySequence | str | None = None,
+    ) -> QAction:
+        act = menu.addAction(text)
+        act.triggered.connect(lambda _checked=False: slot())
+        if shortcut is not None:
+            act.setShortcut(QKeySequence(shortcut))
+        return act
+
+    def _build_menus(self) -> None:
+        mb = self.menuBar()
+        file_menu = mb.addMenu("&File")
+        style = self.style()
+        self.open_files_action = self._action(
+            file_menu, "&Open File(s)…", self.open_files, QKeySequence.StandardKey.Open
+        )
+        self.open_files_action.setIcon(
+            style.standardIcon(QStyle.StandardPixmap.SP_DialogOpenButton)
+        )
+        self.open_folder_action = self._action(
+            file_menu, "Open &Folder…", self.open_folder, "Ctrl+Shift+O"
+        )
+        self.open_folder_action.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_DirOpenIcon))
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self._rebuild_recent_menu()
+        file_menu.addSeparator()
+        self.export_action = self._action(
+            file_menu, "&Export Visible Table…", self.export_current, "Ctrl+E"
+        )
+        self.import_log_action = self._action(
+            file_menu, "Import &Log…", self.show_import_log, "Ctrl+L"
+        )
+        file_menu.addSeparator()
+        self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+
+        edit = mb.addMenu("&Edit")
+        self.copy_action = self._action(
+            edit, "&Copy Rows", self.copy_selection, QKeySequence.StandardKey.Copy
+        )
+        self._action(edit, "Select &All", self._select_all, QKeySequence.StandardKey.SelectAll)
+        edit.addSeparator()
+        self._action(edit, "&Find…", self._focus_search, QKeySequence.StandardKey.Find)
+        self._action(edit, "C&lear Filters", self.filter_bar.clear)
+
+        view = mb.addMenu("&View")
+        self.utc_action = view.addAction("Show Dates in &UTC")
+        self.utc_action.setCheckable(True)
+        self.utc_action.setChecked(self.time_mode.utc)
+        self.utc_action.setShortcut(QKeySequence("Ctrl+T"))
+        self.utc_action.toggled.connect(self.set_utc)
+        self.utc_button.setDefaultAction(self.utc_action)
+        self._sync_utc_button()
+        self.detail_action = view.addAction("&Detail Pane")
+        self.detail_action.setCheckable(True)
+        self.detail_action.setChecked(True)
+        self.detail_action.setShortcut(QKeySequence("F6"))
+        self.detail_action.toggled.connect(self.detail.setVisible)
+        view.addSeparator()
+        for i, title in enumerate(("Reports", "Policies", "Failure Details", "Charts", "DNS")):
+            self._action(view, title, lambda i=i: self.tabs.setCurrentIndex(i), f"Ctrl+{i + 1}")
+        view.addSeparator()
+        self._action(view, "Re&load", self.refresh_tables, QKeySequence.StandardKey.Refresh)
+
+        help_menu = mb.addMenu("&Help")
+        self._action(help_menu, "&About tlsrpt-gui", self.show_about)
+
+        cancel = QAction(self)
+        cancel.setShortcut(QKeySequence(Qt.Key.Key_Escape))
+        cancel.triggered.connect(self.cancel_import)
+        self.addAction(cancel)
+
+    # ------------------------------------------------------------ settings
+
+    def _setting_bool(self, key: str, default: bool) -> bool:
+        value = self.settings.value(key, default)
+        if isinstance(value, str):
+            return value.lower() in ("1", "true", "yes")
+        return bool(value)
+
+    def _restore_settings(self) -> None:
+        s = self.settings
+        geometry = s.value("window/geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 800)
+        splitter = s.value("window/splitter")
+        if isinstance(splitter, QByteArray):
+            self.splitter.restoreState(splitter)
+        for name, page in self.pages.items():
+            state = s.value(f"columns/{name}")
+            if isinstance(state, QByteArray) and not state.isEmpty():
+                page.view.horizontalHeader().restoreState(state)
+                hh = page.view.horizontalHeader()
+                page.model.sort(hh.sortIndicatorSection(), hh.sortIndicatorOrder())
+        tab = s.value("window/tab")
+        if isinstance(tab, str) and tab in TAB_NAMES:
+            self.set_tab(tab)
+        self.detail_action.setChecked(self._setting_bool("window/detail", True))
+
+    def save_settings(self) -> None:
+        s = self.settings
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/splitter", self.splitter.saveState())
+        s.setValue("window/tab", TAB_NAMES[self.tabs.currentIndex()])
+        s.setValue("window/detail", self.detail_action.isChecked())
+        s.setValue("utc", self.time_mode.utc)
+        for name, page in self.pages.items():
+            s.setValue(f"columns/{name}", page.view.horizontalHeader().saveState())
+        s.sync()
+
+    def recent_paths(self) -> list[str]:
+        value = self.settings.value("recent", [])
+        if isinstance(value, str):
+            value = [value]
+        return [str(v) for v in (value or [])][:MAX_RECENT]
+
+    def _remember(self, paths: list[str]) -> None:
+        recent = self.recent_paths()
+        for p in reversed(paths):
+            if p in recent:
+                recent.remove(p)
+            recent.insert(0, p)
+        self.settings.setValue("recent", recent[:MAX_RECENT])
+        self._rebuild_recent_menu()
+
+    def _rebuild_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        recent = self.recent_paths()
+        for i, path in enumerate(recent):
+            label = f"&{i + 1} {path}" if i < 9 else path
+            act = self.recent_menu.addAction(label.replace("&&", "&"))
+            act.triggered.connect(lambda _c=False, path=path: self.import_paths([path]))
+        if not recent:
+            none = self.recent_menu.addAction("No recent files")
+            none.setEnabled(False)
+        else:
+            self.recent_menu.addSeparator()
+            self.recent_menu.addAction("Clear Menu").triggered.connect(self._clear_recent)
+
+    def _clear_recent(self) -> None:
+        self.settings.setValue("recent", [])
+        self._rebuild_recent_menu()
+
+    # ------------------------------------------------------------ public API
+
+    def set_tab(self, name: str) -> None:
+        self.tabs.setCurrentIndex(TAB_NAMES.index(name))
+
+    def current_page(self) -> TablePage | None:
+        w = self.tabs.currentWidget()
+        return w if isinstance(w, TablePage) else None
+
+    def set_utc(self, utc: bool) -> None:
+        self.time_mode.set_utc(utc)
+        if self.utc_action.isChecked() != utc:
+            self.utc_action.setChecked(utc)
+        self._sync_utc_button()
+
+    def _sync_utc_button(self) -> None:
+        self.utc_button.setText("UTC" if self.time_mode.utc else "Local time")
+
+    def apply_filter(self, flt: Filter) -> None:
+        """Narrow every table (and the charts) to ``flt``."""
+        for page in self.pages.values():
+            page.model.set_filter(flt)
+            page.update_empty_state()
+        if self.charts is not None:
+            self.charts.set_filter(flt)  # type: ignore[attr-defined]
+        self._update_row_count()
+
+    def import_paths(self, paths: list[str]) -> None:
+        """Import files and folders in the background (what drop, menus and the command line call)."""
+        paths = [os.fspath(p) for p in paths if p]
+        if not paths:
+            return
+        self._remember(paths)
+        self.importer.start(paths)
+
+    def cancel_import(self) -> None:
+        if self.importer.running:
+            self.banner_label.setText("Cancelling…")
+            self.importer.cancel()
+
+    def open_files(self) -> None:
+        files = self.prompts.open_files(self, self._last_dir())
+        if files:
+            self.settings.setValue("last_dir", os.path.dirname(files[0]))
+            self.import_paths(files)
+
+    def open_folder(self) -> None:
+        folder = self.prompts.open_folder(self, self._last_dir())
+        if folder:
+            self.settings.setValue("last_dir", folder)
+            self.import_paths([folder])
+
+    def _last_dir(self) -> str:
+        value = self.settings.value("last_dir", "")
+        return value if isinstance(value, str) else ""
+
+    def refresh_tables(self) -> None:
+        """Reload every table after the index changed, keeping sort, filter and selection."""
+        for page in self.pages.values():
+            ids, current = page.selected_ids(), page.current_id()
+            page.model.refresh()
+            page.select_ids(ids, current)
+            page.update_empty_state()
+        if self.charts is not None:
+            self.charts.refresh()  # type: ignore[attr-defined]
+        self.refresh_choices()
+        self.update_totals()
+        self._update_row_count()
+
+    def refresh_choices(self) -> None:
+        c = self.conn
+        domains = [r[0] for r in c.execute("SELECT DISTINCT policy_domain FROM policies")]
+        self.filter_bar.set_choices(
+            domains=domains,
+            reporters=[r[0] for r in c.execute("SELECT DISTINCT organization_name FROM reports")],
+            result_types=[
+                r[0] for r in c.execute("SELECT DISTINCT result_type FROM failure_details")
+            ]
+            + sorted(KNOWN_RESULT_TYPES),
+        )
+        if self.dns is not None:
+            self.dns.set_known_domains(sorted(d for d in domains if d))  # type: ignore[attr-defined]
+
+    def update_totals(self) -> None:
+        t = self.index.totals()
+        parts = [
+            f"{format_int(t.reports)} reports",
+            f"{format_int(t.policies)} policies",
+            f"{format_int(t.failure_details)} failure details",
+            f"{format_int(t.successful_sessions)} successful / {format_int(t.failed_sessions)} failed sessions",
+        ]
+        if t.failed_inputs or t.skipped_inputs:
+            parts.append(f"{format_int(t.failed_inputs + t.skipped_inputs)} inputs not imported")
+        self.totals_label.setText("  ·  ".join(parts))
+        self.totals_updated.emit()
+
+    def copy_selection(self) -> str:
+        page = self.current_page()
+        if page is None:
+            return ""
+        text = page.copy_text()
+        if text:
+            QGuiApplication.clipboard().setText(text)
+            n = len(page.selected_rows())
+            self.statusBar().showMessage(f"Copied {n} row{'s' if n != 1 else ''}", 3000)
+        return text
+
+    def export_current(self) -> None:
+        page = self.current_page()
+        if page is None:
+            self.statusBar().showMessage(
+                "Choose the Reports, Policies or Failure details tab to export.", 5000
+            )
+            return
+        path, chosen = self.prompts.save_file(
+            self,
+            os.path.join(self._last_dir(), f"tlsrpt-{page.name}.csv"),
+            "CSV (*.csv);;JSON (*.json)",
+        )
+        if not path:
+            return
+        fmt = (
+            "json"
+            if path.lower().endswith(".json")
+            or (chosen.startswith("JSON") and "." not in Path(path).name)
+            else "csv"
+        )
+        if "." not in Path(path).name:
+            path += f".{fmt}"
+        self.export_page(page, Path(path), fmt)
+
+    def export_page(self, page: TablePage, path: Path, fmt: str) -> int:
+        """Write the page's table, with its filters and sort, in its visible columns."""
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            with open(path, "w", encoding="utf-8", newline="") as out:
+                n = page.model.export(
+                    out, "json" if fmt == "json" else "csv", page.visible_columns()
+                )
+        except OSError as exc:
+            self.prompts.error(self, "Export failed", f"Cannot write {path}: {exc.strerror or exc}")
+            return 0
+        finally:
+            QGuiApplication.restoreOverrideCursor()
+        self.statusBar().showMessage(f"Exported {format_int(n)} rows to {path}", 8000)
+        return n
+
+    def show_about(self) -> None:
+        self.prompts.information(
+            self,
+            "About tlsrpt-gui",
+            f"tlsrpt-gui {tlsrpt_gui.__version__}\n\n"
+            "A viewer for SMTP TLS Reporting (RFC 8460) reports.\n\n"
+            f"Index: {self.db_path.resolve()}",
+        )
+
+    def show_import_log(self) -> None:
+        from tlsrpt_gui.ui.import_log import ImportLogDialog
+
+        dlg = ImportLogDialog(ImportLogModel(self.conn, self.time_mode), self)
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.show()  # non-modal
+        self.import_log_dialog = dlg
+
+    def check_dns(self, domain: str) -> None:
+        if self.dns is None:
+            return
+        self.tabs.setCurrentWidget(self.dns)
+        self.dns.check_domain(domain)  # type: ignore[attr-defined]
+
+    # ------------------------------------------------------------ drag and drop
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        md = event.mimeData()
+        if md.hasUrls() and any(u.isLocalFile() for u in md.urls()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: Any) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.import_paths(paths)
+        else:
+            event.ignore()
+
+    # ------------------------------------------------------------ slots
+
+    def _on_tab_changed(self, index: int) -> None:
+        is_table = isinstance(self.tabs.widget(index), TablePage)
+        self.detail.setVisible(is_table and self.detail_action.isChecked())
+        self.copy_action.setEnabled(is_table)
+        self.export_action.setEnabled(is_table)
+        self._update_row_count()
+
+    def _show_detail(self, page: TablePage, current: QModelIndex) -> None:
+        if not current.isValid():
+            return
+        report = current.data(REPORT_ID_ROLE)
+        policy = current.data(ROW_ID_ROLE) if page.name == "policies" else None
+        if isinstance(report, int):
+            self.detail.show_report(self.conn, report, policy)
+
+    def _row_menu(self, page: TablePage, pos: QPoint) -> None:
+        index = page.view.indexAt(pos)
+        menu = QMenu(self)
+        menu.addAction(self.copy_action)
+        if index.isValid():
+            model = page.model
+            row = index.row()
+            keys = {c.key: i for i, c in enumerate(model.COLUMNS)}
+            cell = model.copy_text(row, index.column())
+            menu.addAction("Copy Cell").triggered.connect(
+                lambda: QGuiApplication.clipboard().setText(cell)
+            )
+            menu.addSeparator()
+            domain = ""
+            if "policy_domain" in keys:
+                domain = model.copy_text(row, keys["policy_domain"])
+            elif "policy_domains" in keys:
+                domain = model.copy_text(row, keys["policy_domains"]).split(", ")[0]
+            if domain:
+                shown = domain_to_unicode(domain)
+                menu.addAction(f"Filter by Domain “{shown}”").triggered.connect(
+                    lambda: self.filter_bar.set_filter(
+                        self.filter_bar.current.with_(policy_domain=domain)
+                    )
+                )
+            reporter = (
+                model.copy_text(row, keys["organization_name"])
+                if "organization_name" in keys
+                else ""
+            )
+            if reporter:
+                menu.addAction(f"Filter by Reporter “{reporter[:60]}”").triggered.connect(
+                    lambda: self.filter_bar.set_filter(
+                        self.filter_bar.current.with_(reporter=reporter)
+                    )
+                )
+            if "result_type" in keys:
+                rt = model.copy_text(row, keys["result_type"])
+                menu.addAction(f"Filter by Result Type “{rt[:60]}”").triggered.connect(
+                    lambda: self.filter_bar.set_filter(
+                        self.filter_bar.current.with_(result_type=rt)
+                    )
+                )
+            if domain:
+                menu.addSeparator()
+                act = menu.addAction("Check DNS for This Domain")
+                act.setEnabled(self.dns is not None)
+                act.triggered.connect(lambda: self.check_dns(domain))
+        menu.exec(page.view.viewport().mapToGlobal(pos))
+
+    def _select_all(self) -> None:
+        page = self.current_page()
+        if page is not None:
+            page.view.selectAll()
+
+    def _focus_search(self) -> None:
+        self.filter_bar.text_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.filter_bar.text_edit.selectAll()
+
+    def _update_row_count(self) -> None:
+        page = self.current_page()
+        if page is None:
+            self.rows_label.setText("")
+            return
+        model = page.model
+        loaded = model.loaded_rows
+        if not model.canFetchMore(QModelIndex()):
+            self.rows_label.setText(f"{format_int(loaded)} row{'s' if loaded != 1 else ''}")
+            return
+        self.rows_label.setText(f"{format_int(loaded)}+ rows")
+        self._count_rows(page)
+
+    def _count_rows(self, page: TablePage) -> None:
+        """Count the matching rows in the background (COUNT(*) can take a while on big indexes)."""
+        self._count_generation += 1
+        generation = self._count_generation
+        sql, params = page.model.count_query()
+        db = self.db_path
+
+        def job(_task: Task[int]) -> int:
+            conn = sqlite3.connect(db.resolve().as_uri() + "?mode=ro", uri=True, timeout=10)
+            try:
+                return int(conn.execute(sql, params).fetchone()[0])
+            finally:
+                conn.close()
+
+        def done(n: int) -> None:
+            if generation == self._count_generation and self.current_page() is page:
+                loaded = page.model.loaded_rows
+                self.rows_label.setText(f"{format_int(loaded)} of {format_int(n)} rows loaded")
+
+        self._track(
+            run_task(job, on_result=done, on_error=lambda e: log.debug("count failed: %s", e))
+        )
+
+    def _track(self, task: Task[Any]) -> None:
+        self._background.add(task)
+        task.done.connect(lambda: self._background.discard(task))
+
+    def _prepare_sort_indexes(self) -> None:
+        """Create the indexes that keep every column sort fast (once per index, in the background)."""
+        try:
+            if not missing_sort_indexes(self.conn):
+                return
+        except sqlite3.Error:
+            return
+        db = self.db_path
+
+        def job(task: Task[int]) -> int:
+            with Index(db) as idx:
+                return ensure_sort_indexes(idx.conn, lambda: task.cancelled)
+
+        self._track(
+            run_task(job, on_error=lambda e: log.warning("could not create sort indexes: %s", e))
+        )
+
+    @property
+    def busy(self) -> bool:
+        """True while an import or a background query runs."""
+        return self.importer.running or bool(self._background)
+
+    def _on_import_started(self, paths: list[str]) -> None:
+        self.banner.setVisible(True)
+        self.progress_bar.setVisible(True)
+        self.progress_bar.setRange(0, 0)
+        self.cancel_button.setVisible(True)
+        self.log_button.setVisible(False)
+        self.close_banner_button.setVisible(False)
+        what = paths[0] if len(paths) == 1 else f"{len(paths)} inputs"
+        self.banner_label.setText(f"Importing {what}…")
+
+    def _on_import_progress(self, done: int, total: int, current: str) -> None:
+        self.progress_bar.setRange(0, max(total, 1))
+        self.progress_bar.setValue(done)
+        if not self.importer.running or self.banner_label.text() != "Cancelling…":
+            self.banner_label.setText(f"Importing {done} of {total}: {os.path.basename(current)}")
+            self.banner_label.setToolTip("")
+
+    def _on_import_finished(self, result: ImportResult) -> None:
+        self.refresh_tables()
+        self._show_summary(result)
+        self.import_finished.emit(result)
+
+    def _show_summary(self, result: ImportResult) -> None:
+        parts = [
+            f"{format_int(result.imported)} imported",
+            f"{format_int(result.duplicates)} already in the index",
+        ]
+        if result.skipped:
+            parts.append(f"{len(result.skipped)} skipped")
+        if result.failed:
+            parts.append(f"{len(result.failed)} failed")
+        head = "Import cancelled" if result.cancelled else "Import finished"
+        text = f"{head}: " + ", ".join(parts) + "."
+        self.banner_label.setText(text)
+        self.progress_bar.setVisible(False)
+        self.cancel_button.setVisible(False)
+        self.log_button.setVisible(bool(result.skipped or result.failed))
+        self.close_banner_button.setVisible(True)
+        self.statusBar().showMessage(text, 10000)
+
+    def _on_import_failed(self, reason: str) -> None:
+        self.banner_label.setText(f"Import failed: {reason}")
+        self.progress_bar.setVisible(False)
+        self.cancel_button.setVisible(False)
+        self.close_banner_button.setVisible(True)
+        self.refresh_tables()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.importer.cancel()
+        for task in list(self._background):
+            task.cancel()
+        self.save_settings()
+        super().closeEvent(event)
+
+    def shutdown(self) -> None:
+        """Wait for background work and close the index (tests and the screenshot mode)."""
+        self.importer.cancel()
+        for task in list(self._background):
+            task.cancel()
+        from PySide6.QtCore import QThreadPool
+
+        QThreadPool.globalInstance().waitForDone()
+        self.index.close()
+
