@@ -356,9 +356,11 @@ def success_rate_by_domain(
     """Sessions and success rate of the ``limit`` policy domains with most sessions."""
     where, params = flt.where("policies")
     sql = (
-        "SELECT p.policy_domain, SUM(p.successful_sessions) AS s, SUM(p.failed_sessions) AS f "
-        f"FROM policies p WHERE {where} GROUP BY p.policy_domain "
-        "ORDER BY s + f DESC, p.policy_domain LIMIT ?"
+        # "+p.policy_domain": group with a sort, not by walking policies_domain, which
+        # would make the filter's per-policy EXISTS lookups jump around the file.
+        "SELECT +p.policy_domain AS d, SUM(p.successful_sessions) AS s, SUM(p.failed_sessions) AS f "
+        f"FROM policies p WHERE {where} GROUP BY d "
+        "ORDER BY s + f DESC, d LIMIT ?"
     )
     rows = conn.execute(sql, [*params, limit])
     items = tuple(DomainRate(str(d), int(s), int(f)) for d, s, f in rows)
@@ -370,10 +372,10 @@ def policy_coverage(conn: sqlite3.Connection, flt: Filter, limit: int = DEFAULT_
     """Sessions per policy domain by policy kind (sts enforce/testing, tlsa, none found)."""
     where, params = flt.where("policies")
     sql = f"""
-        SELECT p.policy_domain, {_KIND_SQL} AS kind,
+        SELECT +p.policy_domain AS d, {_KIND_SQL} AS kind,
                SUM(p.successful_sessions), SUM(p.failed_sessions)
         FROM policies p WHERE {where}
-        GROUP BY p.policy_domain, kind
+        GROUP BY d, kind
     """
     # The grouped set has one row per (domain, kind): small, so it is shaped here.
     grouped: dict[str, dict[str, KindSessions]] = {}
