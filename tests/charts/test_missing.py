@@ -1,0 +1,67 @@
+"""Missing-report detection on constructed series with known gaps."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from tlsrpt_gui.core.stats import date_to_day, day_to_date, find_missing
+
+D0 = date_to_day(date(2025, 1, 1))
+
+
+def days(*ranges: tuple[int, int]) -> list[int]:
+    out: list[int] = []
+    for a, b in ranges:
+        out.extend(range(D0 + a, D0 + b + 1))
+    return out
+
+
+def test_gaps_inside_and_at_the_end() -> None:
+    series = {
+        ("Postbird", "example.com"): days((0, 9), (13, 29)),  # 10..12 missing
+        ("Nimbus", "example.com"): days((0, 29)),  # complete
+        ("Kestrel", "example.net"): days((5, 20)),  # stopped after day 20
+    }
+    result = find_missing(series, grace_days=0)
+    by_pair = {(g.reporter, g.policy_domain): g for g in result.pairs}
+    assert result.end_day == D0 + 29
+    assert by_pair[("Postbird", "example.com")].missing == (D0 + 10, D0 + 11, D0 + 12)
+    assert by_pair[("Postbird", "example.com")].runs() == [(D0 + 10, D0 + 12)]
+    assert not by_pair[("Postbird", "example.com")].stopped
+    assert by_pair[("Nimbus", "example.com")].missing == ()
+    kestrel = by_pair[("Kestrel", "example.net")]
+    assert kestrel.missing == tuple(range(D0 + 21, D0 + 30))
+    assert kestrel.stopped
+    # most missing days first
+    assert [g.reporter for g in result.pairs] == ["Kestrel", "Postbird", "Nimbus"]
+    assert by_pair[("Postbird", "example.com")].missing_dates[0] == date(2025, 1, 11)
+
+
+def test_grace_days_forgive_late_reports() -> None:
+    series = {("A", "x"): days((0, 19)), ("B", "x"): days((0, 20))}
+    assert find_missing(series, grace_days=1).pairs[0].missing == ()
+    strict = {(g.reporter): g.missing for g in find_missing(series, grace_days=0).pairs}
+    assert strict == {"A": (D0 + 20,), "B": ()}
+
+
+def test_irregular_reporters_are_not_checked() -> None:
+    series = {
+        ("Weekly", "x"): [D0 + 7 * i for i in range(10)],
+        ("Few", "x"): days((0, 2)),  # too few days to tell
+        ("Daily", "x"): days((0, 9), (11, 20)),
+    }
+    result = find_missing(series)
+    assert [g.reporter for g in result.pairs] == ["Daily"]
+    assert result.irregular_pairs == 2
+    assert result.pairs[0].missing == (D0 + 10,)
+
+
+def test_explicit_end_day_extends_the_window() -> None:
+    result = find_missing({("A", "x"): days((0, 9))}, D0 + 14, grace_days=0)
+    assert result.pairs[0].missing == tuple(range(D0 + 10, D0 + 15))
+    assert day_to_date(result.pairs[0].missing[-1]) == date(2025, 1, 15)
+
+
+def test_empty_series() -> None:
+    result = find_missing({})
+    assert result.pairs == () and result.first_day is None
