@@ -46,7 +46,7 @@ def test_grace_days_forgive_late_reports() -> None:
 
 def test_irregular_reporters_are_not_checked() -> None:
     series = {
-        ("Weekly", "x"): [D0 + 7 * i for i in range(10)],
+        ("Every3", "x"): [D0 + 3 * i for i in range(7)],  # 0..18
         ("Few", "x"): days((0, 2)),  # too few days to tell
         ("Daily", "x"): days((0, 9), (11, 20)),
     }
