@@ -9,7 +9,7 @@ index as it was after the last committed batch, and a re-run completes it.
 
 from __future__ import annotations
 
-import hashlib
+import gzip
 import json
 import logging
 import os
@@ -384,61 +384,6 @@ class Index:
             (run_id, path, member, size, sha, now, outcome, reason, report_row),
         )
 
-    def _insert_report(self, item: SourceItem, report: Report, now: float) -> int | None:
-        """Insert one parsed report; None if it is a duplicate."""
-        assert item.data is not None
-        dedupe = report.report_id or "sha256:" + (item.sha256 or hashlib.sha256(item.data).hexdigest())
-        severities = {d.severity for d in report.diagnostics}
-        worst = next((s for s in ("error", "warning", "info") if s in severities), None)
-        n_details = sum(len(p.failure_details) for p in report.policies)
-        start_ts = int(report.start.timestamp())
-        end_ts = int(report.end.timestamp())
-        cur = self.conn.execute(
-            """INSERT INTO reports (organization_name, report_id, dedupe_key, contact_info, start_ts, end_ts,
-                   policy_domains, policy_count, successful_sessions, failed_sessions, failure_detail_count,
-                   diagnostic_count, worst_severity, source_path, source_member, imported_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-               ON CONFLICT (organization_name, dedupe_key) DO NOTHING""",
-            (
-                report.organization_name, report.report_id, dedupe, report.contact_info, start_ts, end_ts,
-                ", ".join(report.policy_domains), len(report.policies), report.successful_sessions,
-                report.failed_sessions, n_details, len(report.diagnostics), worst, item.path, item.member, now,
-            ),
-        )
-        if cur.rowcount == 0:
-            return None
-        rid = int(cur.lastrowid or 0)
-        self.conn.execute("INSERT INTO report_raw (report_id, encoding, raw) VALUES (?, 'zlib', ?)", (rid, zlib.compress(item.data, 6)))
-        org = report.organization_name
-        for idx, p in enumerate(report.policies):
-            pcur = self.conn.execute(
-                """INSERT INTO policies (report_id, idx, policy_type, policy_domain, policy_domain_source, policy_strings,
-                       mx_hosts, sts_mode, successful_sessions, failed_sessions, organization_name, start_ts, end_ts)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                (rid, idx, p.policy_type, p.policy_domain, p.policy_domain_source, json.dumps(p.policy_strings, ensure_ascii=False),
-                 json.dumps(p.mx_hosts, ensure_ascii=False), p.sts_mode if p.policy_type == "sts" else None,
-                 p.successful_sessions, p.failed_sessions, org, start_ts, end_ts),
-            )
-            pid = int(pcur.lastrowid or 0)
-            if p.failure_details:
-                self.conn.executemany(
-                    """INSERT INTO failure_details (report_id, policy_id, result_type, sending_mta_ip, receiving_mx_hostname,
-                           receiving_mx_helo, receiving_ip, failed_session_count, failure_reason_code, additional_information,
-                           policy_domain, policy_type, organization_name, start_ts)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                    [
-                        (rid, pid, d.result_type, d.sending_mta_ip, d.receiving_mx_hostname, d.receiving_mx_helo, d.receiving_ip,
-                         d.failed_session_count, d.failure_reason_code, d.additional_information, p.policy_domain, p.policy_type, org, start_ts)
-                        for d in p.failure_details
-                    ],
-                )
-        if report.diagnostics:
-            self.conn.executemany(
-                "INSERT INTO diagnostics (report_id, severity, code, message, path) VALUES (?, ?, ?, ?, ?)",
-                [(rid, d.severity, d.code, d.message, d.path) for d in report.diagnostics],
-            )
-        return rid
-
     # ------------------------------------------------------------------ queries
 
     def totals(self) -> Totals:
@@ -463,7 +408,11 @@ class Index:
         if row is None:
             return None
         encoding, raw = row
-        return zlib.decompress(raw) if encoding == "zlib" else bytes(raw)
+        if encoding == "zlib":
+            return zlib.decompress(raw)
+        if encoding == "gzip":
+            return gzip.decompress(raw)
+        return bytes(raw)
 
     def rows(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
         cur = self.conn.cursor()
@@ -471,8 +420,37 @@ class Index:
         return list(cur.execute(sql, tuple(params)))
 
 
+_REPORT_SQL: Final = """INSERT INTO reports (id, organization_name, report_id, dedupe_key, contact_info, start_ts, end_ts,
+       policy_domains, policy_count, successful_sessions, failed_sessions, failure_detail_count,
+       diagnostic_count, worst_severity, source_path, source_member, imported_at)
+   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+   ON CONFLICT (organization_name, dedupe_key) DO NOTHING"""
+_POLICY_SQL: Final = """INSERT INTO policies (id, report_id, idx, policy_type, policy_domain, policy_domain_source,
+       policy_strings, mx_hosts, sts_mode, successful_sessions, failed_sessions, organization_name, start_ts, end_ts)
+   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+_DETAIL_SQL: Final = """INSERT INTO failure_details (report_id, policy_id, result_type, sending_mta_ip, receiving_mx_hostname,
+       receiving_mx_helo, receiving_ip, failed_session_count, failure_reason_code, additional_information,
+       policy_domain, policy_type, organization_name, start_ts)
+   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+_SOURCE_SQL: Final = """INSERT INTO sources (run_id, path, member, size, sha256, imported_at, outcome, reason, report_id)
+   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+
+
+def _raw_blob(item: SourceItem) -> tuple[str, bytes]:
+    """The raw report as stored: the sender's own gzip bytes when we have them."""
+    if item.compressed is not None:
+        return "gzip", item.compressed
+    assert item.data is not None
+    return "zlib", zlib.compress(item.data, 1)
+
+
 class _BatchWriter:
-    """Collects parsed items and writes them in transactions of ``BATCH_SIZE`` reports."""
+    """Collects parsed items and writes them in transactions of ``BATCH_SIZE`` reports.
+
+    Row ids are assigned here, so each table is written with one ``executemany``;
+    a report whose (organization, report-id) is already indexed is ignored by
+    SQLite and counted as a duplicate.
+    """
 
     def __init__(self, index: Index, run_id: int, result: ImportResult) -> None:
         self.index = index
@@ -490,28 +468,89 @@ class _BatchWriter:
             return
         batch, self.pending = self.pending, []
         now = time.time()
-        imported = duplicates = 0
-        skipped: list[tuple[str, str]] = []
-        failed: list[tuple[str, str]] = []
-        idx = self.index
-        with idx._transaction():
+        conn = self.index.conn
+        with self.index._transaction():
+            next_report = int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM reports").fetchone()[0]) + 1
+            next_policy = int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM policies").fetchone()[0]) + 1
+            first_report = next_report
+            report_rows: list[tuple[Any, ...]] = []
+            candidates: list[tuple[int, _Parsed]] = []
+            for parsed in batch:
+                report = parsed.report
+                if report is None:
+                    continue
+                item = parsed.item
+                severities = {d.severity for d in report.diagnostics}
+                dedupe = report.report_id or "sha256:" + item.sha256
+                report_rows.append((
+                    next_report, report.organization_name, report.report_id, dedupe, report.contact_info,
+                    int(report.start.timestamp()), int(report.end.timestamp()), ", ".join(report.policy_domains),
+                    len(report.policies), report.successful_sessions, report.failed_sessions,
+                    sum(len(p.failure_details) for p in report.policies), len(report.diagnostics),
+                    next((s for s in ("error", "warning", "info") if s in severities), None),
+                    item.path, item.member, now,
+                ))
+                candidates.append((next_report, parsed))
+                next_report += 1
+            if report_rows:
+                conn.executemany(_REPORT_SQL, report_rows)
+            inserted = {r[0] for r in conn.execute("SELECT id FROM reports WHERE id >= ?", (first_report,))}
+            raw_rows: list[tuple[Any, ...]] = []
+            policy_rows: list[tuple[Any, ...]] = []
+            detail_rows: list[tuple[Any, ...]] = []
+            diag_rows: list[tuple[Any, ...]] = []
+            for rid, parsed in candidates:
+                if rid not in inserted:
+                    continue
+                report = parsed.report
+                assert report is not None
+                encoding, blob = _raw_blob(parsed.item)
+                raw_rows.append((rid, encoding, blob))
+                org = report.organization_name
+                start_ts, end_ts = int(report.start.timestamp()), int(report.end.timestamp())
+                for idx, p in enumerate(report.policies):
+                    pid = next_policy
+                    next_policy += 1
+                    policy_rows.append((
+                        pid, rid, idx, p.policy_type, p.policy_domain, p.policy_domain_source,
+                        json.dumps(p.policy_strings, ensure_ascii=False), json.dumps(p.mx_hosts, ensure_ascii=False),
+                        p.sts_mode if p.policy_type == "sts" else None, p.successful_sessions, p.failed_sessions,
+                        org, start_ts, end_ts,
+                    ))
+                    detail_rows.extend(
+                        (rid, pid, d.result_type, d.sending_mta_ip, d.receiving_mx_hostname, d.receiving_mx_helo,
+                         d.receiving_ip, d.failed_session_count, d.failure_reason_code, d.additional_information,
+                         p.policy_domain, p.policy_type, org, start_ts)
+                        for d in p.failure_details
+                    )
+                diag_rows.extend((rid, d.severity, d.code, d.message, d.path) for d in report.diagnostics)
+            conn.executemany("INSERT INTO report_raw (report_id, encoding, raw) VALUES (?, ?, ?)", raw_rows)
+            conn.executemany(_POLICY_SQL, policy_rows)
+            conn.executemany(_DETAIL_SQL, detail_rows)
+            conn.executemany("INSERT INTO diagnostics (report_id, severity, code, message, path) VALUES (?, ?, ?, ?, ?)", diag_rows)
+
+            imported = duplicates = 0
+            skipped: list[tuple[str, str]] = []
+            failed: list[tuple[str, str]] = []
+            source_rows: list[tuple[Any, ...]] = []
+            rid_of = {id(parsed): rid for rid, parsed in candidates}
             for parsed in batch:
                 item = parsed.item
-                label = item.label
                 if parsed.report is not None:
-                    rid = idx._insert_report(item, parsed.report, now)
-                    if rid is None:
-                        duplicates += 1
-                        idx._insert_source(self.run_id, item.path, item.member, item.size, item.sha256, now, "duplicate", "already in the index", None)
-                    else:
+                    rid = rid_of[id(parsed)]
+                    if rid in inserted:
                         imported += 1
-                        idx._insert_source(self.run_id, item.path, item.member, item.size, item.sha256, now, "imported", "", rid)
+                        source_rows.append((self.run_id, item.path, item.member, item.size, item.sha256, now, "imported", "", rid))
+                    else:
+                        duplicates += 1
+                        source_rows.append((self.run_id, item.path, item.member, item.size, item.sha256, now, "duplicate", "already in the index", None))
                 elif item.outcome == "skipped":
-                    skipped.append((label, parsed.reason))
-                    idx._insert_source(self.run_id, item.path, item.member, item.size, item.sha256, now, "skipped", parsed.reason, None)
+                    skipped.append((item.label, parsed.reason))
+                    source_rows.append((self.run_id, item.path, item.member, item.size, item.sha256, now, "skipped", parsed.reason, None))
                 else:
-                    failed.append((label, parsed.reason))
-                    idx._insert_source(self.run_id, item.path, item.member, item.size, item.sha256, now, "failed", parsed.reason, None)
+                    failed.append((item.label, parsed.reason))
+                    source_rows.append((self.run_id, item.path, item.member, item.size, item.sha256, now, "failed", parsed.reason, None))
+            conn.executemany(_SOURCE_SQL, source_rows)
         # Counted only once the batch is committed.
         self.result.imported += imported
         self.result.duplicates += duplicates
@@ -530,26 +569,43 @@ def _load_all(files: list[str], limits: Limits, workers: int | None) -> Iterator
     import multiprocessing
 
     ctx = multiprocessing.get_context("spawn" if os.name == "nt" else "forkserver")
-    with concurrent.futures.ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
-        chunk = 64
-        window = n * 4
-        futures: list[tuple[list[str], concurrent.futures.Future[list[list[_Parsed]]]]] = []
-        pos = 0
-        try:
-            while pos < len(files) or futures:
+    chunk = 32
+    window = n * 4
+    pos = 0
+    try:
+        pool = concurrent.futures.ProcessPoolExecutor(max_workers=n, mp_context=ctx)
+    except (OSError, ValueError):  # no processes here: parse in this one
+        pool = None
+    futures: list[tuple[list[str], concurrent.futures.Future[list[list[_Parsed]]]]] = []
+    try:
+        while pool is not None and (pos < len(files) or futures):
+            try:
                 while pos < len(files) and len(futures) < window:
                     group = files[pos : pos + chunk]
-                    pos += len(group)
                     futures.append((group, pool.submit(_load_group, group, limits)))
-                group, fut = futures.pop(0)
-                try:
-                    results = fut.result()
-                except Exception as exc:  # a worker died: fall back to this process
-                    results = [_load_safely(p, limits) if not isinstance(exc, MemoryError) else [] for p in group]
-                yield from zip(group, results, strict=True)
-        finally:
-            for _, fut in futures:
-                fut.cancel()
+                    pos += len(group)
+            except RuntimeError:  # the pool broke while submitting: parse the rest here
+                pool = None
+                break
+            group, fut = futures.pop(0)
+            try:
+                results = fut.result()
+            except Exception:  # a worker died: read this group here instead
+                log.warning("a parser process failed; reading %d file(s) in the main process", len(group), exc_info=True)
+                results = [_load_safely(p, limits) for p in group]
+            yield from zip(group, results, strict=True)
+        for group, fut in futures:  # what was submitted to a broken pool
+            fut.cancel()
+            for p in group:
+                yield p, _load_safely(p, limits)
+        futures = []
+        for p in files[pos:]:
+            yield p, _load_safely(p, limits)
+    finally:
+        for _, fut in futures:
+            fut.cancel()
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _load_group(paths: list[str], limits: Limits) -> list[list[_Parsed]]:

@@ -666,7 +666,8 @@ def parse_report_value(value: Any, hint: ReportHint | None = None, *, pre_diagno
     if not pol_list:
         diag.add("warning", "policies-empty", "policies is an empty array: the report covers no sessions.", "policies")
 
-    fallback = _fallback_domain(hint)
+    filename = parse_report_filename(hint.filename) if hint.filename else None
+    fallback = _fallback_domain(hint, filename)
     policies: list[Policy] = []
     for i, raw in enumerate(pol_list):
         p = _policy(raw, diag, f"policies[{i}]", hint, fallback)
@@ -675,7 +676,7 @@ def parse_report_value(value: Any, hint: ReportHint | None = None, *, pre_diagno
     if pol_list and not policies:
         raise ReportParseError("none of the policies can be read")
 
-    _check_envelope(hint, contact, policies, diag)
+    _check_envelope(hint, filename, contact, policies, diag)
     return Report(
         organization_name=org,
         report_id=report_id,
@@ -687,13 +688,11 @@ def parse_report_value(value: Any, hint: ReportHint | None = None, *, pre_diagno
     )
 
 
-def _fallback_domain(hint: ReportHint) -> tuple[str, str] | None:
+def _fallback_domain(hint: ReportHint, filename: ReportFilename | None) -> tuple[str, str] | None:
     if hint.header_domain and hint.header_domain.strip():
         return normalise_domain(hint.header_domain), "header"
-    if hint.filename:
-        fn = parse_report_filename(hint.filename)
-        if fn is not None:
-            return fn.policy_domain, "filename"
+    if filename is not None:
+        return filename.policy_domain, "filename"
     return None
 
 
@@ -713,7 +712,7 @@ def _check_dates(start: datetime, end: datetime, diag: _Collector, now: datetime
         diag.add("warning", "date-range-future", "date-range starts in the future.", "date-range.start-datetime")
 
 
-def _check_envelope(hint: ReportHint, contact: str | None, policies: list[Policy], diag: _Collector) -> None:
+def _check_envelope(hint: ReportHint, fn: ReportFilename | None, contact: str | None, policies: list[Policy], diag: _Collector) -> None:
     if hint.from_mail:
         if not hint.header_domain:
             diag.add("warning", "header-domain-missing", "The mail has no TLS-Report-Domain header (RFC 8460 §5.3).")
@@ -727,7 +726,5 @@ def _check_envelope(hint: ReportHint, contact: str | None, policies: list[Policy
     domains = {p.policy_domain for p in policies if p.policy_domain and p.policy_domain_source == "report"}
     if hint.header_domain and domains and normalise_domain(hint.header_domain) not in domains:
         diag.add("info", "header-domain-mismatch", f"TLS-Report-Domain {_short(hint.header_domain, 80)!r} is not a policy domain of the report; the report body wins (RFC 8460 §5.6).")
-    if hint.filename:
-        fn = parse_report_filename(hint.filename)
-        if fn is not None and domains and fn.policy_domain not in domains:
-            diag.add("info", "filename-domain-mismatch", f"The file name names {_short(fn.policy_domain, 80)!r}, the report body does not; the body wins (RFC 8460 §5.6).")
+    if fn is not None and domains and fn.policy_domain not in domains:
+        diag.add("info", "filename-domain-mismatch", f"The file name names {_short(fn.policy_domain, 80)!r}, the report body does not; the body wins (RFC 8460 §5.6).")

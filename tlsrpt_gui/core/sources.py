@@ -69,6 +69,8 @@ class SourceItem:
     hint: ReportHint = field(default_factory=ReportHint)
     size: int = 0
     sha256: str = ""
+    #: the sender's gzip bytes of ``data`` (a single clean stream), kept as the raw copy
+    compressed: bytes | None = None
 
     @property
     def label(self) -> str:
@@ -128,21 +130,19 @@ def _os_reason(exc: OSError) -> str:
 def read_source(path: str, limits: Limits = DEFAULT_LIMITS) -> Iterator[SourceItem]:
     """Every payload (or refusal) found in one file. Never raises for bad input."""
     try:
-        size = os.path.getsize(path)
         with open(path, "rb") as fh:
-            head = fh.read(64)
-            if _looks_like_mbox(head):
+            data = fh.read(limits.max_input_bytes + 1)
+            if _looks_like_mbox(data[:64]):
                 yield from _read_mbox(path, fh, limits)
                 return
-            if size > limits.max_input_bytes and not head.startswith(b"PK\x03\x04"):
-                yield _refuse(path, "", f"file is {_fmt_size(size)}, over the {_fmt_size(limits.max_input_bytes)} input cap", size)
-                return
-            if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+            if data[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
                 fh.seek(0)
                 yield from _read_zip(path, "", fh, limits, depth=0)
                 return
-            fh.seek(0)
-            data = fh.read(limits.max_input_bytes + 1)
+            if len(data) > limits.max_input_bytes:
+                size = os.fstat(fh.fileno()).st_size
+                yield _refuse(path, "", f"file is {_fmt_size(size)}, over the {_fmt_size(limits.max_input_bytes)} input cap", size)
+                return
     except OSError as exc:
         yield SourceItem(path, "", "failed", f"cannot read: {_os_reason(exc)}")
         return
@@ -192,7 +192,10 @@ def _classify(path: str, member: str, data: bytes, limits: Limits, *, depth: int
         if trailing:
             notes = (*notes, Diagnostic("info", "gzip-trailing-bytes", f"{trailing} stray bytes after the gzip stream were ignored."))
         inner = ReportHint(hint.filename, hint.header_domain, hint.header_submitter, hint.from_mail, notes)
-        yield from _classify_payload(path, member, payload, limits, depth=depth + 1, hint=inner, explicit=True)
+        for item in _classify_payload(path, member, payload, limits, depth=depth + 1, hint=inner, explicit=True):
+            if item.outcome == "payload" and not trailing and item.data is payload:
+                item.compressed = data
+            yield item
         return
     if data[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
         yield from _read_zip(path, member, io.BytesIO(data), limits, depth=depth + 1)

@@ -244,6 +244,7 @@ class TlsaResult:
     lookup: Lookup
     records: list[TlsaRecord] = field(default_factory=list)
     bogus: bool = False
+    malformed: int = 0  # records too short to be TLSA at all
     tlsrpt: TlsRptResult | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -251,6 +252,7 @@ class TlsaResult:
             "mx": self.mx,
             **self.lookup.to_dict(),
             "bogus": self.bogus,
+            "malformed": self.malformed,
             "records": [r.to_dict() for r in self.records],
             "tlsrpt": self.tlsrpt.to_dict() if self.tlsrpt else None,
         }
@@ -550,7 +552,7 @@ class _Checker:
 
     def fetch_sts_policy(self, result: StsResult) -> None:
         host = result.policy_host
-        announced = bool(result.records) or any(looks_like_sts(t.text) for t in result.txt)
+        announced = bool(result.records)
         self.step("MTA-STS policy host")
         addresses, a, aaaa = self.client.addresses(host)
         if not addresses and not announced:
@@ -791,21 +793,19 @@ class _Checker:
         for host in mx.hosts:
             self.step(f"TLSA of {host.host}")
             name = f"_25._tcp.{host.host}"
-            lookup = self.client.lookup(name, "TLSA")
+            lookup, raw = self.client.lookup_records(name, "TLSA")
             entry = TlsaResult(mx=host.host, name=name, lookup=lookup)
-            if lookup.status == "error" and self.options.dnssec:
-                retry = self.client.lookup(name, "TLSA", checking_disabled=True)
-                entry.bogus = retry.status == "ok"
-            for rd in lookup.rdatas:
-                entry.records.append(
-                    check_tlsa(
-                        int(rd.usage),  # type: ignore[attr-defined]
-                        int(rd.selector),  # type: ignore[attr-defined]
-                        int(rd.mtype),  # type: ignore[attr-defined]
-                        bytes(rd.cert),  # type: ignore[attr-defined]
-                        name,
-                    )
-                )
+            if lookup.rcode == "SERVFAIL" and self.options.dnssec:
+                # A validating resolver answers SERVFAIL for bogus data; with CD set it
+                # hands the data over anyway.
+                retry, _ = self.client.lookup_records(name, "TLSA", checking_disabled=True)
+                entry.bogus = retry.status in ("ok", "nodata", "nxdomain")
+            for rr in raw:
+                if len(rr.rdata) < 3:
+                    entry.malformed += 1
+                    continue
+                usage, selector, mtype = rr.rdata[0], rr.rdata[1], rr.rdata[2]
+                entry.records.append(check_tlsa(usage, selector, mtype, rr.rdata[3:], name))
             self.step(f"TLS-RPT record of {host.host}")
             entry.tlsrpt, _ = self.tlsrpt_at(f"_smtp._tls.{host.host}")
             results.append(entry)
@@ -829,7 +829,7 @@ class _Checker:
                     f"senders may defer mail to {entry.mx}.",
                     entry.name,
                 )
-        with_tlsa = [e for e in tlsa if e.records]
+        with_tlsa = [e for e in tlsa if e.records or e.malformed]
         if not mx.hosts:
             return False
         if not with_tlsa:
@@ -851,7 +851,7 @@ class _Checker:
             )
         by_host = {h.host: h for h in mx.hosts}
         for entry in tlsa:
-            if not entry.records:
+            if not entry.records and not entry.malformed:
                 if not entry.bogus and entry.lookup.status != "error":
                     self.add(
                         "dane-tlsa-missing",
@@ -862,6 +862,13 @@ class _Checker:
                 continue
             for record in entry.records:
                 self.findings.extend(record.findings)
+            if entry.malformed:
+                self.add(
+                    "dane-tlsa-data-invalid",
+                    f"{entry.malformed} record(s) at {entry.name} are too short to be TLSA "
+                    "records (usage, selector, matching type and data). Fix the zone.",
+                    entry.name,
+                )
             if self.options.dnssec and not entry.lookup.authenticated:
                 self.add(
                     "dane-tlsa-insecure",

@@ -261,6 +261,8 @@ def parse_tlsrpt(text: str) -> TlsRptRecord:
             f"must start with exactly 'v=TLSRPTv1;'{hint}; it starts with "
             f"{version_part[:20]!r}. Senders ignore it."
         )
+        if not hint and "=" in version_part:
+            fields.insert(0, version_part.strip(_WSP))  # a field where the version belongs
     if empty_field:
         syntax("has an empty field (two ';' in a row). Remove the extra ';'.")
 
@@ -272,6 +274,10 @@ def parse_tlsrpt(text: str) -> TlsRptRecord:
         name, sep, value = item.partition("=")
         if not sep:
             syntax(f"has a field {item!r} that is not name=value.")
+            continue
+        if name.strip(_WSP).lower() == "v":
+            if record.version is not None:
+                syntax(f"has a second version field {item!r}; keep only the first.")
             continue
         if name == "rua":
             rua_fields += 1
@@ -329,7 +335,9 @@ def parse_tlsrpt(text: str) -> TlsRptRecord:
         record.rua.append(parsed)
         out.extend(uri_findings)
     usable = [r for r in record.rua if r.valid]
-    others = sorted({r.scheme for r in record.rua if r.scheme not in ("mailto", "https")})
+    others = sorted(
+        {r.scheme for r in record.rua if r.scheme and r.scheme not in ("mailto", "https")}
+    )
     if uris and not usable and not any(f.code == "tlsrpt-rua-invalid" for f in out):
         out.append(
             make_finding(
@@ -412,6 +420,8 @@ def parse_sts_txt(text: str) -> StsTxtRecord:
             f"must start with exactly 'v=STSv1;'{hint}; it starts with "
             f"{version_part[:20]!r}. Senders ignore it."
         )
+        if not hint and "=" in version_part:
+            fields.insert(0, version_part.strip(_WSP))  # a field where the version belongs
     if empty_field:
         syntax("has an empty field (two ';' in a row). Remove the extra ';'.")
     ids: list[str] = []
@@ -421,6 +431,10 @@ def parse_sts_txt(text: str) -> StsTxtRecord:
         name, sep, value = item.partition("=")
         if not sep:
             syntax(f"has a field {item!r} that is not name=value.")
+            continue
+        if name.strip(_WSP).lower() == "v":
+            if record.version is not None:
+                syntax(f"has a second version field {item!r}; keep only the first.")
             continue
         if name == "id":
             ids.append(value)
@@ -568,7 +582,8 @@ def check_tlsa(usage: int, selector: int, mtype: int, data: bytes, subject: str)
                 subject,
             )
         )
-    if usage == 2 and mtype == 0:
+    ta_full = usage == 2 and mtype == 0
+    if ta_full:
         out.append(
             make_finding(
                 "dane-ta-full",
@@ -577,7 +592,7 @@ def check_tlsa(usage: int, selector: int, mtype: int, data: bytes, subject: str)
                 subject,
             )
         )
-    if not unknown and usage in (2, 3) and (usage, selector, mtype) != (3, 1, 1):
+    if not out and (usage, selector, mtype) != (3, 1, 1):
         out.append(
             make_finding(
                 "dane-tlsa-not-recommended",

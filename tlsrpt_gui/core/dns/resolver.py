@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import secrets
+import socket
+import struct
+import time
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
@@ -17,6 +21,7 @@ import dns.exception
 import dns.flags
 import dns.message
 import dns.name
+import dns.nameserver
 import dns.rcode
 import dns.rdata
 import dns.rdatatype
@@ -107,6 +112,16 @@ class Lookup:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class RawRecord:
+    """One answer-section record as it came off the wire (rdata not interpreted)."""
+
+    owner: str
+    rdtype: int
+    ttl: int
+    rdata: bytes
+
+
 def _name_text(name: dns.name.Name) -> str:
     return name.to_text(omit_final_dot=True).lower()
 
@@ -193,7 +208,7 @@ class DnsClient:
                               cname_chain=tuple(chain), rcode="NXDOMAIN")
             except dns.resolver.NoNameservers as exc:
                 return Lookup(name, rdtype, "error", cname_chain=tuple(chain),
-                              error=_server_errors(exc), rcode="SERVFAIL")
+                              error=_server_errors(exc))
             except dns.exception.Timeout:
                 return Lookup(name, rdtype, "error", cname_chain=tuple(chain),
                               error=f"no answer within {self.timeout:g} s (timeout)",
@@ -221,12 +236,197 @@ class DnsClient:
         return Lookup(name, rdtype, "error", cname_chain=tuple(chain),
                       error=f"CNAME chain longer than {MAX_CNAME_HOPS}")
 
+    # ------------------------------------------------------------ raw queries
+    #
+    # dnspython refuses to parse a whole response when one record in it is
+    # malformed (e.g. a TLSA record whose digest length does not fit its matching
+    # type). Exactly those records must be reported, so TLSA is fetched raw: the
+    # query is built by dnspython, the answer section is walked here.
+
+    def _servers(self) -> list[tuple[str, int]]:
+        if self.nameserver is not None:
+            return [(str(ipaddress.ip_address(self.nameserver)), self.port)]
+        servers: list[tuple[str, int]] = []
+        for ns in self._resolver.nameservers:
+            if isinstance(ns, str):
+                if _is_ip(ns):
+                    port = self._resolver.nameserver_ports.get(ns, self._resolver.port)
+                    servers.append((ns, port))
+            elif isinstance(ns, dns.nameserver.Do53Nameserver):
+                servers.append((ns.address, ns.port))
+        return servers
+
+    def query_raw(
+        self, name: str, rdtype: str, *, checking_disabled: bool = False
+    ) -> tuple[bytes | None, str | None]:
+        """Send one query (UDP, TCP when truncated) and return the response bytes."""
+        query = dns.message.make_query(
+            name, rdtype, want_dnssec=self.dnssec, id=secrets.randbelow(65536)
+        )
+        flags = dns.flags.RD
+        if self.dnssec:
+            flags |= dns.flags.AD
+        if checking_disabled:
+            flags |= dns.flags.CD
+        query.flags = dns.flags.Flag(flags)
+        wire = query.to_wire()
+        deadline = time.monotonic() + self.timeout
+        errors: list[str] = []
+        for address, port in self._servers():
+            try:
+                response = _udp_exchange(wire, address, port, deadline)
+                if len(response) >= 4 and response[2] & 0x02:  # TC: retry over TCP
+                    response = _tcp_exchange(wire, address, port, deadline)
+                return response, None
+            except TimeoutError:
+                errors.append(f"{address} port {port}: no answer within {self.timeout:g} s")
+            except (OSError, ValueError) as exc:
+                errors.append(f"{address} port {port}: {exc}")
+        if not errors:
+            errors.append("no usable nameserver configured")
+        return None, "; ".join(errors)
+
+    def lookup_records(
+        self, name: str, rdtype: str, *, checking_disabled: bool = False
+    ) -> tuple[Lookup, list[RawRecord]]:
+        """Like :meth:`lookup`, but return the raw records of the final owner name."""
+        qtype = int(dns.rdatatype.from_text(rdtype))
+        chain: list[str] = []
+        authenticated = True
+        current = name.lower().rstrip(".")
+        seen = {current}
+        for _hop in range(MAX_CNAME_HOPS + 1):
+            wire, error = self.query_raw(current, rdtype, checking_disabled=checking_disabled)
+            if wire is None:
+                return Lookup(name, rdtype, "error", cname_chain=tuple(chain), error=error,
+                              rcode="TIMEOUT"), []
+            try:
+                rcode, ad, records = parse_answer(wire)
+            except (ValueError, IndexError, struct.error, dns.exception.DNSException) as exc:
+                return Lookup(name, rdtype, "error", cname_chain=tuple(chain),
+                              error=f"malformed DNS response ({exc})", rcode="FORMERR"), []
+            authenticated = authenticated and ad
+            owner = current
+            while True:
+                cname = next(
+                    (r for r in records if r.owner == owner and r.rdtype == dns.rdatatype.CNAME),
+                    None,
+                )
+                if cname is None:
+                    break
+                owner = _name_text(dns.name.from_wire(cname.rdata, 0)[0])
+                if owner in seen:
+                    break
+                chain.append(owner)
+                seen.add(owner)
+            found = [r for r in records if r.owner == owner and r.rdtype == qtype]
+            if found:
+                return Lookup(name, rdtype, "ok", ttl=min(r.ttl for r in found),
+                              authenticated=authenticated, cname_chain=tuple(chain)), found
+            if rcode == dns.rcode.NXDOMAIN:
+                return Lookup(name, rdtype, "nxdomain", authenticated=authenticated,
+                              cname_chain=tuple(chain), rcode="NXDOMAIN"), []
+            if rcode != dns.rcode.NOERROR:
+                text = dns.rcode.to_text(dns.rcode.Rcode(rcode))
+                return Lookup(name, rdtype, "error", cname_chain=tuple(chain),
+                              error=f"the DNS server answered {text}", rcode=text), []
+            if owner == current:
+                return Lookup(name, rdtype, "nodata", authenticated=authenticated,
+                              cname_chain=tuple(chain)), []
+            current = owner  # CNAME without the target's data: ask for the target
+        return Lookup(name, rdtype, "error", cname_chain=tuple(chain),
+                      error=f"CNAME chain longer than {MAX_CNAME_HOPS}"), []
+
     def addresses(self, host: str) -> tuple[list[str], Lookup, Lookup]:
         """IPv4 then IPv6 addresses of *host*, with both lookups."""
         a = self.lookup(host, "A")
         aaaa = self.lookup(host, "AAAA")
         found = [rd.to_text() for rd in a.rdatas] + [rd.to_text() for rd in aaaa.rdatas]
         return found, a, aaaa
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _family(address: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in address else socket.AF_INET
+
+
+def _left(deadline: float) -> float:
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise TimeoutError
+    return left
+
+
+def _udp_exchange(wire: bytes, address: str, port: int, deadline: float) -> bytes:
+    with socket.socket(_family(address), socket.SOCK_DGRAM) as sock:
+        sock.connect((address, port))
+        sock.settimeout(_left(deadline))
+        sock.send(wire)
+        while True:
+            sock.settimeout(_left(deadline))
+            response = sock.recv(65535)
+            if len(response) >= 2 and response[:2] == wire[:2]:  # same query id
+                return response
+
+
+def _tcp_exchange(wire: bytes, address: str, port: int, deadline: float) -> bytes:
+    with socket.create_connection((address, port), timeout=_left(deadline)) as sock:
+        sock.settimeout(_left(deadline))
+        sock.sendall(struct.pack("!H", len(wire)) + wire)
+
+        def read(count: int) -> bytes:
+            data = b""
+            while len(data) < count:
+                sock.settimeout(_left(deadline))
+                chunk = sock.recv(count - len(data))
+                if not chunk:
+                    raise ValueError("connection closed by the DNS server")
+                data += chunk
+            return data
+
+        (length,) = struct.unpack("!H", read(2))
+        return read(length)
+
+
+def parse_answer(wire: bytes) -> tuple[int, bool, list[RawRecord]]:
+    """Rcode, AD flag and answer records of a DNS response, rdata left raw.
+
+    CNAME rdata is returned decompressed (a plain wire-format name) so that it can
+    be read without the message.
+    """
+    if len(wire) < 12:
+        raise ValueError("response shorter than a DNS header")
+    _id, flags, qdcount, ancount = struct.unpack("!HHHH", wire[:8])
+    if not flags & 0x8000:
+        raise ValueError("not a response")
+    rcode = flags & 0x000F
+    ad = bool(flags & 0x0020)
+    offset = 12
+    for _ in range(qdcount):
+        _name, used = dns.name.from_wire(wire, offset)
+        offset += used + 4
+    records: list[RawRecord] = []
+    for _ in range(ancount):
+        owner, used = dns.name.from_wire(wire, offset)
+        offset += used
+        rdtype, _rdclass, ttl, rdlen = struct.unpack("!HHIH", wire[offset:offset + 10])
+        offset += 10
+        rdata = wire[offset:offset + rdlen]
+        if len(rdata) != rdlen:
+            raise ValueError("record data runs past the end of the response")
+        if rdtype == dns.rdatatype.CNAME:
+            target, _ = dns.name.from_wire(wire, offset)
+            rdata = target.to_wire() or b""
+        offset += rdlen
+        records.append(RawRecord(_name_text(owner), rdtype, ttl, rdata))
+    return rcode, ad, records
 
 
 def _server_errors(exc: dns.resolver.NoNameservers) -> str:
