@@ -1,0 +1,212 @@
+"""The Charts tab offscreen: empty, one-report and large indexes; clicks; export."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtTest import QTest
+from pytestqt.qtbot import QtBot
+
+from tlsrpt_gui.core.query import Filter
+from tlsrpt_gui.core.stats import date_to_day
+from tlsrpt_gui.ui.charts import ChartsTab
+from tlsrpt_gui.ui.charts.card import NO_REPORTS
+from tlsrpt_gui.ui.charts.cards import (
+    CertificateCard,
+    CoverageCard,
+    DomainRateCard,
+    MissingReportsCard,
+    MxHostCard,
+    ReporterCard,
+    ResultTypeCard,
+    SendingIpCard,
+    SessionsPerDayCard,
+)
+from tlsrpt_gui.ui.charts.widgets import HBarChart
+
+from .conftest import build_index, one_report
+
+pytestmark = pytest.mark.gui
+
+
+def make_tab(qtbot: QtBot, db: Path, **kw: object) -> ChartsTab:
+    tab = ChartsTab(db, **kw)  # type: ignore[arg-type]
+    qtbot.addWidget(tab)
+    tab.resize(1280, 800)
+    tab.show()
+    with qtbot.waitSignal(tab.ready, timeout=20000):
+        pass
+    return tab
+
+
+def test_empty_index_says_what_to_do(qtbot: QtBot, empty_db: Path) -> None:
+    tab = make_tab(qtbot, empty_db)
+    for card in tab.cards:
+        assert not card.showing_chart
+        assert card.empty_message == NO_REPORTS
+        assert "File → Open" in card.empty_message
+
+
+def test_missing_index_file_is_an_empty_index(qtbot: QtBot, tmp_path: Path) -> None:
+    tab = make_tab(qtbot, tmp_path / "not-there.db")
+    assert all(c.empty_message == NO_REPORTS for c in tab.cards)
+
+
+def test_one_report(qtbot: QtBot, one_db: Path) -> None:
+    tab = make_tab(qtbot, one_db)
+    rt = tab.card(ResultTypeCard)
+    assert rt.showing_chart
+    bars = rt.chart
+    assert isinstance(bars, HBarChart)
+    assert [r.label for r in bars.rows] == ["certificate-expired", "sts-policy-fetch-error"]
+    sessions = tab.card(SessionsPerDayCard)
+    assert sessions.showing_chart
+    assert sessions.chart.days == [date_to_day(date(2025, 3, 4))]  # type: ignore[attr-defined]
+    assert "90 successful, 10 failed" in sessions.note_label.text()
+    # the IP chart skips details without an address; the MX chart shows them as not reported
+    assert [r.label for r in tab.card(SendingIpCard).chart.rows] == ["192.0.2.7"]  # type: ignore[attr-defined]
+    assert [r.label for r in tab.card(MxHostCard).chart.rows] == ["mx1.example.com", "(not reported)"]  # type: ignore[attr-defined]
+    # a single report cannot show a daily pattern
+    missing = tab.card(MissingReportsCard)
+    assert not missing.showing_chart and "daily" in missing.empty_message
+
+
+def test_large_index_fills_every_chart(qtbot: QtBot, synth_db: Path) -> None:
+    tab = make_tab(qtbot, synth_db)
+    for card in tab.cards:
+        assert card.showing_chart, card.title
+        assert card.error is None
+    assert len(tab.card(ReporterCard).chart.rows) == 8  # type: ignore[attr-defined]
+    assert len(tab.card(SendingIpCard).chart.rows) == 15  # type: ignore[attr-defined]
+    assert "Top 15 of" in tab.card(SendingIpCard).note_label.text()
+    gaps = tab.card(MissingReportsCard)
+    assert "have gaps" in gaps.note_label.text()
+    assert "broken rua" in gaps.subtitle_label.text()
+
+
+def test_charts_follow_the_filter(qtbot: QtBot, synth_db: Path) -> None:
+    tab = make_tab(qtbot, synth_db)
+    with qtbot.waitSignal(tab.ready, timeout=20000):
+        tab.set_filter(Filter(reporter="Kestrel Networks"))
+    assert [r.label for r in tab.card(ReporterCard).chart.rows] == ["Kestrel Networks"]  # type: ignore[attr-defined]
+    with qtbot.waitSignal(tab.ready, timeout=20000):
+        tab.set_filter(Filter(reporter="nobody at all"))
+    card = tab.card(ResultTypeCard)
+    assert not card.showing_chart and "filter" in card.empty_message
+
+
+def _center_of_row(chart: HBarChart, index: int) -> tuple[float, float]:
+    row = chart.rows[index]
+    return row.total / 2, float(len(chart.rows) - 1 - index)
+
+
+def test_click_result_type_bar_requests_filter(qtbot: QtBot, synth_db: Path) -> None:
+    tab = make_tab(qtbot, synth_db)
+    with qtbot.waitSignal(tab.ready, timeout=20000):
+        tab.set_filter(Filter(policy_domain="example.org"))
+    bars = tab.card(ResultTypeCard).chart
+    assert isinstance(bars, HBarChart)
+    x, y = _center_of_row(bars, 1)
+    expected = Filter(policy_domain="example.org", result_type=bars.rows[1].label)
+    with qtbot.waitSignal(tab.filter_requested, timeout=2000) as blocker:
+        bars.click_at(x, y)
+    assert blocker.args == [expected]
+    # between bars nothing is hit
+    assert bars.click_at(x, y + 0.5) is None
+
+
+def test_real_mouse_click_on_reporter_bar(qtbot: QtBot, synth_db: Path) -> None:
+    tab = make_tab(qtbot, synth_db)
+    card = tab.card(ReporterCard)
+    tab.scroll.ensureWidgetVisible(card)
+    bars = card.chart
+    assert isinstance(bars, HBarChart)
+    x, y = _center_of_row(bars, 0)
+    pos = bars.map_to_widget(x, y)
+    viewport = bars.plot_widget.viewport()
+    with qtbot.waitSignal(tab.filter_requested, timeout=3000) as blocker:
+        QTest.mouseClick(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                         QPoint(round(pos.x()), round(pos.y())))
+    assert blocker.args == [Filter(reporter=bars.rows[0].label)]
+
+
+def test_click_day_and_other_charts(qtbot: QtBot, synth_db: Path) -> None:
+    tab = make_tab(qtbot, synth_db)
+    emitted: list[Filter] = []
+    tab.filter_requested.connect(emitted.append)
+    day_chart = tab.card(SessionsPerDayCard).chart
+    day = day_chart.days[3]  # type: ignore[attr-defined]
+    day_chart.click_at(day * 86400 + 43200, 10)
+    d = date.fromordinal(date(1970, 1, 1).toordinal() + day)
+    assert emitted[-1] == Filter(date_from=d, date_to=d)
+
+    mx = tab.card(MxHostCard).chart
+    x, y = _center_of_row(mx, 0)  # type: ignore[arg-type]
+    mx.click_at(x, y)
+    assert emitted[-1] == Filter(mx_host=mx.rows[0].label)  # type: ignore[attr-defined]
+
+    dom = tab.card(DomainRateCard).chart
+    x, y = _center_of_row(dom, 0)  # type: ignore[arg-type]
+    dom.click_at(x, y)
+    assert emitted[-1] == Filter(policy_domain=dom.rows[0].label)  # type: ignore[attr-defined]
+
+    cov = tab.card(CoverageCard).chart
+    first = cov.rows[0]  # type: ignore[attr-defined]
+    seg = first.segments[0]
+    cov.click_at(seg.value / 2, len(cov.rows) - 1)  # type: ignore[attr-defined]
+    assert emitted[-1] == Filter(policy_domain=first.label, policy_type=seg.payload["policy_type"])
+
+    cert = tab.card(CertificateCard).chart
+    cday = cert.days[0]  # type: ignore[attr-defined]
+    cert.click_at(cday * 86400 + 43200, 0.01)
+    cd = date.fromordinal(date(1970, 1, 1).toordinal() + cday)
+    assert emitted[-1].date_from == cd and emitted[-1].result_type.startswith("certificate-")
+
+    strip = tab.card(MissingReportsCard).chart
+    first_row = strip._rows[0]  # type: ignore[attr-defined]
+    strip.click_at(strip._first * 86400 + 1, len(strip._rows) - 0.5)  # type: ignore[attr-defined]
+    assert emitted[-1] == Filter(**first_row.payload)
+
+
+def test_tooltips_show_exact_values_and_escape_report_text(qtbot: QtBot, tmp_path: Path) -> None:
+    src = tmp_path / "evil.json"
+    src.write_text(json.dumps(one_report(org="=cmd|'/c calc'!A1 <b>bold</b>")), encoding="utf-8")
+    db = build_index(tmp_path / "index.db", [src])
+    tab = make_tab(qtbot, db)
+    bars = tab.card(ReporterCard).chart
+    assert isinstance(bars, HBarChart)
+    x, y = _center_of_row(bars, 0)
+    text = bars.tooltip_at(x, y)
+    assert text is not None
+    assert "&lt;b&gt;bold&lt;/b&gt;" in text and "<b>bold</b>" not in text
+    assert ">10<" in text  # 6 + 4 failed sessions, exactly
+    day_tip = tab.card(SessionsPerDayCard).chart.tooltip_at(date_to_day(date(2025, 3, 4)) * 86400 + 100, 1)
+    assert day_tip is not None and ">90<" in day_tip and "90.0 %" in day_tip
+
+
+def test_export_png_and_csv_through_injected_prompt(qtbot: QtBot, tmp_path: Path) -> None:
+    src = tmp_path / "evil.json"
+    src.write_text(json.dumps(one_report(org="=HYPERLINK(\"x\")")), encoding="utf-8")
+    db = build_index(tmp_path / "index.db", [src])
+    asked: list[tuple[str, str]] = []
+
+    def prompt(parent: object, caption: str, suggested: str, name_filter: str) -> str:
+        asked.append((caption, suggested))
+        return str(tmp_path / suggested.rsplit(".", 1)[0])  # without extension on purpose for PNG
+
+    tab = make_tab(qtbot, db, ask_save_path=prompt)
+    card = tab.card(ReporterCard)
+    card.png_button.click()
+    png = tmp_path / "failures-by-reporter.png"
+    assert png.exists() and png.read_bytes().startswith(b"\x89PNG")
+    card.export_csv(tmp_path / "reporters.csv")
+    rows = list(csv.reader((tmp_path / "reporters.csv").open(encoding="utf-8")))
+    assert rows[0][:2] == ["reporter", "failed_sessions"]
+    assert rows[1][0] == "'=HYPERLINK(\"x\")"  # neutralised for spreadsheets
+    assert rows[1][1] == "10"
+    assert asked and asked[0][1] == "failures-by-reporter.png"
