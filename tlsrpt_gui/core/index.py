@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from tlsrpt_gui.core.report import Report, ReportParseError, parse_report_bytes
 from tlsrpt_gui.core.sources import DEFAULT_LIMITS, Limits, SourceItem, expand_paths, read_source
@@ -218,23 +218,80 @@ def _iso(ts: int | None) -> str | None:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
 
 
-@dataclass(slots=True)
-class _Parsed:
-    """A source item after parsing, ready for the writer."""
+class _Parsed(NamedTuple):
+    """One source item after parsing, as plain rows (cheap to send between processes).
 
-    item: SourceItem
-    report: Report | None
-    reason: str = ""
+    ``outcome`` is "report", "skipped" or "failed". For a report, ``report_row``
+    holds the ``reports`` columns after ``id``; ``policies`` pairs each
+    ``policies`` row (columns after ``id`` and ``report_id``) with its
+    ``failure_details`` rows (columns after ``report_id`` and ``policy_id``).
+    """
+
+    path: str
+    member: str
+    outcome: str
+    reason: str
+    size: int
+    sha256: str
+    report_row: tuple[Any, ...] | None = None
+    policies: tuple[tuple[tuple[Any, ...], list[tuple[Any, ...]]], ...] = ()
+    diagnostics: tuple[tuple[str, str, str, str], ...] = ()
+    raw: tuple[str, bytes] | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.path} » {self.member}" if self.member else self.path
+
+
+def _failed(path: str, reason: str, member: str = "") -> _Parsed:
+    return _Parsed(path, member, "failed", reason, 0, "")
+
+
+def _prepare(item: SourceItem, report: Report) -> _Parsed:
+    """Turn a parsed report into the rows the writer inserts."""
+    org = report.organization_name
+    start_ts, end_ts = int(report.start.timestamp()), int(report.end.timestamp())
+    severities = {d.severity for d in report.diagnostics}
+    policies: list[tuple[tuple[Any, ...], list[tuple[Any, ...]]]] = []
+    n_details = 0
+    for idx, p in enumerate(report.policies):
+        prow = (
+            idx, p.policy_type, p.policy_domain, p.policy_domain_source,
+            json.dumps(p.policy_strings, ensure_ascii=False), json.dumps(p.mx_hosts, ensure_ascii=False),
+            p.sts_mode if p.policy_type == "sts" else None, p.successful_sessions, p.failed_sessions,
+            org, start_ts, end_ts,
+        )
+        details = [
+            (d.result_type, d.sending_mta_ip, d.receiving_mx_hostname, d.receiving_mx_helo, d.receiving_ip,
+             d.failed_session_count, d.failure_reason_code, d.additional_information,
+             p.policy_domain, p.policy_type, org, start_ts)
+            for d in p.failure_details
+        ]
+        n_details += len(details)
+        policies.append((prow, details))
+    report_row = (
+        org, report.report_id, report.report_id or "sha256:" + item.sha256, report.contact_info, start_ts, end_ts,
+        ", ".join(report.policy_domains), len(report.policies), report.successful_sessions, report.failed_sessions,
+        n_details, len(report.diagnostics), next((s for s in ("error", "warning", "info") if s in severities), None),
+        item.path, item.member,
+    )
+    if item.compressed is not None:
+        raw = ("gzip", item.compressed)
+    else:
+        assert item.data is not None
+        raw = ("zlib", zlib.compress(item.data, 1))
+    diagnostics = tuple((str(d.severity), d.code, d.message, d.path) for d in report.diagnostics)
+    return _Parsed(item.path, item.member, "report", "", item.size, item.sha256, report_row, tuple(policies), diagnostics, raw)
 
 
 def _parse_item(item: SourceItem, limits: Limits) -> _Parsed:
     if item.outcome != "payload" or item.data is None:
-        return _Parsed(item, None, item.reason)
+        return _Parsed(item.path, item.member, item.outcome if item.outcome == "skipped" else "failed", item.reason, item.size, item.sha256)
     try:
         report = parse_report_bytes(item.data, item.hint, max_depth=limits.max_json_depth)
     except ReportParseError as exc:
-        return _Parsed(item, None, str(exc))
-    return _Parsed(item, report)
+        return _Parsed(item.path, item.member, "failed", str(exc), item.size, item.sha256)
+    return _prepare(item, report)
 
 
 def load_path(path: str, limits: Limits = DEFAULT_LIMITS) -> list[_Parsed]:
@@ -436,14 +493,6 @@ _SOURCE_SQL: Final = """INSERT INTO sources (run_id, path, member, size, sha256,
    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"""
 
 
-def _raw_blob(item: SourceItem) -> tuple[str, bytes]:
-    """The raw report as stored: the sender's own gzip bytes when we have them."""
-    if item.compressed is not None:
-        return "gzip", item.compressed
-    assert item.data is not None
-    return "zlib", zlib.compress(item.data, 1)
-
-
 class _BatchWriter:
     """Collects parsed items and writes them in transactions of ``BATCH_SIZE`` reports.
 
@@ -473,24 +522,14 @@ class _BatchWriter:
             next_report = int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM reports").fetchone()[0]) + 1
             next_policy = int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM policies").fetchone()[0]) + 1
             first_report = next_report
+            ids: list[int | None] = []
             report_rows: list[tuple[Any, ...]] = []
-            candidates: list[tuple[int, _Parsed]] = []
             for parsed in batch:
-                report = parsed.report
-                if report is None:
+                if parsed.report_row is None:
+                    ids.append(None)
                     continue
-                item = parsed.item
-                severities = {d.severity for d in report.diagnostics}
-                dedupe = report.report_id or "sha256:" + item.sha256
-                report_rows.append((
-                    next_report, report.organization_name, report.report_id, dedupe, report.contact_info,
-                    int(report.start.timestamp()), int(report.end.timestamp()), ", ".join(report.policy_domains),
-                    len(report.policies), report.successful_sessions, report.failed_sessions,
-                    sum(len(p.failure_details) for p in report.policies), len(report.diagnostics),
-                    next((s for s in ("error", "warning", "info") if s in severities), None),
-                    item.path, item.member, now,
-                ))
-                candidates.append((next_report, parsed))
+                ids.append(next_report)
+                report_rows.append((next_report, *parsed.report_row, now))
                 next_report += 1
             if report_rows:
                 conn.executemany(_REPORT_SQL, report_rows)
@@ -499,57 +538,35 @@ class _BatchWriter:
             policy_rows: list[tuple[Any, ...]] = []
             detail_rows: list[tuple[Any, ...]] = []
             diag_rows: list[tuple[Any, ...]] = []
-            for rid, parsed in candidates:
-                if rid not in inserted:
+            source_rows: list[tuple[Any, ...]] = []
+            imported = duplicates = 0
+            skipped: list[tuple[str, str]] = []
+            failed: list[tuple[str, str]] = []
+            run = self.run_id
+            for rid, parsed in zip(ids, batch, strict=True):
+                head = (run, parsed.path, parsed.member, parsed.size, parsed.sha256, now)
+                if rid is None:
+                    (skipped if parsed.outcome == "skipped" else failed).append((parsed.label, parsed.reason))
+                    source_rows.append((*head, "skipped" if parsed.outcome == "skipped" else "failed", parsed.reason, None))
                     continue
-                report = parsed.report
-                assert report is not None
-                encoding, blob = _raw_blob(parsed.item)
-                raw_rows.append((rid, encoding, blob))
-                org = report.organization_name
-                start_ts, end_ts = int(report.start.timestamp()), int(report.end.timestamp())
-                for idx, p in enumerate(report.policies):
+                if rid not in inserted:
+                    duplicates += 1
+                    source_rows.append((*head, "duplicate", "already in the index", None))
+                    continue
+                imported += 1
+                source_rows.append((*head, "imported", "", rid))
+                assert parsed.raw is not None
+                raw_rows.append((rid, *parsed.raw))
+                for prow, details in parsed.policies:
                     pid = next_policy
                     next_policy += 1
-                    policy_rows.append((
-                        pid, rid, idx, p.policy_type, p.policy_domain, p.policy_domain_source,
-                        json.dumps(p.policy_strings, ensure_ascii=False), json.dumps(p.mx_hosts, ensure_ascii=False),
-                        p.sts_mode if p.policy_type == "sts" else None, p.successful_sessions, p.failed_sessions,
-                        org, start_ts, end_ts,
-                    ))
-                    detail_rows.extend(
-                        (rid, pid, d.result_type, d.sending_mta_ip, d.receiving_mx_hostname, d.receiving_mx_helo,
-                         d.receiving_ip, d.failed_session_count, d.failure_reason_code, d.additional_information,
-                         p.policy_domain, p.policy_type, org, start_ts)
-                        for d in p.failure_details
-                    )
-                diag_rows.extend((rid, d.severity, d.code, d.message, d.path) for d in report.diagnostics)
+                    policy_rows.append((pid, rid, *prow))
+                    detail_rows.extend((rid, pid, *d) for d in details)
+                diag_rows.extend((rid, *d) for d in parsed.diagnostics)
             conn.executemany("INSERT INTO report_raw (report_id, encoding, raw) VALUES (?, ?, ?)", raw_rows)
             conn.executemany(_POLICY_SQL, policy_rows)
             conn.executemany(_DETAIL_SQL, detail_rows)
             conn.executemany("INSERT INTO diagnostics (report_id, severity, code, message, path) VALUES (?, ?, ?, ?, ?)", diag_rows)
-
-            imported = duplicates = 0
-            skipped: list[tuple[str, str]] = []
-            failed: list[tuple[str, str]] = []
-            source_rows: list[tuple[Any, ...]] = []
-            rid_of = {id(parsed): rid for rid, parsed in candidates}
-            for parsed in batch:
-                item = parsed.item
-                if parsed.report is not None:
-                    rid = rid_of[id(parsed)]
-                    if rid in inserted:
-                        imported += 1
-                        source_rows.append((self.run_id, item.path, item.member, item.size, item.sha256, now, "imported", "", rid))
-                    else:
-                        duplicates += 1
-                        source_rows.append((self.run_id, item.path, item.member, item.size, item.sha256, now, "duplicate", "already in the index", None))
-                elif item.outcome == "skipped":
-                    skipped.append((item.label, parsed.reason))
-                    source_rows.append((self.run_id, item.path, item.member, item.size, item.sha256, now, "skipped", parsed.reason, None))
-                else:
-                    failed.append((item.label, parsed.reason))
-                    source_rows.append((self.run_id, item.path, item.member, item.size, item.sha256, now, "failed", parsed.reason, None))
             conn.executemany(_SOURCE_SQL, source_rows)
         # Counted only once the batch is committed.
         self.result.imported += imported
@@ -616,13 +633,13 @@ def _load_safely(path: str, limits: Limits) -> list[_Parsed]:
     try:
         return load_path(path, limits)
     except MemoryError:
-        return [_Parsed(SourceItem(path, "", "failed", "out of memory while reading"), None, "out of memory while reading")]
+        return [_failed(path, "out of memory while reading")]
     except RecursionError:
-        return [_Parsed(SourceItem(path, "", "failed", "nested too deeply"), None, "nested too deeply")]
+        return [_failed(path, "nested too deeply")]
     except Exception as exc:  # a bug must not stop the rest of the import
         log.exception("unexpected error while reading %s", path)
         reason = f"unexpected error ({type(exc).__name__}: {exc}); please report this as a bug"
-        return [_Parsed(SourceItem(path, "", "failed", reason), None, reason)]
+        return [_failed(path, reason)]
 
 
 def _db_reason(path: Path, exc: sqlite3.Error) -> str:

@@ -833,7 +833,7 @@ class _Checker:
         if not mx.hosts:
             return False
         if not with_tlsa:
-            if not any(e.bogus for e in tlsa):
+            if not any(e.bogus or e.lookup.status == "error" for e in tlsa):
                 self.add(
                     "dane-not-used",
                     f"None of the MX hosts of {self.domain} publishes TLSA records at "
