@@ -50,7 +50,7 @@ POLICY_KINDS: Final[tuple[str, ...]] = (
 POLICY_KIND_LABELS: Final[dict[str, str]] = {
     "sts-enforce": "MTA-STS enforce",
     "sts-testing": "MTA-STS testing",
-    "sts-other": "MTA-STS (mode none or unknown)",
+    "sts-other": "MTA-STS none/unknown",
     "tlsa": "DANE (tlsa)",
     "no-policy-found": "No policy found",
     "other": "Other policy type",

@@ -154,6 +154,8 @@ class ChartCard(QFrame):
         self.subtitle_label.setWordWrap(True)
         outer.addWidget(self.subtitle_label)
         self.legend = LegendRow(self)
+        # A long legend is clipped rather than widening the grid column.
+        self.legend.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         outer.addWidget(self.legend)
 
         self.stack = QStackedWidget(self)
