@@ -422,6 +422,14 @@ def test_mx_host_without_address(checked: Checked) -> None:
     assert only(checked("mxnoaddr.test"), "mx-host-unresolved").subject == "ghost.mxnoaddr.test"
 
 
+def test_tlsa_lookup_failure(checked: Checked) -> None:
+    result = checked("tlsafail.test")
+    finding = only(result, "dane-tlsa-lookup-failed")
+    assert finding.subject == "_25._tcp.mx.unserved.invalid" and "REFUSED" in finding.message
+    assert only(result, "mx-host-unresolved").severity == "warning"
+    assert "dane-not-used" not in result.codes()  # unknown, not absent
+
+
 def test_lookup_failures_are_warnings_not_missing(checked: Checked) -> None:
     result = checked("outside.invalid")  # not served: the server answers REFUSED
     assert result.codes() == {"tlsrpt-lookup-failed", "sts-txt-lookup-failed", "mx-lookup-failed"}

@@ -154,6 +154,9 @@ def zone_records(closed_port: int) -> list[str]:
         # non-ASCII in the TLS-RPT record
         *_basic("nonascii.test", rpt='"v=TLSRPTv1; rua=mailto:caf\\195\\169@nonascii.test"',
                 sts=None, policy_host=False),
+        # an escape sequence in a record must not reach the terminal raw
+        *_basic("escape.test", rpt='"v=TLSRPTv1; rua=mailto:a@valid.test\\027[2J"',
+                sts=None, policy_host=False),
         # invalid and duplicate ids
         *_basic("badid.test", sts='"v=STSv1; id=not_valid!"', policy_host=False),
         *_basic("dupid.test", sts='"v=STSv1; id=abc; id=def"', policy_host=False),
@@ -209,6 +212,8 @@ def zone_records(closed_port: int) -> list[str]:
         f"_smtp._tls.nomx.test. TXT {RPT}",
         "nullmx.test. MX 0 .",
         "mxnoaddr.test. MX 10 ghost.mxnoaddr.test.",
+        # an MX host in a zone nobody serves: its lookups are REFUSED
+        "tlsafail.test. MX 10 mx.unserved.invalid.",
     ]
     return records
 
