@@ -17,18 +17,6 @@ import pytest
 
 from tlsrpt_gui.core.index import Index
 
-if sys.version_info < (3, 12):
-    # PySide6 6.12 wheels return None/True/False without taking a reference
-    # (fine on 3.12+, where these are immortal). On 3.11 every such call drops
-    # one reference, and after enough calls CPython aborts with "none_dealloc"
-    # or "bool_dealloc" (even at exit). Give the singletons a large reference
-    # count for the test process (CPython keeps ob_refcnt first in every object);
-    # the real fix is PySide6 < 6.12 on Python 3.11, or Python >= 3.12.
-    import ctypes
-
-    for _singleton in (None, True, False):
-        ctypes.c_ssize_t.from_address(id(_singleton)).value += 1 << 40
-
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 CORPUS_DIRS = [CORPUS / name for name in ("reports", "malformed", "gz", "eml")]
