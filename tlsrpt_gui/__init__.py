@@ -7,5 +7,5 @@ try:
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0.0.0+unknown"
 
-APP_ID = "io.github.tlsrpt_gui.TlsrptGui"
+APP_ID = "io.github.tlsrptgui.TlsrptGui"
 APP_NAME = "tlsrpt-gui"
