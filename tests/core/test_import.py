@@ -296,3 +296,25 @@ def test_cancel_keeps_committed_batches(tmp_path: Path) -> None:
         assert ix.totals().reports == r.imported == 600
         status = ix.conn.execute("SELECT status FROM import_runs").fetchone()[0]
         assert status == "cancelled"
+
+
+def test_migration_from_schema_1_keeps_data(corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tlsrpt_gui.core.index as index_mod
+
+    db = tmp_path / "old.db"
+    with monkeypatch.context() as m:
+        m.setattr(index_mod, "SCHEMA_VERSION", 1)
+        with Index(db) as ix:
+            assert ix.schema_version == 1
+            ix.import_paths([corpus / "reports"])
+            before = ix.totals()
+            names = {r[0] for r in ix.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+            assert "failures_type_cover" not in names
+    with Index(db) as ix:
+        assert ix.schema_version == SCHEMA_VERSION == 2
+        names = {r[0] for r in ix.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert {"failures_type_cover", "failures_mx_cover", "failures_ip_cover"} <= names
+        assert ix.totals() == before
+        assert ix.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        again = ix.import_paths([corpus / "reports"])
+        assert again.imported == 0 and again.duplicates == len(list((corpus / 'reports').iterdir()))

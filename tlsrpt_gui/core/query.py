@@ -48,6 +48,8 @@ class Filter:
     text: str = ""
     #: a receiving MX host, set by clicking a chart
     mx_host: str = ""
+    #: a sending MTA IP, set by clicking a chart
+    sending_ip: str = ""
 
     def is_empty(self) -> bool:
         return self == Filter()
@@ -83,22 +85,16 @@ class Filter:
             else:
                 clauses.append(f"{a}.policy_type = ?")
             params.append(self.policy_type)
-        if self.result_type:
+        for value, column in ((self.result_type, "result_type"), (self.mx_host, "receiving_mx_hostname"), (self.sending_ip, "sending_mta_ip")):
+            if not value:
+                continue
             if kind == "failures":
-                clauses.append("f.result_type = ?")
+                clauses.append(f"f.{column} = ?")
             elif kind == "policies":
-                clauses.append("EXISTS (SELECT 1 FROM failure_details fx WHERE fx.policy_id = p.id AND fx.result_type = ?)")
+                clauses.append(f"p.id IN (SELECT fx.policy_id FROM failure_details fx WHERE fx.{column} = ?)")
             else:
-                clauses.append("EXISTS (SELECT 1 FROM failure_details fx WHERE fx.report_id = r.id AND fx.result_type = ?)")
-            params.append(self.result_type)
-        if self.mx_host:
-            if kind == "failures":
-                clauses.append("f.receiving_mx_hostname = ?")
-            elif kind == "policies":
-                clauses.append("EXISTS (SELECT 1 FROM failure_details fx WHERE fx.policy_id = p.id AND fx.receiving_mx_hostname = ?)")
-            else:
-                clauses.append("EXISTS (SELECT 1 FROM failure_details fx WHERE fx.report_id = r.id AND fx.receiving_mx_hostname = ?)")
-            params.append(self.mx_host)
+                clauses.append(f"r.id IN (SELECT fx.report_id FROM failure_details fx WHERE fx.{column} = ?)")
+            params.append(value)
         text = self.text.strip()
         if text:
             pattern = f"%{escape_like(text)}%"

@@ -1,0 +1,81 @@
+"""The shared filter narrows each table the way a plain Python filter would."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.core.conftest import CORPUS_DIRS
+from tlsrpt_gui.core.index import Index
+from tlsrpt_gui.core.query import Filter
+
+
+@pytest.fixture(scope="module")
+def ix(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Index:
+    index = Index(tmp_path_factory.mktemp("q") / "q.db")
+    index.import_paths([corpus / d for d in CORPUS_DIRS], workers=1)
+    return index
+
+
+def failure_rows(ix: Index) -> list[dict[str, Any]]:
+    return [dict(r) for r in ix.rows("SELECT f.*, r.organization_name AS org FROM failure_details f JOIN reports r ON r.id = f.report_id")]
+
+
+def count(ix: Index, kind: str, flt: Filter) -> int:
+    table = {"reports": "reports r", "policies": "policies p", "failures": "failure_details f"}[kind]
+    where, params = flt.where(kind)  # type: ignore[arg-type]
+    return int(ix.conn.execute(f"SELECT COUNT(*) FROM {table} WHERE {where}", params).fetchone()[0])
+
+
+def test_empty_filter_is_everything(ix: Index) -> None:
+    assert Filter().is_empty()
+    t = ix.totals()
+    assert (count(ix, "reports", Filter()), count(ix, "policies", Filter()), count(ix, "failures", Filter())) == (t.reports, t.policies, t.failure_details)
+
+
+@pytest.mark.parametrize(
+    "flt",
+    [
+        Filter(result_type="certificate-expired"),
+        Filter(mx_host="mx2.mail.company-y.example"),
+        Filter(sending_ip="198.51.100.62"),
+        Filter(policy_domain="Company-Y.example."),
+        Filter(reporter="Mail.ru"),
+        Filter(policy_type="sts", text="bad https"),
+        Filter(date_from=date(2024, 1, 1), date_to=date(2024, 12, 31)),
+        Filter(text="50%_"),  # LIKE wildcards are literal
+    ],
+)
+def test_failure_filters_match_python(ix: Index, flt: Filter) -> None:
+    rows = failure_rows(ix)
+
+    def keep(r: dict[str, Any]) -> bool:
+        day = datetime.fromtimestamp(r["start_ts"], UTC).date()
+        text_cols = ("result_type", "sending_mta_ip", "receiving_mx_hostname", "receiving_mx_helo", "receiving_ip",
+                     "failure_reason_code", "additional_information", "policy_domain", "organization_name")
+        return all([
+            not flt.result_type or r["result_type"] == flt.result_type,
+            not flt.mx_host or r["receiving_mx_hostname"] == flt.mx_host,
+            not flt.sending_ip or r["sending_mta_ip"] == flt.sending_ip,
+            not flt.policy_domain or r["policy_domain"] == flt.policy_domain.lower().rstrip("."),
+            not flt.reporter or r["org"] == flt.reporter,
+            not flt.policy_type or r["policy_type"] == flt.policy_type,
+            flt.date_from is None or day >= flt.date_from,
+            flt.date_to is None or day <= flt.date_to,
+            not flt.text or any(flt.text.lower() in (r[c] or "").lower() for c in text_cols),
+        ])
+
+    expected = sum(1 for r in rows if keep(r))
+    assert count(ix, "failures", flt) == expected
+    if flt.text != "50%_":
+        assert expected > 0, "the case should match something in the corpus"
+
+
+def test_report_and_policy_rows_follow_failure_fields(ix: Index) -> None:
+    flt = Filter(result_type="sts-policy-fetch-error")
+    rows = failure_rows(ix)
+    assert count(ix, "reports", flt) == len({r["report_id"] for r in rows if r["result_type"] == flt.result_type})
+    assert count(ix, "policies", flt) == len({r["policy_id"] for r in rows if r["result_type"] == flt.result_type})
