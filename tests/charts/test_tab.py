@@ -150,6 +150,11 @@ def test_click_day_and_other_charts(qtbot: QtBot, synth_db: Path) -> None:
     mx.click_at(x, y)
     assert emitted[-1] == Filter(mx_host=mx.rows[0].label)  # type: ignore[attr-defined]
 
+    ips = tab.card(SendingIpCard).chart
+    x, y = _center_of_row(ips, 0)  # type: ignore[arg-type]
+    ips.click_at(x, y)
+    assert emitted[-1] == Filter(sending_ip=ips.rows[0].label)  # type: ignore[attr-defined]
+
     dom = tab.card(DomainRateCard).chart
     x, y = _center_of_row(dom, 0)  # type: ignore[arg-type]
     dom.click_at(x, y)

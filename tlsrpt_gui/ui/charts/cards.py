@@ -210,20 +210,19 @@ class MxHostCard(_TopCard):
 
 class SendingIpCard(_TopCard):
     title = "Top sending MTA IPs with failures"
-    subtitle = ("Failed sessions per sending MTA address, by category. Click a bar to search "
-                "for the address.")
+    subtitle = ("Failed sessions per sending MTA address, by category: a sender whose TLS "
+                "validation keeps failing may have an outdated trust store. Click a bar to filter.")
     file_stem = "failures-by-sending-ip"
     key = "sending_ip"
     field_name = "sending_mta_ip"
-    click_note = "Click to search for this address"
+    click_note = "Click to show only this sender"
 
     @staticmethod
     def compute(conn: sqlite3.Connection, flt: Filter) -> Any:
         return stats.top_failures(conn, flt, "sending_ip", include_missing=False)
 
     def changes_for(self, key: str) -> dict[str, Any]:
-        # The shared filter has no sending-IP field; the free-text search covers it.
-        return {"text": key}
+        return {"sending_ip": key}
 
 
 class DomainRateCard(ChartCard):
