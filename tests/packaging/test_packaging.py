@@ -64,3 +64,19 @@ def test_validators(tool: str) -> None:
         args = [exe, "validate", "--no-net", str(PACKAGING / f"{APP_ID}.metainfo.xml")]
     out = subprocess.run(args, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_sample_reports_ship_and_import(tmp_path: Path) -> None:
+    from tlsrpt_gui.core.index import Index
+
+    sample = importlib.resources.files("tlsrpt_gui.resources") / "samples" / "tlsrpt-samples.zip"
+    with importlib.resources.as_file(sample) as path, Index(tmp_path / "s.db") as ix:
+        result = ix.import_paths([path], workers=1)
+        assert result.failed == [] and result.skipped == []
+        t = ix.totals()
+        assert t.reports == result.imported >= 300
+        assert t.reporters >= 5 and t.policy_domains >= 5
+        assert t.failure_details > 100
+        assert (t.last_day or 0) - (t.first_day or 0) >= 13 * 86400
+        kinds = {r[0] for r in ix.conn.execute("SELECT DISTINCT policy_type FROM policies")}
+        assert {"sts", "tlsa", "no-policy-found"} <= kinds
