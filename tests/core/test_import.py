@@ -89,9 +89,9 @@ def test_corpus_import_in_process_with_workers(corpus: Path, tmp_path: Path) -> 
     with Index(tmp_path / "w.db") as ix:
         one = ix.import_paths(corpus_args(corpus), workers=1)
     with Index(tmp_path / "p.db") as ix:
-        many = ix.import_paths(corpus_args(corpus) * 3, workers=2)  # > 64 files: the process pool
+        many = ix.import_paths(corpus_args(corpus) * 20, workers=2)  # over 1000 files: the process pool
         assert many.imported == one.imported and many.failed == []
-        assert many.duplicates == one.duplicates + 2 * (one.imported + one.duplicates)
+        assert many.duplicates == one.duplicates + 19 * (one.imported + one.duplicates)
 
 
 def bad_inputs(folder: Path) -> dict[str, str]:

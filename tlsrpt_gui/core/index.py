@@ -591,7 +591,7 @@ class _BatchWriter:
 def _load_all(files: list[str], limits: Limits, workers: int | None) -> Iterator[tuple[str, list[_Parsed]]]:
     """Parse files, in a process pool when there are many, yielding in order."""
     n = workers if workers is not None else (os.cpu_count() or 1)
-    if n <= 1 or len(files) < 64:
+    if n <= 1 or len(files) < 1000:  # starting worker processes costs more than it saves
         for path in files:
             yield path, _load_safely(path, limits)
         return

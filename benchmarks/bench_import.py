@@ -1,0 +1,142 @@
+"""Import throughput and peak memory, against a plain-parse baseline in the same run.
+
+    python benchmarks/bench_import.py --reports 20000 [--dir DIR] [--workers N]
+
+Writes (or reuses) a deterministic set of synthetic ``.json.gz`` reports, then
+times, each in a fresh child process so memory is measured on its own:
+
+* ``baseline``: read + gunzip + ``json.loads`` of every file, nothing else;
+* ``import``: ``tlsrpt-gui import`` into a new index (parse, dedupe, write);
+* ``parsedmarc``: parsedmarc's SMTP TLS parser on the same files, if installed.
+
+Prints one JSON object: seconds, reports/s, the ratio import/baseline and the
+peak RSS (VmHWM) of each child.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+_CHILD_PRELUDE = """
+import json, sys, time
+def _hwm():
+    for line in open('/proc/self/status'):
+        if line.startswith('VmHWM:'):
+            return int(line.split()[1]) * 1024
+    return 0
+"""
+
+_BASELINE = _CHILD_PRELUDE + """
+import gzip, os
+folder = sys.argv[1]
+names = sorted(os.listdir(folder))
+t = time.perf_counter()
+n = 0
+for name in names:
+    with open(os.path.join(folder, name), 'rb') as fh:
+        json.loads(gzip.decompress(fh.read()))
+    n += 1
+print(json.dumps({'seconds': time.perf_counter() - t, 'reports': n, 'peak_rss': _hwm()}))
+"""
+
+_IMPORT = _CHILD_PRELUDE + """
+from tlsrpt_gui.core.index import Index
+folder, db, workers = sys.argv[1], sys.argv[2], sys.argv[3]
+t = time.perf_counter()
+with Index(db) as ix:
+    r = ix.import_paths([folder], workers=int(workers) if workers != 'auto' else None)
+seconds = time.perf_counter() - t
+print(json.dumps({'seconds': seconds, 'reports': r.imported, 'failed': len(r.failed), 'peak_rss': _hwm()}))
+"""
+
+_PARSEDMARC = _CHILD_PRELUDE + """
+import os
+from parsedmarc import parse_report_file
+folder = sys.argv[1]
+names = sorted(os.listdir(folder))
+t = time.perf_counter()
+n = 0
+for name in names:
+    parse_report_file(os.path.join(folder, name), offline=True)
+    n += 1
+print(json.dumps({'seconds': time.perf_counter() - t, 'reports': n, 'peak_rss': _hwm()}))
+"""
+
+
+def _child(code: str, *args: str) -> dict[str, Any]:
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, check=False)
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr.strip().splitlines()[-1] if out.stderr.strip() else f"exit {out.returncode}")
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def ensure_reports(folder: Path, n: int) -> Path:
+    existing = list(folder.glob("*.json.gz")) if folder.exists() else []
+    if len(existing) != n:
+        sys.path.insert(0, str(HERE))
+        import synth
+
+        for p in existing:
+            p.unlink()
+        synth.generate(folder, n, seed=7)
+    return folder
+
+
+def run(n: int, folder: Path | None, workers: str, repeat: int = 1) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="tlsrpt-bench-") as tmp:
+        reports = ensure_reports(folder or Path(tmp) / "reports", n)
+        best: dict[str, dict[str, Any]] = {}
+        for _ in range(max(1, repeat)):
+            # warm the page cache once so both sides read from memory
+            _child(_BASELINE, str(reports))
+            base = _child(_BASELINE, str(reports))
+            db = Path(tmp) / f"bench-{time.monotonic_ns()}.sqlite3"
+            imp = _child(_IMPORT, str(reports), str(db), workers)
+            for key, value in (("baseline", base), ("import", imp)):
+                if key not in best or value["seconds"] < best[key]["seconds"]:
+                    best[key] = value
+        result: dict[str, Any] = {
+            "benchmark": "import",
+            "reports": n,
+            "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+            "baseline": best["baseline"] | {"reports_per_s": n / best["baseline"]["seconds"]},
+            "import": best["import"] | {"reports_per_s": n / best["import"]["seconds"]},
+            "ratio_import_to_baseline": best["import"]["seconds"] / best["baseline"]["seconds"],
+        }
+        try:
+            pm = _child(_PARSEDMARC, str(reports))
+        except RuntimeError as exc:
+            result["parsedmarc"] = {"skipped": str(exc)[:200]}
+        else:
+            result["parsedmarc"] = pm | {"reports_per_s": n / pm["seconds"]}
+            result["ratio_import_to_parsedmarc"] = best["import"]["seconds"] / pm["seconds"]
+        return result
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description="Import throughput against a plain-parse baseline.")
+    ap.add_argument("--reports", type=int, default=20000)
+    ap.add_argument("--dir", type=Path, help="keep the generated reports here (reused when the count matches)")
+    ap.add_argument("--workers", default="auto", help="parser processes, or 'auto' (one per core)")
+    ap.add_argument("--repeat", type=int, default=1, help="runs; the best of each side is kept")
+    args = ap.parse_args()
+    print(json.dumps(run(args.reports, args.dir, args.workers, args.repeat), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
