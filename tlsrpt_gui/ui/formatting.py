@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from PySide6.QtCore import QDateTime, QLocale, QObject, QTimeZone, Signal
+from PySide6.QtCore import QDate, QDateTime, QLocale, QObject, QTime, QTimeZone, Signal
 
 
 class TimeMode(QObject):
@@ -32,8 +32,15 @@ class TimeMode(QObject):
 
 
 def _qdatetime(ts: int, utc: bool) -> QDateTime:
-    dt = QDateTime.fromSecsSinceEpoch(int(ts), QTimeZone.utc())
-    return dt if utc else dt.toLocalTime()
+    if utc:
+        return QDateTime.fromSecsSinceEpoch(int(ts), QTimeZone.utc())
+    # Python's local time follows TZ changes at run time (Qt caches the zone).
+    lt = datetime.fromtimestamp(int(ts))
+    return QDateTime(QDate(lt.year, lt.month, lt.day), QTime(lt.hour, lt.minute, lt.second))
+
+
+def _local_zone_name(ts: int) -> str:
+    return datetime.fromtimestamp(int(ts)).astimezone().tzname() or ""
 
 
 def _iso_locale() -> bool:
@@ -60,7 +67,7 @@ def format_datetime(ts: int | None, utc: bool) -> str:
         text = dt.toString("yyyy-MM-dd HH:mm")
     else:
         text = QLocale().toString(dt, QLocale.FormatType.ShortFormat)
-    return f"{text} UTC" if utc else f"{text} {dt.timeZoneAbbreviation()}"
+    return f"{text} UTC" if utc else f"{text} {_local_zone_name(ts)}"
 
 
 def format_period(start: int | None, end: int | None, utc: bool) -> str:

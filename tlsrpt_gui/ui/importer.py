@@ -69,9 +69,12 @@ class ImportController(QObject):
         self.started.emit(paths)
 
     def _on_result(self, result: ImportResult) -> None:
+        self._task = None
         self.finished.emit(result)
+        self._next()
 
     def _on_error(self, exc: BaseException) -> None:
+        self._task = None
         if isinstance(exc, IndexError_ | OSError):
             self.failed.emit(str(exc))
         else:

@@ -16,6 +16,7 @@ from PySide6.QtCore import (
     QPoint,
     QSettings,
     Qt,
+    QTimer,
     Signal,
 )
 from PySide6.QtGui import (
@@ -512,13 +513,17 @@ class MainWindow(QMainWindow):
         for i, path in enumerate(recent):
             label = f"&{i + 1} {path}" if i < 9 else path
             act = self.recent_menu.addAction(label.replace("&&", "&"))
-            act.triggered.connect(lambda _c=False, path=path: self.import_paths([path]))
+            act.triggered.connect(lambda _c=False, path=path: self._open_recent(path))
         if not recent:
             none = self.recent_menu.addAction("No recent files")
             none.setEnabled(False)
         else:
             self.recent_menu.addSeparator()
             self.recent_menu.addAction("Clear Menu").triggered.connect(self._clear_recent)
+
+    def _open_recent(self, path: str) -> None:
+        # Rebuilding the menu deletes the triggering action: do it after the signal.
+        QTimer.singleShot(0, lambda: self.import_paths([path]))
 
     def _clear_recent(self) -> None:
         self.settings.setValue("recent", [])
@@ -916,4 +921,3 @@ class MainWindow(QMainWindow):
 
         QThreadPool.globalInstance().waitForDone()
         self.index.close()
-

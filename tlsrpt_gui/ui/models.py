@@ -233,16 +233,15 @@ class SqlTableModel(QAbstractTableModel):
             return
         if column == self._sort_column and order == self._order and self._rows:
             return
-        self.layoutAboutToBeChanged.emit()
+        # A new order is a new set of pages from SQL: a full reload (rows cannot be mapped
+        # from the old pages to the new ones, so persistent indexes could not follow).
+        self.beginResetModel()
         self._sort_column, self._order = column, order
         self._layout_sort()
         self._rows = []
         self._exhausted = False
         self._fetch(PAGE_SIZE)
-        # Persistent indexes cannot follow rows into a different page: invalidate them.
-        persistent = self.persistentIndexList()
-        self.changePersistentIndexList(persistent, [QModelIndex()] * len(persistent))
-        self.layoutChanged.emit()
+        self.endResetModel()
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
@@ -489,8 +488,12 @@ def keyset_segments(
         conds: list[tuple[str, list[Any]]]
         if not desc:
             conds = [(f"{k} IS NOT NULL", [])] if v is None else [(f"{k} > ?", [v])]
+        elif v is None:
+            conds = []
+        elif i == len(keys) - 1:  # the row id: never NULL
+            conds = [(f"{k} < ?", [v])]
         else:
-            conds = [] if v is None else [(f"{k} < ?", [v]), (f"{k} IS NULL", [])]
+            conds = [(f"{k} < ?", [v]), (f"{k} IS NULL", [])]
         for cond, cparams in conds:
             segments.append((" AND ".join([*prefix, cond]), [*pparams, *cparams]))
     return segments

@@ -1,0 +1,295 @@
+"""The table models: the Qt model contract, SQL sorting and filtering against Python."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QModelIndex, Qt
+
+from tests.ui.bigdb import build_big_index
+from tests.ui.conftest import fetch_all
+from tlsrpt_gui.core.query import Filter
+from tlsrpt_gui.ui.formatting import TimeMode
+from tlsrpt_gui.ui.models import (
+    PAGE_SIZE,
+    RAW_ROLE,
+    ROW_ID_ROLE,
+    FailuresModel,
+    ImportLogModel,
+    PoliciesModel,
+    ReportsModel,
+    SqlTableModel,
+    ensure_sort_indexes,
+    keyset_segments,
+)
+
+MODELS = (ReportsModel, PoliciesModel, FailuresModel)
+ASC, DESC = Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder
+
+
+@pytest.fixture(scope="module")
+def synth_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Several pages of rows, with NULLs in many columns, to exercise keyset paging."""
+    db = tmp_path_factory.mktemp("synth") / "synth.sqlite3"
+    build_big_index(db, failures=3 * PAGE_SIZE + 37, reports=2 * PAGE_SIZE + 11)
+    return db
+
+
+def _open(db: Path) -> sqlite3.Connection:
+    return sqlite3.connect(db)
+
+
+def _ids(model: SqlTableModel) -> list[int]:
+    return [model.index(r, 0).data(ROW_ID_ROLE) for r in range(model.rowCount())]
+
+
+def _py_primary(conn: sqlite3.Connection, model: SqlTableModel, column: int, where: str = "1",
+                params: tuple[Any, ...] = ()) -> dict[int, Any]:  # fmt: skip
+    """The first sort expression of a column, per row id, straight from the table."""
+    col = model.COLUMNS[column]
+    return dict(
+        conn.execute(f"SELECT {model.ID}, {col.sort[0]} FROM {model.FROM} WHERE {where}", params)
+    )
+
+
+def _python_sorted(values: list[Any], desc: bool) -> list[Any]:
+    """SQLite order in Python: NULL first when ascending (last when descending)."""
+    nulls = [v for v in values if v is None]
+    rest = sorted(v for v in values if v is not None)
+    return (rest[::-1] + nulls) if desc else (nulls + rest)
+
+
+@pytest.mark.parametrize("model_cls", [*MODELS, ImportLogModel])
+@pytest.mark.parametrize("state", ["default", "sorted", "filtered"])
+def test_qtmodeltester(
+    qtmodeltester: Any, corpus_db_master: Path, model_cls: type[SqlTableModel], state: str
+) -> None:
+    conn = _open(corpus_db_master)
+    model = model_cls(conn, TimeMode())
+    if state == "sorted":
+        model.sort(1, DESC)
+    elif state == "filtered":
+        model.set_filter(Filter(text="google"))
+    qtmodeltester.check(model, force_py=True)
+    # the tester keeps watching: later changes must follow the contract too
+    model.sort(3, ASC)
+    model.set_filter(Filter(reporter="Google Inc."))
+    model.refresh()
+    model.sort(0, DESC)
+
+
+@pytest.mark.parametrize("model_cls", MODELS)
+def test_qtmodeltester_paged(
+    qtmodeltester: Any, synth_db: Path, model_cls: type[SqlTableModel]
+) -> None:
+    model = model_cls(_open(synth_db), TimeMode())
+    assert model.canFetchMore(QModelIndex())
+    qtmodeltester.check(model, force_py=True)
+
+
+@pytest.mark.parametrize("model_cls", MODELS)
+def test_pages_are_fetched_on_demand(synth_db: Path, model_cls: type[SqlTableModel]) -> None:
+    conn = _open(synth_db)
+    model = model_cls(conn, TimeMode())
+    assert model.rowCount() == PAGE_SIZE
+    total = conn.execute(f"SELECT COUNT(*) FROM {model.FROM}").fetchone()[0]
+    assert total > 2 * PAGE_SIZE
+    fetch_all(model)
+    ids = _ids(model)
+    assert len(ids) == total == len(set(ids))
+
+
+@pytest.mark.parametrize("model_cls", MODELS)
+@pytest.mark.parametrize("order", [ASC, DESC])
+def test_every_column_sorts_like_python(
+    synth_db: Path, model_cls: type[SqlTableModel], order: Qt.SortOrder
+) -> None:
+    conn = _open(synth_db)
+    model = model_cls(conn, TimeMode())
+    for column in range(model.columnCount()):
+        model.sort(column, order)
+        fetch_all(model)
+        ids = _ids(model)
+        primary = _py_primary(conn, model, column)
+        assert sorted(ids) == sorted(primary), model.COLUMNS[column].key
+        shown = [primary[i] for i in ids]
+        assert shown == _python_sorted(list(primary.values()), order == DESC), model.COLUMNS[
+            column
+        ].key
+
+
+@pytest.mark.parametrize("model_cls", MODELS)
+def test_every_column_sorts_corpus(corpus_db_master: Path, model_cls: type[SqlTableModel]) -> None:
+    conn = _open(corpus_db_master)
+    model = model_cls(conn, TimeMode())
+    for column in range(model.columnCount()):
+        for order in (ASC, DESC):
+            model.sort(column, order)
+            fetch_all(model)
+            primary = _py_primary(conn, model, column)
+            shown = [primary[i] for i in _ids(model)]
+            assert shown == _python_sorted(list(primary.values()), order == DESC)
+
+
+def test_sorting_by_header_click(qtbot: Any, corpus_db_master: Path) -> None:
+    from PySide6.QtWidgets import QTableView
+
+    model = FailuresModel(_open(corpus_db_master), TimeMode())
+    view = QTableView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    view.setSortingEnabled(True)
+    view.sortByColumn(5, ASC)  # failed sessions
+    counts = [model.index(r, 5).data(RAW_ROLE)[0] for r in range(model.rowCount())]
+    assert counts == sorted(counts) and len(set(counts)) > 1
+    view.sortByColumn(5, DESC)
+    counts = [model.index(r, 5).data(RAW_ROLE)[0] for r in range(model.rowCount())]
+    assert counts == sorted(counts, reverse=True)
+
+
+def test_keyset_segments_cover_nulls() -> None:
+    segs = keyset_segments(["a", "id"], [None, 5], desc=False)
+    assert segs == [("a IS NULL AND id > ?", [5]), ("a IS NOT NULL", [])]
+    segs = keyset_segments(["a", "id"], ["x", 5], desc=True)
+    assert segs == [("a = ? AND id < ?", ["x", 5]), ("a < ?", ["x"]), ("a IS NULL", [])]
+
+
+def _all_failures(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+    cur = conn.cursor()
+    cur.row_factory = sqlite3.Row
+    return list(cur.execute("SELECT * FROM failure_details"))
+
+
+def test_filters_narrow_failures_like_python(corpus_db_master: Path) -> None:
+    conn = _open(corpus_db_master)
+    rows = _all_failures(conn)
+    model = FailuresModel(conn, TimeMode())
+    assert model.rowCount() == len(rows)
+
+    def check(flt: Filter, keep: Any) -> None:
+        model.set_filter(flt)
+        fetch_all(model)
+        expected = sorted(r["id"] for r in rows if keep(r))
+        assert sorted(_ids(model)) == expected, flt
+        assert 0 < len(expected) < len(rows), f"filter {flt} must narrow the corpus"
+
+    some = rows[0]
+    check(
+        Filter(policy_domain=some["policy_domain"]),
+        lambda r: r["policy_domain"] == some["policy_domain"],
+    )
+    check(Filter(reporter="Google Inc."), lambda r: r["organization_name"] == "Google Inc.")
+    check(
+        Filter(result_type=some["result_type"]), lambda r: r["result_type"] == some["result_type"]
+    )
+    starts = sorted({r["start_ts"] for r in rows})
+    day = datetime.fromtimestamp(starts[len(starts) // 2], UTC).date()
+    from tlsrpt_gui.core.query import day_start
+
+    check(Filter(date_from=day), lambda r: r["start_ts"] >= day_start(day))
+    check(Filter(date_to=day), lambda r: r["start_ts"] < day_start(day) + 86400)
+    needle = "mx"
+
+    def has_text(r: sqlite3.Row) -> bool:
+        cols = ("result_type", "sending_mta_ip", "receiving_mx_hostname", "receiving_mx_helo", "receiving_ip",
+                "failure_reason_code", "additional_information", "policy_domain", "organization_name")  # fmt: skip
+        return any(needle in (r[c] or "").lower() for c in cols)
+
+    check(Filter(text="MX"), has_text)
+
+
+def test_filters_narrow_reports_and_policies(corpus_db_master: Path) -> None:
+    conn = _open(corpus_db_master)
+    reports = ReportsModel(conn, TimeMode())
+    policies = PoliciesModel(conn, TimeMode())
+    all_reports = reports.rowCount()
+    flt = Filter(policy_domain="example.com")
+    reports.set_filter(flt)
+    policies.set_filter(flt)
+    pol = conn.execute(
+        "SELECT id, report_id FROM policies WHERE policy_domain = 'example.com'"
+    ).fetchall()
+    assert sorted(_ids(policies)) == sorted(p[0] for p in pol)
+    assert sorted(_ids(reports)) == sorted({p[1] for p in pol})
+    policies.set_filter(Filter(policy_type="tlsa"))
+    tlsa = conn.execute("SELECT id FROM policies WHERE policy_type = 'tlsa'").fetchall()
+    assert sorted(_ids(policies)) == sorted(p[0] for p in tlsa) and tlsa
+    assert 0 < reports.rowCount() < all_reports
+    reports.set_filter(Filter(text="no-such-text-anywhere"))
+    assert reports.rowCount() == 0
+    reports.set_filter(Filter())
+    assert reports.rowCount() == all_reports
+
+
+def test_numbers_right_aligned_and_dates_formatted(corpus_db_master: Path) -> None:
+    model = ReportsModel(_open(corpus_db_master), TimeMode())
+    num = model.index(0, 4).data(Qt.ItemDataRole.TextAlignmentRole)
+    text = model.index(0, 0).data(Qt.ItemDataRole.TextAlignmentRole)
+    assert num & Qt.AlignmentFlag.AlignRight
+    assert not text & Qt.AlignmentFlag.AlignRight
+    period = model.index(0, 2).data()
+    assert period and "unixepoch" not in period and not period.isdigit()
+
+
+def test_idn_domains_shown_in_unicode(corpus_db_master: Path) -> None:
+    from tlsrpt_gui.ui.models import COPY_ROLE
+
+    model = PoliciesModel(_open(corpus_db_master), TimeMode())
+    model.set_filter(Filter(policy_domain="xn--gpher-jua.test"))
+    assert model.rowCount() >= 1
+    idx = model.index(0, 0)
+    assert idx.data() == "göpher.test"
+    assert "xn--gpher-jua.test" in idx.data(Qt.ItemDataRole.ToolTipRole)
+    assert idx.data(COPY_ROLE) == "xn--gpher-jua.test"
+
+
+def test_utc_and_local_time(corpus_db_master: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    mode = TimeMode(utc=True)
+    model = FailuresModel(_open(corpus_db_master), mode)
+    col = [c.key for c in model.COLUMNS].index("date")
+    hour = datetime.fromtimestamp(model.index(0, col).data(RAW_ROLE)[0], UTC).hour
+    # a zone far enough east or west that the local day differs from the UTC day
+    monkeypatch.setenv("TZ", "XST-13" if hour >= 11 else "XST+12")
+    time.tzset()
+    try:
+        utc_text = model.index(0, col).data()
+        changed: list[Any] = []
+        model.dataChanged.connect(lambda *a: changed.append(a))
+        mode.set_utc(False)
+        assert changed, "switching the time zone must repaint the dates"
+        assert model.index(0, col).data() != utc_text
+        assert "UTC" not in model.index(0, col).data(Qt.ItemDataRole.ToolTipRole)
+        mode.set_utc(True)
+        assert model.index(0, col).data() == utc_text
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+@pytest.mark.slow
+def test_responsive_on_a_large_index(tmp_path: Path) -> None:
+    """Every sort and every page stays far below 200 ms (a scaled-down 1M-row check)."""
+    db = tmp_path / "big.sqlite3"
+    build_big_index(db, failures=150_000, reports=3_000)
+    with sqlite3.connect(db) as conn:
+        ensure_sort_indexes(conn)
+    conn = sqlite3.connect(db)
+    model = FailuresModel(conn, TimeMode())
+    worst = 0.0
+    for column in range(model.columnCount()):
+        for order in (ASC, DESC):
+            t = time.perf_counter()
+            model.sort(column, order)
+            for _ in range(5):
+                model.fetchMore(QModelIndex())
+            worst = max(worst, (time.perf_counter() - t) / 6)
+    assert worst < 0.2, f"slowest sort or page took {worst * 1000:.0f} ms"
+    t = time.perf_counter()
+    model.set_filter(Filter(policy_domain="dom5.example"))
+    assert time.perf_counter() - t < 0.2
+    assert model.rowCount() == PAGE_SIZE

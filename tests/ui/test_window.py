@@ -1,0 +1,475 @@
+"""The main window as a user drives it: imports, drops, filters, detail, copies, exports."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sqlite3
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QTextDocument
+from PySide6.QtWidgets import QApplication
+
+import tlsrpt_gui
+from tests.ui.conftest import HOSTILE_CODE, HOSTILE_ORG, FakePrompts, fetch_all, write_reports
+from tlsrpt_gui.core.query import Filter
+from tlsrpt_gui.ui.main_window import EMPTY_INDEX_TEXT, NO_MATCH_TEXT, MainWindow
+from tlsrpt_gui.ui.models import COPY_ROLE, ROW_ID_ROLE
+
+TIMEOUT = 20_000
+
+
+def _import(qtbot: Any, window: MainWindow, paths: list[Path]) -> Any:
+    with qtbot.waitSignal(window.import_finished, timeout=TIMEOUT) as blocker:
+        window.import_paths([str(p) for p in paths])
+    return blocker.args[0]
+
+
+def _drag_enter(mime: QMimeData) -> QDragEnterEvent:
+    with warnings.catch_warnings():  # Qt 6 keeps only the QPoint overload, marked deprecated
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return QDragEnterEvent(
+            QPoint(50, 50),
+            Qt.DropAction.CopyAction,
+            mime,
+            Qt.MouseButton.LeftButton,
+            Qt.KeyboardModifier.NoModifier,
+        )
+
+
+def _literal_tooltip(html_text: str) -> str:
+    """What a tool tip shows: Qt renders it as rich text."""
+    doc = QTextDocument()
+    doc.setHtml(html_text)
+    return doc.toPlainText()
+
+
+def test_empty_index_shows_how_to_start(make_window: Any, tmp_path: Path) -> None:
+    w = make_window(tmp_path / "empty.sqlite3")
+    page = w.pages["reports"]
+    assert page.stack.currentWidget() is page.empty
+    assert page.empty.text() == EMPTY_INDEX_TEXT
+    assert "Drop reports here or use File → Open" in page.empty.text()
+
+
+def test_dropping_a_folder_adds_rows(qtbot: Any, make_window: Any, tmp_path: Path) -> None:
+    w = make_window(tmp_path / "i.sqlite3")
+    folder = tmp_path / "drop"
+    write_reports(folder, 12)
+    result = _import(qtbot, w, [folder])
+    assert result.imported == 12
+    assert w.reports_model.rowCount() == 12
+    page = w.pages["reports"]
+    assert page.stack.currentWidget() is page.view
+    assert "Import finished: 12 imported" in w.banner_label.text()
+    assert w.banner.isVisible() is False or w.banner.isVisibleTo(w)
+    assert "12 reports" in w.totals_label.text()
+
+
+def test_real_drop_event_imports_files_and_folders(
+    qtbot: Any, make_window: Any, tmp_path: Path
+) -> None:
+    w = make_window(tmp_path / "i.sqlite3")
+    folder = tmp_path / "dropped"
+    files = write_reports(folder, 5)
+    other = tmp_path / "single"
+    single = write_reports(other, 1, prefix="one")[0]
+    del files
+    text_only = QMimeData()
+    text_only.setText("not a file")
+    refused = _drag_enter(text_only)
+    QApplication.sendEvent(w, refused)
+    assert not refused.isAccepted()
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(folder)), QUrl.fromLocalFile(str(single))])
+    enter = _drag_enter(mime)
+    QApplication.sendEvent(w, enter)  # a drop only reaches a widget that accepted the drag
+    assert enter.isAccepted()
+    event = QDropEvent(
+        QPointF(50, 50),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    with qtbot.waitSignal(w.import_finished, timeout=TIMEOUT):
+        QApplication.sendEvent(w, event)
+    assert event.isAccepted()
+    assert w.reports_model.rowCount() == 6
+    assert str(folder) in w.recent_paths()
+
+
+def test_open_files_and_folder_use_the_prompt_service(
+    qtbot: Any, make_window: Any, prompts: FakePrompts, tmp_path: Path
+) -> None:
+    w = make_window(tmp_path / "i.sqlite3")
+    files = write_reports(tmp_path / "a", 3)
+    prompts.files = [str(f) for f in files[:2]]
+    with qtbot.waitSignal(w.import_finished, timeout=TIMEOUT):
+        w.open_files_action.trigger()
+    assert w.reports_model.rowCount() == 2
+    prompts.folder = str(tmp_path / "a")
+    with qtbot.waitSignal(w.import_finished, timeout=TIMEOUT) as blocker:
+        w.open_folder_action.trigger()
+    assert blocker.args[0].duplicates == 2 and blocker.args[0].imported == 1
+    assert w.reports_model.rowCount() == 3
+    assert w.open_files_action.shortcut().toString() == "Ctrl+O"
+    assert w.open_folder_action.shortcut().toString() == "Ctrl+Shift+O"
+
+
+def test_cancelling_an_import_leaves_a_consistent_index(
+    qtbot: Any, make_window: Any, tmp_path: Path
+) -> None:
+    db = tmp_path / "c.sqlite3"
+    w = make_window(db)
+    folder = tmp_path / "many"
+    write_reports(folder, 400)
+
+    def cancel_once(*_: Any) -> None:
+        w.importer.progress.disconnect(cancel_once)
+        w.cancel_import()
+
+    w.importer.progress.connect(cancel_once)
+    with qtbot.waitSignal(w.import_finished, timeout=60_000) as blocker:
+        w.import_paths([str(folder)])
+    result = blocker.args[0]
+    assert result.cancelled
+    assert result.imported < 400
+    assert "Import cancelled" in w.banner_label.text()
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        n = conn.execute("SELECT COUNT(*) FROM reports").fetchone()[0]
+        assert n == result.imported
+        orphans = conn.execute(
+            "SELECT COUNT(*) FROM reports r WHERE r.policy_count != "
+            "(SELECT COUNT(*) FROM policies p WHERE p.report_id = r.id)"
+        ).fetchone()[0]
+        assert orphans == 0
+        no_source = conn.execute(
+            "SELECT COUNT(*) FROM reports r WHERE NOT EXISTS "
+            "(SELECT 1 FROM sources s WHERE s.report_id = r.id AND s.outcome = 'imported')"
+        ).fetchone()[0]
+        assert no_source == 0
+        no_raw = conn.execute(
+            "SELECT COUNT(*) FROM reports r WHERE NOT EXISTS (SELECT 1 FROM report_raw x WHERE x.report_id = r.id)"
+        ).fetchone()[0]
+        assert no_raw == 0
+    fetch_all(w.reports_model)
+    assert w.reports_model.rowCount() == result.imported
+    # a re-run completes the index
+    again = _import(qtbot, w, [folder])
+    assert again.imported + result.imported == 400
+
+
+def test_hostile_text_is_shown_literally(
+    qtbot: Any, make_window: Any, hostile_folder: Path, tmp_path: Path
+) -> None:
+    w = make_window(tmp_path / "h.sqlite3")
+    _import(qtbot, w, [hostile_folder])
+    m = w.reports_model
+    cell = m.index(0, 0)
+    assert cell.data() == HOSTILE_ORG
+    assert _literal_tooltip(cell.data(Qt.ItemDataRole.ToolTipRole)) == HOSTILE_ORG
+    f = w.failures_model
+    code_col = [c.key for c in f.COLUMNS].index("failure_reason_code")
+    info_col = [c.key for c in f.COLUMNS].index("additional_information")
+    assert f.index(0, code_col).data() == HOSTILE_CODE
+    assert _literal_tooltip(f.index(0, code_col).data(Qt.ItemDataRole.ToolTipRole)) == HOSTILE_CODE
+    assert _literal_tooltip(f.index(0, info_col).data(Qt.ItemDataRole.ToolTipRole)).startswith(
+        "<a href="
+    )
+    # detail pane
+    w.set_tab("failures")
+    w.pages["failures"].view.selectRow(0)
+    assert w.detail.title.textFormat() == Qt.TextFormat.PlainText
+    assert HOSTILE_ORG in w.detail.title.text()
+    text = w.detail.summary_text()
+    assert (
+        HOSTILE_ORG in text and HOSTILE_CODE in text and "<a href='http://evil'>click</a>" in text
+    )
+    assert "<img" not in w.detail.summary.toHtml().replace("&lt;img", "")
+    raw = json.loads(w.detail.raw.toPlainText())
+    assert raw["organization-name"] == HOSTILE_ORG
+    assert raw["policies"][0]["failure-details"][0]["failure-reason-code"] == HOSTILE_CODE
+    # filter bar choices, copies
+    assert w.filter_bar.reporter_combo.findText(HOSTILE_ORG) >= 0
+    w.set_tab("reports")
+    w.pages["reports"].view.selectRow(0)
+    assert HOSTILE_ORG in w.copy_selection()
+    # CSV export neutralises the formula, like the CLI
+    out = tmp_path / "f.csv"
+    w.export_page(w.pages["failures"], out, "csv")
+    rows = list(csv.reader(out.open(encoding="utf-8")))
+    code = rows[0].index("failure_reason_code")
+    assert rows[1][code] == "'" + HOSTILE_CODE
+    # a dialog shows it literally too (the prompt service gets plain text)
+    w.show_about()
+
+
+def test_detail_pane_shows_the_whole_report(qtbot: Any, make_window: Any, corpus_db: Path) -> None:
+    w = make_window(corpus_db)
+    w.filter_bar.set_filter(Filter(text="validation-failure"))
+    w.set_tab("failures")
+    page = w.pages["failures"]
+    assert page.model.rowCount() >= 1
+    page.view.selectRow(0)
+    report_row = page.model.report_id(0)
+    text = w.detail.summary_text()
+    for heading in ("Report", "Policies (", "Failure details (", "Diagnostics ("):
+        assert heading in text
+    assert "validation-failure" in text
+    assert "Source: " in text and "shared/corpus" in text
+    with sqlite3.connect(corpus_db) as conn:
+        strings = json.loads(
+            conn.execute(
+                "SELECT policy_strings FROM policies WHERE report_id = ?", (report_row,)
+            ).fetchone()[0]
+        )
+        diags = [
+            r[0]
+            for r in conn.execute(
+                "SELECT message FROM diagnostics WHERE report_id = ?", (report_row,)
+            )
+        ]
+    for s in strings:
+        assert s in text
+    for d in diags:
+        assert d in text
+    raw = w.detail.raw.toPlainText()
+    assert json.loads(raw)  # pretty-printed JSON of the stored report
+    assert "\n  " in raw
+
+
+def test_filter_bar_narrows_every_table_and_clears(
+    qtbot: Any, make_window: Any, corpus_db: Path
+) -> None:
+    w = make_window(corpus_db)
+    before = {n: p.model.rowCount() for n, p in w.pages.items()}
+    with qtbot.waitSignal(w.filter_bar.filter_changed, timeout=3000):
+        qtbot.keyClicks(w.filter_bar.domain_edit, "example.com")
+    for n, p in w.pages.items():
+        assert 0 < p.model.rowCount() < before[n], n
+        assert p.model.filter.policy_domain == "example.com"
+    assert w.filter_bar.clear_button.isEnabled()
+    with qtbot.waitSignal(w.filter_bar.filter_changed, timeout=3000):
+        qtbot.keyClicks(w.filter_bar.text_edit, "no such text at all")
+    assert w.pages["reports"].empty.text() == NO_MATCH_TEXT
+    assert w.pages["reports"].stack.currentWidget() is w.pages["reports"].empty
+    qtbot.mouseClick(w.filter_bar.clear_button, Qt.MouseButton.LeftButton)
+    assert {n: p.model.rowCount() for n, p in w.pages.items()} == before
+    assert not w.filter_bar.clear_button.isEnabled()
+
+
+def test_typing_is_debounced(qtbot: Any, make_window: Any, corpus_db: Path) -> None:
+    w = make_window(corpus_db)
+    seen: list[Filter] = []
+    w.filter_bar.filter_changed.connect(seen.append)
+    with qtbot.waitSignal(w.filter_bar.filter_changed, timeout=3000):
+        qtbot.keyClicks(w.filter_bar.text_edit, "google")
+    assert [f.text for f in seen] == ["google"]
+
+
+def test_import_refresh_keeps_sort_filter_and_selection(
+    qtbot: Any, make_window: Any, corpus_db: Path, tmp_path: Path
+) -> None:
+    w = make_window(corpus_db)
+    page = w.pages["reports"]
+    page.view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+    w.filter_bar.set_filter(Filter(reporter="Google Inc."))
+    page.view.selectRow(2)
+    chosen = page.model.index(2, 0).data(ROW_ID_ROLE)
+    before = page.model.rowCount()
+    new = tmp_path / "new"
+    write_reports(new, 3, prefix="Google Inc.")  # other reporters: filtered out
+    _import(qtbot, w, [new])
+    assert page.model.filter.reporter == "Google Inc."
+    assert page.model.rowCount() == before
+    assert page.view.horizontalHeader().sortIndicatorSection() == 0
+    assert page.model.sort_column == 0
+    assert page.selected_ids() == [chosen]
+    assert page.current_id() == chosen
+
+
+def test_copy_rows_as_tab_separated_text_with_a_labels(
+    qtbot: Any, make_window: Any, corpus_db: Path
+) -> None:
+    w = make_window(corpus_db)
+    w.set_tab("policies")
+    w.filter_bar.set_filter(Filter(policy_domain="göpher.test"))
+    page = w.pages["policies"]
+    assert page.model.index(0, 0).data() == "göpher.test"
+    page.view.selectAll()
+    text = w.copy_selection()
+    assert QGuiApplication.clipboard().text() == text
+    lines = text.split("\n")
+    assert len(lines) == page.model.rowCount() >= 1
+    cells = lines[0].split("\t")
+    assert len(cells) == page.model.columnCount()
+    assert cells[0] == "xn--gpher-jua.test"
+    assert page.model.index(0, 0).data(COPY_ROLE) == "xn--gpher-jua.test"
+
+
+def test_export_visible_table_with_filters(
+    qtbot: Any, make_window: Any, corpus_db: Path, prompts: FakePrompts, tmp_path: Path
+) -> None:
+    w = make_window(corpus_db)
+    w.filter_bar.set_filter(Filter(reporter="Google Inc."))
+    page = w.pages["reports"]
+    page.view.horizontalHeader().setSectionHidden(1, True)
+    expected = page.model.rowCount()
+    out = tmp_path / "r.json"
+    prompts.save = (str(out), "JSON (*.json)")
+    w.export_action.trigger()
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert len(data) == expected > 0
+    assert all(row["organization_name"] == "Google Inc." for row in data)
+    assert "report_id" not in data[0]
+    out_csv = tmp_path / "r.csv"
+    prompts.save = (str(out_csv), "CSV (*.csv)")
+    w.export_action.trigger()
+    rows = list(csv.DictReader(out_csv.open(encoding="utf-8")))
+    assert len(rows) == expected
+    assert rows[0]["period"].endswith("Z")
+
+
+def test_about_shows_version_and_index(
+    make_window: Any, corpus_db: Path, prompts: FakePrompts
+) -> None:
+    w = make_window(corpus_db)
+    w.show_about()
+    _kind, _title, text = prompts.messages[-1]
+    assert tlsrpt_gui.__version__ in text
+    assert str(corpus_db.resolve()) in text
+
+
+def test_import_log_lists_failed_inputs(qtbot: Any, make_window: Any, tmp_path: Path) -> None:
+    w = make_window(tmp_path / "l.sqlite3")
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "broken.json").write_text("{ not json", encoding="utf-8")
+    write_reports(bad, 1)
+    result = _import(qtbot, w, [bad])
+    assert result.failed or result.skipped
+    assert w.log_button.isVisibleTo(w)
+    w.log_button.click()
+    dlg = w.import_log_dialog
+    assert not dlg.isModal()
+    model = dlg.model
+    paths = [model.index(r, 2).data() for r in range(model.rowCount())]
+    assert any(p.endswith("broken.json") for p in paths)
+    reason = model.index(paths.index(next(p for p in paths if p.endswith("broken.json"))), 4).data()
+    assert reason
+
+
+def test_settings_restore_tab_columns_and_time_mode(
+    qtbot: Any, make_window: Any, corpus_db: Path, tmp_path: Path
+) -> None:
+    ini = tmp_path / "restore.ini"
+    w = make_window(corpus_db, settings_path=ini)
+    w.set_tab("failures")
+    hh = w.pages["failures"].view.horizontalHeader()
+    hh.setSectionHidden(3, True)
+    hh.resizeSection(0, 333)
+    w.pages["failures"].view.sortByColumn(1, Qt.SortOrder.AscendingOrder)
+    w.set_utc(False)
+    w.close()
+    assert QSettings(str(ini), QSettings.Format.IniFormat).value("window/tab") == "failures"
+    w2 = make_window(corpus_db, settings_path=ini)
+    assert w2.tabs.currentIndex() == 2
+    hh2 = w2.pages["failures"].view.horizontalHeader()
+    assert hh2.isSectionHidden(3)
+    assert hh2.sectionSize(0) == 333
+    assert w2.pages["failures"].model.sort_column == 1
+    assert w2.pages["failures"].model.sort_order == Qt.SortOrder.AscendingOrder
+    assert not w2.time_mode.utc
+    assert w2.utc_button.text() == "Local time"
+
+
+def test_recent_menu(qtbot: Any, make_window: Any, tmp_path: Path) -> None:
+    w = make_window(tmp_path / "r.sqlite3")
+    folder = tmp_path / "rec"
+    write_reports(folder, 2)
+    _import(qtbot, w, [folder])
+    actions = [a for a in w.recent_menu.actions() if str(folder) in a.text()]
+    assert actions
+    with qtbot.waitSignal(w.import_finished, timeout=TIMEOUT) as blocker:
+        actions[0].trigger()
+    assert blocker.args[0].duplicates == 2
+
+
+def test_utc_toggle_changes_every_table(qtbot: Any, make_window: Any, corpus_db: Path) -> None:
+    w = make_window(corpus_db)
+    assert w.time_mode.utc and w.utc_action.isChecked()
+    tip = w.reports_model.index(0, 2).data(Qt.ItemDataRole.ToolTipRole)
+    assert "UTC" in _literal_tooltip(tip)
+    w.utc_action.trigger()
+    assert not w.time_mode.utc
+    assert w.utc_button.text() == "Local time"
+
+
+def test_keyboard_reaches_the_controls(qtbot: Any, make_window: Any, corpus_db: Path) -> None:
+    w = make_window(corpus_db)
+    w.show()
+    qtbot.waitExposed(w)
+    # follow the Tab chain from the first filter field once round the window
+    seen = []
+    start = w.filter_bar.domain_edit
+    widget = start.nextInFocusChain()
+    while widget is not start and len(seen) < 500:
+        if (
+            widget.isVisibleTo(w)
+            and widget.isEnabled()
+            and widget.focusPolicy() & Qt.FocusPolicy.TabFocus
+            and widget.window() is w
+        ):
+            seen.append(widget)
+        widget = widget.nextInFocusChain()
+    fb = w.filter_bar
+    for target in (
+        fb.date_from,
+        fb.date_to,
+        fb.reporter_combo,
+        fb.policy_type_combo,
+        fb.result_type_combo,
+        fb.text_edit,
+        w.tabs.tabBar(),
+        w.pages["reports"].view,
+        w.detail.summary,
+    ):
+        assert target in seen or any(target.isAncestorOf(s) for s in seen), target
+    # every menu command has a keyboard route
+    for act in (
+        w.open_files_action,
+        w.open_folder_action,
+        w.export_action,
+        w.copy_action,
+        w.utc_action,
+    ):
+        assert not act.shortcut().isEmpty()
+    assert w.menuBar().actions()[0].text() == "&File"
+
+
+def test_charts_filter_requests_reach_the_tables(
+    qtbot: Any, make_window: Any, corpus_db: Path
+) -> None:
+    w = make_window(corpus_db)
+    assert w.charts is not None, "the Charts tab must be integrated"
+    w.charts.filter_requested.emit(Filter(reporter="Google Inc."))
+    assert w.filter_bar.current.reporter == "Google Inc."
+    assert w.reports_model.filter.reporter == "Google Inc."
+    assert w.charts.current_filter().reporter == "Google Inc."
+
+
+def test_check_dns_switches_to_the_dns_tab(qtbot: Any, make_window: Any, corpus_db: Path) -> None:
+    w = make_window(corpus_db)
+    if w.dns is None:
+        pytest.skip("the DNS tab is not there yet")
+    asked: list[str] = []
+    w.dns.check_domain = asked.append  # type: ignore[method-assign]
+    w.check_dns("example.com")
+    assert w.tabs.currentWidget() is w.dns
+    assert asked == ["example.com"]
