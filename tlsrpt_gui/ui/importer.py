@@ -62,10 +62,11 @@ class ImportController(QObject):
                     paths, progress=on_progress, cancelled=lambda: task.cancelled
                 )
 
+        # Completion is handled in the result and error slots: they are connected before the
+        # job starts, so a job that ends at once cannot be missed.
         self._task = run_task(
             job, on_result=self._on_result, on_error=self._on_error, on_progress=self.progress.emit
         )
-        self._task.done.connect(self._on_done)
         self.started.emit(paths)
 
     def _on_result(self, result: ImportResult) -> None:
@@ -82,7 +83,4 @@ class ImportController(QObject):
             self.failed.emit(
                 f"unexpected error ({type(exc).__name__}: {exc}); please report this as a bug"
             )
-
-    def _on_done(self) -> None:
-        self._task = None
         self._next()

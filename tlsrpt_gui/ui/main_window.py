@@ -828,13 +828,27 @@ class MainWindow(QMainWindow):
                 loaded = page.model.loaded_rows
                 self.rows_label.setText(f"{format_int(loaded)} of {format_int(n)} rows loaded")
 
-        self._track(
-            run_task(job, on_result=done, on_error=lambda e: log.debug("count failed: %s", e))
-        )
+        self._run_background(job, done, lambda e: log.debug("count failed: %s", e))
 
-    def _track(self, task: Task[Any]) -> None:
+    def _run_background(
+        self,
+        job: Callable[[Task[Any]], Any],
+        on_result: Callable[[Any], None],
+        on_error: Callable[[BaseException], None],
+    ) -> None:
+        """Run a job, counted in ``busy`` until its result or error has been handled."""
+        holder: list[Task[Any]] = []
+
+        def finish(handler: Callable[[Any], None], value: Any) -> None:
+            if holder:
+                self._background.discard(holder[0])
+            handler(value)
+
+        task = run_task(
+            job, on_result=lambda r: finish(on_result, r), on_error=lambda e: finish(on_error, e)
+        )
+        holder.append(task)
         self._background.add(task)
-        task.done.connect(lambda: self._background.discard(task))
 
     def _prepare_sort_indexes(self) -> None:
         """Create the indexes that keep every column sort fast (once per index, in the background)."""
@@ -849,8 +863,10 @@ class MainWindow(QMainWindow):
             with Index(db) as idx:
                 return ensure_sort_indexes(idx.conn, lambda: task.cancelled)
 
-        self._track(
-            run_task(job, on_error=lambda e: log.warning("could not create sort indexes: %s", e))
+        self._run_background(
+            job,
+            lambda n: log.info("created %s sort indexes", n),
+            lambda e: log.warning("could not create sort indexes: %s", e),
         )
 
     @property
