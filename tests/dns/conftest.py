@@ -295,9 +295,9 @@ def dns_world(
         "remote-control:\n"
         "  control-enable: no\n" + "".join(zone_conf)
     )
-    proc = subprocess.Popen(
-        [nsd, "-d", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=log.open("ab")
-    )
+    with log.open("ab") as stderr:  # the child keeps its own copy of the descriptor
+        proc = subprocess.Popen([nsd, "-d", "-c", str(conf)], stdout=subprocess.DEVNULL,
+                                stderr=stderr)
     try:
         _wait_until_serving(proc, port, log)
         yield DnsWorld(port, https_world, pki, log)

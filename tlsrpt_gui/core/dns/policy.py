@@ -413,6 +413,7 @@ def connect_tls(
             last = _FetchError("connect", f"cannot connect to {address} port {port}: "
                                f"{exc.strerror or exc}")
             continue
+        tls: ssl.SSLSocket | None = None
         try:
             sock.settimeout(_remaining(deadline))
             tls = context.wrap_socket(sock, server_hostname=host, do_handshake_on_connect=False)
@@ -420,21 +421,21 @@ def connect_tls(
             tls.settimeout(_remaining(deadline))
             return tls, address
         except ssl.SSLCertVerificationError as exc:
-            sock.close()
+            (tls or sock).close()
             raise _FetchError(
                 "certificate",
                 f"the certificate of {host} ({address}) is not valid: "
                 f"{exc.verify_message or exc.reason}",
             ) from exc
         except TimeoutError:
-            sock.close()
+            (tls or sock).close()
             last = _FetchError("timeout", f"{address} port {port} did not complete the TLS "
                                "handshake in time")
         except _FetchError as exc:
-            sock.close()
+            (tls or sock).close()
             last = exc
         except (ssl.SSLError, OSError) as exc:
-            sock.close()
+            (tls or sock).close()
             last = _FetchError("tls", f"TLS handshake with {address} port {port} failed: {exc}")
     assert last is not None
     raise last
