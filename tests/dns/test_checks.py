@@ -6,6 +6,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import orjson
 import pytest
@@ -18,6 +19,7 @@ from tlsrpt_gui.core.dns import (
     Finding,
     PolicySnapshot,
     check_domain,
+    normalize_domain,
 )
 
 pytestmark = pytest.mark.dns
@@ -510,6 +512,16 @@ def test_check_in_a_worker_thread(dns_world: DnsWorld) -> None:
 def test_invalid_domain_is_a_value_error(domain: str) -> None:
     with pytest.raises(ValueError):
         check_domain(domain, CheckOptions(nameserver="127.0.0.1", port=9))
+
+
+def test_unicode_domain_becomes_a_labels() -> None:
+    assert normalize_domain("Bücher.Example.") == "xn--bcher-kva.example"
+
+
+def test_missing_cafile_is_a_value_error(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="CA file"):
+        check_domain("valid.test", CheckOptions(nameserver="127.0.0.1", port=9,
+                                                cafile=str(tmp_path / "none.pem")))
 
 
 def test_domain_is_normalised(dns_world: DnsWorld) -> None:

@@ -47,6 +47,13 @@ def test_txt_strings_are_joined_with_nothing_between() -> None:
     assert record.valid and record.rua[0].addresses == ("a@example.com",)
 
 
+def test_bytes_that_are_not_utf8_fail_the_ascii_check() -> None:
+    raw, text = decode_txt_strings((b"v=TLSRPTv1; rua=mailto:caf\xe9@example.com",))
+    assert "\ufffd" in text and raw == [text]
+    record = parse_tlsrpt(text)
+    assert "tlsrpt-syntax" in codes(record.findings) and not record.valid
+
+
 @pytest.mark.parametrize(
     "text",
     [

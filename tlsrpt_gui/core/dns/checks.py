@@ -340,9 +340,12 @@ class _Checker:
             timeout=options.timeout,
             dnssec=options.dnssec,
         )
-        self.context = options.ssl_context or ssl.create_default_context(
-            cafile=options.cafile
-        )
+        try:
+            self.context = options.ssl_context or ssl.create_default_context(
+                cafile=options.cafile
+            )
+        except (OSError, ssl.SSLError) as exc:
+            raise ValueError(f"cannot load the CA file {options.cafile!r}: {exc}") from exc
         self.findings: list[Finding] = []
 
     # ----------------------------------------------------------------- helpers
@@ -992,7 +995,7 @@ def check_domain(
     """Check *domain*'s TLS-RPT, MTA-STS, MX and DANE records.
 
     Blocking; safe to call from a worker thread (no shared state). Raises
-    ``ValueError`` for an invalid domain, :class:`ResolverSetupError` when the
+    ``ValueError`` for an invalid domain or CA file, :class:`ResolverSetupError` when the
     resolver cannot be set up, and :class:`CheckCancelled` when *cancel* fires.
     *progress* is called with a short description before each step.
     """

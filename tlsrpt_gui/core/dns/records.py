@@ -57,11 +57,11 @@ def decode_txt_strings(strings: list[bytes] | tuple[bytes, ...]) -> tuple[list[s
     """The raw character-strings of one TXT record, and their concatenation.
 
     RFC 8460 §3 and RFC 8461 §3.1 join the strings with nothing in between.
-    Non-UTF-8 bytes are kept visible as backslash escapes (and then fail the
-    ASCII check).
+    Bytes that are not UTF-8 become U+FFFD, so they still fail the ASCII check
+    (and the text stays valid for JSON).
     """
-    raw = [s.decode("utf-8", "backslashreplace") for s in strings]
-    return raw, b"".join(strings).decode("utf-8", "backslashreplace")
+    raw = [s.decode("utf-8", "replace") for s in strings]
+    return raw, b"".join(strings).decode("utf-8", "replace")
 
 
 def _starts_with_version(text: str, version: str) -> bool:
