@@ -1,0 +1,101 @@
+"""Chart aggregates on a large index: every core.stats query, unfiltered and filtered.
+
+    python benchmarks/bench_charts.py --db BIG.sqlite3     # e.g. from bigindex.py
+    python benchmarks/bench_charts.py --reports 20000      # builds a temporary index
+
+The Charts tab runs these queries in parallel background jobs; the figure that
+matters is the slowest single query (the redraw waits for it) and their sum.
+The baseline is ``SELECT COUNT(*)`` over failure_details in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from tlsrpt_gui.core import stats  # noqa: E402
+from tlsrpt_gui.core.query import Filter  # noqa: E402
+
+QUERIES: dict[str, Callable[[sqlite3.Connection, Filter], Any]] = {
+    "sessions_per_day": stats.sessions_per_day,
+    "failures_by_result_type": stats.failures_by_result_type,
+    "top_reporters": lambda c, f: stats.top_failures(c, f, "reporter"),
+    "top_mx_hosts": lambda c, f: stats.top_failures(c, f, "mx_host"),
+    "top_sending_ips": lambda c, f: stats.top_failures(c, f, "sending_ip"),
+    "success_rate_by_domain": stats.success_rate_by_domain,
+    "policy_coverage": stats.policy_coverage,
+    "certificate_failures_per_day": stats.certificate_failures_per_day,
+    "missing_reports": stats.missing_reports,
+}
+
+
+def time_all(db: Path, flt: Filter) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for name, fn in QUERIES.items():
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        t = time.perf_counter()
+        fn(conn, flt)
+        out[name] = time.perf_counter() - t
+        conn.close()
+    return out
+
+
+def run(db: Path) -> dict[str, Any]:
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    t = time.perf_counter()
+    n_fail = conn.execute("SELECT COUNT(*) FROM failure_details").fetchone()[0]
+    baseline = time.perf_counter() - t
+    n_rep = conn.execute("SELECT COUNT(*) FROM reports").fetchone()[0]
+    some_domain = conn.execute("SELECT policy_domain FROM policies LIMIT 1").fetchone()
+    some_org = conn.execute("SELECT organization_name FROM reports LIMIT 1").fetchone()
+    conn.close()
+    filters = {
+        "none": Filter(),
+        "result_type": Filter(result_type="certificate-expired"),
+        "policy_domain": Filter(policy_domain=some_domain[0] if some_domain else ""),
+        "reporter": Filter(reporter=some_org[0] if some_org else ""),
+    }
+    time_all(db, Filter())  # warm the page cache
+    runs = {name: time_all(db, flt) for name, flt in filters.items()}
+    return {
+        "benchmark": "charts",
+        "reports": n_rep,
+        "failure_details": n_fail,
+        "baseline_count_failures_s": baseline,
+        "runs": runs,
+        "slowest_query_s": max(max(r.values()) for r in runs.values()),
+        "slowest_total_s": max(sum(r.values()) for r in runs.values()),
+    }
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    ap.add_argument("--db", type=Path, help="an existing index (see bigindex.py)")
+    ap.add_argument("--reports", type=int, default=20000, help="size of a temporary index when --db is not given")
+    args = ap.parse_args()
+    if args.db:
+        result = run(args.db)
+    else:
+        import bigindex
+
+        with tempfile.TemporaryDirectory(prefix="tlsrpt-bench-") as tmp:
+            db = Path(tmp) / "big.sqlite3"
+            bigindex.build(db, args.reports)
+            result = run(db)
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
