@@ -77,3 +77,23 @@ def test_empty_index_exports_valid_json(tmp_path: Path, run_cli: CliRunner) -> N
 @pytest.mark.parametrize(("value", "expected"), [("=1+1", "'=1+1"), ("+1", "'+1"), ("-x", "'-x"), ("@x", "'@x"), ("\tx", "'\tx"), ("\rx", "'\rx"), ("ok", "ok"), (-5, -5), (None, None)])
 def test_neutralise(value: object, expected: object) -> None:
     assert neutralise(value) == expected
+
+
+def test_progress_goes_to_stderr_for_long_runs() -> None:
+    import time
+
+    from tlsrpt_gui.cli import _ProgressPrinter
+    from tlsrpt_gui.core.index import Progress
+
+    out = io.StringIO()
+    printer = _ProgressPrinter(out)
+    printer(Progress(1, 10, "/r/a.json"))
+    assert out.getvalue() == ""  # quiet for short runs
+    printer.started -= 2.0  # the run has now taken two seconds
+    printer(Progress(2, 10, "/r/b.json"))
+    printer(Progress(3, 10, "/r/c.json"))  # throttled
+    printer(Progress(10, 10, "/r/" + "x" * 100 + ".json"))
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "[2/10] /r/b.json"
+    assert lines[-1].startswith("[10/10] …") and len(lines) == 2
+    assert time.monotonic() - printer.last < 5
