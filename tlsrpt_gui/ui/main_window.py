@@ -79,9 +79,9 @@ TAB_NAMES = ("reports", "policies", "failures", "charts", "dns")
 _WIDTHS: dict[str, int] = {
     "organization_name": 150, "report_id": 170, "period": 110, "policy_domains": 150,
     "successful_sessions": 80, "failed_sessions": 60, "success_rate": 75, "source": 200,
-    "diagnostic_count": 85, "policy_domain": 160, "policy_type": 90, "sts_mode": 75, "mx_hosts": 200,
+    "diagnostic_count": 85, "policy_domain": 140, "policy_type": 120, "sts_mode": 70, "mx_hosts": 180,
     "failure_rate": 85, "result_type": 190, "sending_mta_ip": 120, "receiving_mx_hostname": 190,
-    "receiving_mx_helo": 150, "receiving_ip": 110, "failed_session_count": 105,
+    "receiving_mx_helo": 120, "receiving_ip": 105, "failed_session_count": 100,
     "failure_reason_code": 150, "additional_information": 220, "date": 95,
     "imported_at": 150, "outcome": 80, "path": 320, "member": 120, "reason": 360,
 }  # fmt: skip
@@ -724,6 +724,8 @@ class MainWindow(QMainWindow):
 
     def _on_tab_changed(self, index: int) -> None:
         is_table = isinstance(self.tabs.widget(index), TablePage)
+        # the DNS panel has its own domain field; the shared filters do not apply to it
+        self.filter_bar.setVisible(self.dns is None or self.tabs.widget(index) is not self.dns)
         self.detail.setVisible(is_table and self.detail_action.isChecked())
         self.copy_action.setEnabled(is_table)
         self.export_action.setEnabled(is_table)
