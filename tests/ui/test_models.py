@@ -275,7 +275,7 @@ def test_utc_and_local_time(corpus_db_master: Path, monkeypatch: pytest.MonkeyPa
 def test_responsive_on_a_large_index(tmp_path: Path) -> None:
     """Every sort and every page stays far below 200 ms (a scaled-down 1M-row check)."""
     db = tmp_path / "big.sqlite3"
-    build_big_index(db, failures=150_000, reports=3_000)
+    build_big_index(db, failures=100_000, reports=2_000)
     with sqlite3.connect(db) as conn:
         ensure_sort_indexes(conn)
     conn = sqlite3.connect(db)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import json
 import sqlite3
+import threading
+import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -122,23 +124,49 @@ def test_open_files_and_folder_use_the_prompt_service(
 
 
 def test_cancelling_an_import_leaves_a_consistent_index(
-    qtbot: Any, make_window: Any, tmp_path: Path
+    qtbot: Any, make_window: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import tlsrpt_gui.core.index as core_index
+    import tlsrpt_gui.ui.importer as importer
+
+    monkeypatch.setattr(core_index, "BATCH_SIZE", 50)  # several committed batches before the cancel
+    midway = 120
+
+    class PausingIndex(core_index.Index):
+        """The real import, paused once midway until the GUI has pressed Cancel (so the race is fixed)."""
+
+        def import_paths(self, paths: Any, **kw: Any) -> Any:
+            progress, cancelled = kw["progress"], kw["cancelled"]
+            paused: list[bool] = []
+
+            def on_progress(p: Any) -> None:
+                progress(p)
+                if p.done >= midway and not paused:
+                    paused.append(True)
+                    deadline = time.monotonic() + 20
+                    while not cancelled() and time.monotonic() < deadline:
+                        threading.Event().wait(0.01)
+
+            kw["progress"] = on_progress
+            return super().import_paths(paths, **kw)
+
+    monkeypatch.setattr(importer, "Index", PausingIndex)
     db = tmp_path / "c.sqlite3"
     w = make_window(db)
     folder = tmp_path / "many"
     write_reports(folder, 400)
 
-    def cancel_once(*_: Any) -> None:
-        w.importer.progress.disconnect(cancel_once)
-        w.cancel_import()
+    def cancel_midway(done: int, total: int, current: str) -> None:
+        if done >= midway:
+            w.importer.progress.disconnect(cancel_midway)
+            w.cancel_button.click()
 
-    w.importer.progress.connect(cancel_once)
+    w.importer.progress.connect(cancel_midway)
     with qtbot.waitSignal(w.import_finished, timeout=60_000) as blocker:
         w.import_paths([str(folder)])
     result = blocker.args[0]
     assert result.cancelled
-    assert result.imported < 400
+    assert midway <= result.imported < 400
     assert "Import cancelled" in w.banner_label.text()
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -161,6 +189,7 @@ def test_cancelling_an_import_leaves_a_consistent_index(
     fetch_all(w.reports_model)
     assert w.reports_model.rowCount() == result.imported
     # a re-run completes the index
+    monkeypatch.setattr(importer, "Index", core_index.Index)
     again = _import(qtbot, w, [folder])
     assert again.imported + result.imported == 400
 
