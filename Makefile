@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv run test lint typecheck check clean system-test-deps
+.PHONY: venv run test lint clean system-test-deps package
 
 # Idempotent: (re)installs only when pyproject.toml changed.
 venv: $(STAMP)
@@ -29,6 +29,16 @@ test: venv system-test-deps
 lint: venv
 	$(BIN)/ruff check tlsrpt_gui tests benchmarks
 	$(BIN)/mypy tlsrpt_gui/core
+
+# A one-folder standalone build in dist/tlsrpt-gui/ (PyInstaller), made from a
+# separate non-editable install so it holds exactly what a user gets.
+PKG_VENV := build/package-venv
+package:
+	@test -x $(PKG_VENV)/bin/python || $(PYTHON) -m venv $(PKG_VENV)
+	$(PKG_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(PKG_VENV)/bin/python -m pip install --quiet . 'pyinstaller>=6.5'
+	cd build && ../$(PKG_VENV)/bin/pyinstaller --noconfirm --clean \
+		--distpath ../dist --workpath pyinstaller ../packaging/tlsrpt-gui.spec
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
