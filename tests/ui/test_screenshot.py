@@ -69,3 +69,36 @@ def test_screenshot_of_a_missing_folder_fails_cleanly(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2
     assert "invalid choice" in proc.stderr
+
+
+def test_paths_on_the_command_line_are_imported(corpus: Path, tmp_path: Path) -> None:
+    import sqlite3
+
+    db = tmp_path / "cli.sqlite3"
+    out = tmp_path / "shot.png"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tlsrpt_gui",
+            str(corpus / "reports"),
+            "--db",
+            str(db),
+            "--screenshot",
+            str(out),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    with sqlite3.connect(db) as conn:
+        n = conn.execute("SELECT COUNT(*) FROM reports").fetchone()[0]
+    from tlsrpt_gui.core.index import Index
+
+    with Index(tmp_path / "expected.sqlite3") as idx:
+        expected = idx.import_paths([corpus / "reports"], workers=1).imported
+    assert n == expected > 0
+    assert out.stat().st_size > 10_000
