@@ -90,9 +90,17 @@ def format_int(n: int | None) -> str:
 
 
 def format_percent(value: float | None) -> str:
+    """A share as a percentage that never rounds a failure away: 4523 of 4525
+    is "99.96 %", not "100.0 %", and one success in a million is not "0.0 %"."""
     if value is None:
         return "–"
-    return QLocale().toString(float(value) * 100.0, "f", 1) + " %"
+    pct = float(value) * 100.0
+    decimals = 1
+    while decimals < 4 and 0.0 < pct < 100.0 and round(pct, decimals) in (0.0, 100.0):
+        decimals += 1
+    if 99.0 <= pct < 100.0 and decimals == 1:
+        decimals = 2
+    return QLocale().toString(pct, "f", decimals) + " %"
 
 
 def domain_to_unicode(domain: str) -> str:
