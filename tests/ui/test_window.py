@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QTextDocument
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLabel
 
 import tlsrpt_gui
 from tests.ui.conftest import HOSTILE_CODE, HOSTILE_ORG, FakePrompts, fetch_all, write_reports
@@ -50,12 +50,29 @@ def _literal_tooltip(html_text: str) -> str:
     return doc.toPlainText()
 
 
-def test_empty_index_shows_how_to_start(make_window: Any, tmp_path: Path) -> None:
+def test_empty_index_shows_the_welcome_page(make_window: Any, tmp_path: Path) -> None:
     w = make_window(tmp_path / "empty.sqlite3")
+    for page in w.pages.values():
+        assert page.stack.currentWidget() is page.welcome
+    texts = " ".join(lbl.text() for lbl in w.pages["reports"].welcome.findChildren(QLabel))
+    assert "Drop SMTP TLS reports here" in texts and "File → Open" in texts
+    # a filter that matches nothing says so instead
+    w.apply_filter(Filter(reporter="nobody"))
     page = w.pages["reports"]
     assert page.stack.currentWidget() is page.empty
-    assert page.empty.text() == EMPTY_INDEX_TEXT
-    assert "Drop reports here or use File → Open" in page.empty.text()
+    assert page.empty.text() != EMPTY_INDEX_TEXT
+
+
+def test_welcome_page_opens_the_sample_reports(qtbot: Any, make_window: Any, tmp_path: Path) -> None:
+    w = make_window(tmp_path / "empty.sqlite3")
+    page = w.pages["reports"]
+    with qtbot.waitSignal(w.import_finished, timeout=TIMEOUT) as blocker:
+        page.welcome.samples_button.click()
+    result = blocker.args[0]
+    assert result.failed == [] and result.imported >= 300
+    assert page.stack.currentWidget() is page.view
+    assert w.reports_model.rowCount() > 0
+    assert f"{result.imported} reports" in w.totals_label.text().replace(",", "")
 
 
 def test_dropping_a_folder_adds_rows(qtbot: Any, make_window: Any, tmp_path: Path) -> None:

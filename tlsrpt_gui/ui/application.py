@@ -8,9 +8,13 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tlsrpt_gui import APP_ID, APP_NAME, __version__
 from tlsrpt_gui.core.paths import resolve_db_path
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QIcon
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +53,20 @@ def _qt_message_handler(mode: object, context: object, message: str) -> None:
     logging.getLogger("qt").log(level, "%s", message)
 
 
+def app_icon() -> QIcon:
+    """The application icon at every size we ship."""
+    from PySide6.QtGui import QIcon, QPixmap
+
+    from tlsrpt_gui.assets import ICON_SIZES, read_bytes
+
+    icon = QIcon()
+    for size in ICON_SIZES:
+        pixmap = QPixmap()
+        if pixmap.loadFromData(read_bytes("icons", f"tlsrpt-gui-{size}.png")):
+            icon.addPixmap(pixmap)
+    return icon
+
+
 def run_gui(args: list[str]) -> int:
     opts = build_parser().parse_args(args)
     logging.basicConfig(
@@ -78,6 +96,7 @@ def run_gui(args: list[str]) -> int:
     QGuiApplication.setDesktopFileName(APP_ID)
     app = QApplication.instance() or QApplication([sys.argv[0]])
     assert isinstance(app, QApplication)
+    app.setWindowIcon(app_icon())
 
     db = resolve_db_path(opts.db)
     tmp: tempfile.TemporaryDirectory[str] | None = None

@@ -67,6 +67,7 @@ from tlsrpt_gui.ui.models import (
 )
 from tlsrpt_gui.ui.prompts import PromptService, QtPromptService
 from tlsrpt_gui.ui.tasks import Task, run_task
+from tlsrpt_gui.ui.welcome import WelcomePage, sample_reports_path
 
 log = logging.getLogger(__name__)
 
@@ -133,9 +134,11 @@ class TablePage(QWidget):
         f.setPointSizeF(f.pointSizeF() * 1.25)
         self.empty.setFont(f)
         self.empty.setEnabled(False)
+        self.welcome = WelcomePage(self)
         self.stack = QStackedWidget(self)
         self.stack.addWidget(self.view)
         self.stack.addWidget(self.empty)
+        self.stack.addWidget(self.welcome)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.stack)
@@ -146,8 +149,12 @@ class TablePage(QWidget):
 
     def update_empty_state(self) -> None:
         empty = self.model.rowCount() == 0
-        self.empty.setText(EMPTY_INDEX_TEXT if self.model.filter.is_empty() else NO_MATCH_TEXT)
-        self.stack.setCurrentWidget(self.empty if empty else self.view)
+        unfiltered = self.model.filter.is_empty()
+        self.empty.setText(EMPTY_INDEX_TEXT if unfiltered else NO_MATCH_TEXT)
+        if not empty:
+            self.stack.setCurrentWidget(self.view)
+        else:
+            self.stack.setCurrentWidget(self.welcome if unfiltered else self.empty)
 
     def visible_columns(self) -> list[int]:
         hh = self.view.horizontalHeader()
@@ -259,6 +266,9 @@ class MainWindow(QMainWindow):
             page.view.customContextMenuRequested.connect(
                 lambda pos, page=page: self._row_menu(page, pos)
             )
+            page.welcome.open_files_requested.connect(self.open_files)
+            page.welcome.open_folder_requested.connect(self.open_folder)
+            page.welcome.samples_requested.connect(self.open_samples)
             page.model.modelReset.connect(self._update_row_count)
             page.model.rowsInserted.connect(self._update_row_count)
             page.model.layoutChanged.connect(self._update_row_count)
@@ -445,6 +455,8 @@ class MainWindow(QMainWindow):
         self._action(view, "Re&load", self.refresh_tables, QKeySequence.StandardKey.Refresh)
 
         help_menu = mb.addMenu("&Help")
+        self._action(help_menu, "Open &Sample Reports", self.open_samples)
+        help_menu.addSeparator()
         self._action(help_menu, "&About tlsrpt-gui", self.show_about)
 
         cancel = QAction(self)
@@ -580,6 +592,10 @@ class MainWindow(QMainWindow):
         if folder:
             self.settings.setValue("last_dir", folder)
             self.import_paths([folder])
+
+    def open_samples(self) -> None:
+        """Import the sample reports that ship with the app."""
+        self.import_paths([str(sample_reports_path())])
 
     def _last_dir(self) -> str:
         value = self.settings.value("last_dir", "")
