@@ -244,11 +244,11 @@ class ResolverSection(QWidget):
         outer.addWidget(note)
         outer.addStretch(1)
 
+        self._valid = True
+        self.system_radio.setChecked(True)
         self.mode_group.buttonToggled.connect(self._on_mode)
         self.nameserver_edit.textChanged.connect(self._validate)
         self.nameserver_edit.editingFinished.connect(self._normalize)
-        self.system_radio.setChecked(True)
-        self._valid = True
         self._on_mode()
 
     # ----------------------------------------------------------------- values
