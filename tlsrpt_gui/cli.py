@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 import time
 from collections.abc import Sequence
@@ -17,6 +18,7 @@ from tlsrpt_gui import __version__
 from tlsrpt_gui.core.export import export_table
 from tlsrpt_gui.core.index import Index, IndexError_, Progress
 from tlsrpt_gui.core.paths import resolve_db_path
+from tlsrpt_gui.logsetup import setup_logging
 
 COMMANDS = ("import", "stats", "export", "check")
 
@@ -64,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    setup_logging(stderr_level=logging.WARNING)
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE

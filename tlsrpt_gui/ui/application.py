@@ -69,10 +69,9 @@ def app_icon() -> QIcon:
 
 def run_gui(args: list[str]) -> int:
     opts = build_parser().parse_args(args)
-    logging.basicConfig(
-        level=logging.DEBUG if opts.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    from tlsrpt_gui.logsetup import setup_logging
+
+    log_file = setup_logging(verbose=opts.verbose)
     screenshot = Path(opts.screenshot) if opts.screenshot else None
     if (
         screenshot is not None
@@ -82,7 +81,7 @@ def run_gui(args: list[str]) -> int:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 
-    from PySide6.QtCore import QCoreApplication, QSettings, qInstallMessageHandler
+    from PySide6.QtCore import QCoreApplication, QSettings, qInstallMessageHandler, qVersion
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
 
@@ -97,8 +96,13 @@ def run_gui(args: list[str]) -> int:
     app = QApplication.instance() or QApplication([sys.argv[0]])
     assert isinstance(app, QApplication)
     app.setWindowIcon(app_icon())
+    from tlsrpt_gui.ui.crash import CrashHandler
+
+    crash_handler = CrashHandler(log_file, parent=app)
+    crash_handler.install()
 
     db = resolve_db_path(opts.db)
+    log.info("tlsrpt-gui %s starting (Qt %s); index %s; log %s", __version__, qVersion(), db, log_file)
     tmp: tempfile.TemporaryDirectory[str] | None = None
     if screenshot is not None:
         # A screenshot never reads nor writes the user's settings.
