@@ -215,3 +215,15 @@ def test_export_png_and_csv_through_injected_prompt(qtbot: QtBot, tmp_path: Path
     assert rows[1][0] == "'=HYPERLINK(\"x\")"  # neutralised for spreadsheets
     assert rows[1][1] == "10"
     assert asked and asked[0][1] == "failures-by-reporter.png"
+
+
+@pytest.mark.parametrize(("days", "widest"), [(list(range(20000, 20400)), 0.9), ([20000, 20030, 20060, 20400], 27.0)])
+def test_day_bars_never_overlap_their_neighbours(qtbot: QtBot, days: list[int], widest: float) -> None:
+    from tlsrpt_gui.ui.charts.widgets import DayBarChart, DaySeries
+
+    chart = DayBarChart()
+    qtbot.addWidget(chart)
+    chart.set_data(days, [DaySeries("ok", "#2f9e44", [100.0] * len(days)), DaySeries("failed", "#e03131", [5.0] * len(days))])
+    gap = min(b - a for a, b in zip(days, days[1:], strict=False))
+    assert chart._bar_days < gap  # a bar is narrower than the distance to the next day
+    assert chart._bar_days <= widest

@@ -362,7 +362,10 @@ class DayBarChart(_ChartBase):
         xs = np.array([d * SECONDS_PER_DAY + SECONDS_PER_DAY / 2 for d in self._days], dtype=float)
         span_days = self._days[-1] - self._days[0] + 1
         # Sparse days over a long span get wider bars, so that each stays visible.
-        self._bar_days = max(0.82, min(span_days * 0.006, 30.0))
+        # ... but never wider than the nearest neighbour, or bars would overlap.
+        gaps = np.diff(np.asarray(self._days, dtype=float))
+        nearest = float(gaps.min()) if len(gaps) else 30.0
+        self._bar_days = max(0.82, min(span_days * 0.006, 30.0, nearest * 0.9))
         base = np.zeros(len(self._days))
         for s in self._series:
             vals = np.asarray(s.values, dtype=float)
