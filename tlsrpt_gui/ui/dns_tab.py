@@ -22,8 +22,10 @@ from typing import Any, Final, Literal
 
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QEvent,
     QItemSelection,
     QModelIndex,
+    QObject,
     QPersistentModelIndex,
     QSettings,
     QSortFilterProxyModel,
@@ -37,6 +39,7 @@ from PySide6.QtGui import (
     QFontDatabase,
     QGuiApplication,
     QIcon,
+    QKeyEvent,
     QKeySequence,
     QPalette,
     QTextCharFormat,
@@ -644,7 +647,9 @@ class DnsTab(QWidget):
 
         self.check_button.clicked.connect(self.start_check)
         self.cancel_button.clicked.connect(self.cancel)
-        self.domain_edit.returnPressed.connect(self.start_check)
+        # Enter starts a check. Not through returnPressed: an editable QComboBox hands
+        # the key back to its line edit, which would emit it twice.
+        self.domain_edit.installEventFilter(self)
         self.domain_box.editTextChanged.connect(self._update_buttons)
         cancel_action = QAction(self)
         cancel_action.setShortcut(QKeySequence(Qt.Key.Key_Escape))
@@ -830,6 +835,19 @@ class DnsTab(QWidget):
         col.addWidget(label)
         col.addWidget(widget, 1)
         return box
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            watched is self.domain_edit
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        ):
+            popup = self.domain_box.completer().popup()
+            if popup is None or not popup.isVisible():
+                self.start_check()
+                return True
+        return super().eventFilter(watched, event)
 
     # ----------------------------------------------------------------- public API
 
