@@ -41,11 +41,12 @@ def type_and_check(qtbot: Any, tab: DnsTab, domain: str) -> CheckResult:
     return result
 
 
-def test_empty_state_explains_the_panel(make_tab: MakeTab) -> None:
+def test_empty_state_explains_the_panel(qtbot: Any, make_tab: MakeTab) -> None:
     tab = make_tab()
     assert tab.stack.currentWidget() is tab.placeholder
     assert "TLS-RPT" in tab.placeholder_text.text()
     assert "MTA-STS" in tab.placeholder_text.text()
+    assert_fully_shown(qtbot, tab.placeholder_text)
     assert not tab.check_button.isEnabled()  # nothing typed yet
     assert not tab.cancel_button.isEnabled()
     assert not tab.copy_report_button.isEnabled()
@@ -166,10 +167,19 @@ def test_invalid_domain_fails_without_a_check(qtbot: Any, make_tab: MakeTab) -> 
     tab = make_tab()
     with qtbot.waitSignal(tab.check_failed, timeout=1000) as failed:
         tab.check_domain("not a domain!")
-    assert "not a valid domain" in failed.args[0]
+    assert failed.args[0].startswith("Not a valid domain name: 'not a domain!'")
     assert tab.task is None and not tab.running
     assert tab.stack.currentWidget() is tab.placeholder
     assert failed.args[0] in tab.placeholder_text.text()
+    assert_fully_shown(qtbot, tab.placeholder_text)
+
+
+def assert_fully_shown(qtbot: Any, label: QLabel) -> None:
+    """A word-wrapped label is given the height its text needs (not cut off)."""
+    def whole() -> bool:
+        return label.isVisible() and label.height() >= label.heightForWidth(label.width())
+
+    qtbot.waitUntil(whole, timeout=2000)
 
 
 def test_copy_report_and_json(qtbot: Any, make_tab: MakeTab) -> None:

@@ -660,14 +660,16 @@ class DnsTab(QWidget):
     def _build_placeholder(self) -> None:
         self.placeholder = QWidget(self)
         self.placeholder.setObjectName("dns_placeholder")
-        outer = QVBoxLayout(self.placeholder)
-        outer.addStretch(1)
-        inner = QVBoxLayout()
+        # A fixed-width column: word-wrapped labels then get their full height.
+        column = QWidget(self.placeholder)
+        column.setFixedWidth(620)
+        inner = QVBoxLayout(column)
+        inner.setContentsMargins(0, 0, 0, 0)
         inner.setSpacing(10)
-        self.placeholder_icon = QLabel(self.placeholder)
+        self.placeholder_icon = QLabel(column)
         self.placeholder_icon.setTextFormat(Qt.TextFormat.PlainText)
         self.placeholder_icon.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.placeholder_title = QLabel(self.placeholder)
+        self.placeholder_title = QLabel(column)
         self.placeholder_title.setObjectName("dns_placeholder_title")
         self.placeholder_title.setTextFormat(Qt.TextFormat.PlainText)
         self.placeholder_title.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -676,19 +678,24 @@ class DnsTab(QWidget):
         font.setPointSizeF(font.pointSizeF() * 1.35)
         font.setBold(True)
         self.placeholder_title.setFont(font)
-        self.placeholder_text = QLabel(self.placeholder)
+        self.placeholder_text = QLabel(column)
         self.placeholder_text.setObjectName("dns_placeholder_text")
         self.placeholder_text.setTextFormat(Qt.TextFormat.PlainText)
-        self.placeholder_text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder_text.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         self.placeholder_text.setWordWrap(True)
-        self.placeholder_text.setMaximumWidth(640)
         self.placeholder_text.setTextInteractionFlags(
             Qt.TextInteractionFlag.TextSelectableByMouse
         )
         inner.addWidget(self.placeholder_icon)
         inner.addWidget(self.placeholder_title)
-        inner.addWidget(self.placeholder_text, 0, Qt.AlignmentFlag.AlignHCenter)
-        outer.addLayout(inner)
+        inner.addWidget(self.placeholder_text)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(column)
+        row.addStretch(1)
+        outer = QVBoxLayout(self.placeholder)
+        outer.addStretch(1)
+        outer.addLayout(row)
         outer.addStretch(2)
 
     def _build_results(self) -> None:
@@ -1015,6 +1022,7 @@ class DnsTab(QWidget):
         sys.excepthook(type(exc), exc, exc.__traceback__)
 
     def _fail(self, message: str) -> None:
+        message = message[:1].upper() + message[1:]
         self._set_state("failed", message)
         self.status.setText("Check failed")
         self.check_failed.emit(message)

@@ -79,7 +79,8 @@ def nameserver_error(text: str) -> str | None:
         host, _port = parse_nameserver(text)
         ipaddress.ip_address(host)
     except ValueError as exc:
-        return f"Not an IP address: {exc}"
+        reason = str(exc)
+        return reason[:1].upper() + reason[1:]
     return None
 
 
