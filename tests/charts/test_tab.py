@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 from datetime import date
 from pathlib import Path
@@ -224,6 +225,6 @@ def test_day_bars_never_overlap_their_neighbours(qtbot: QtBot, days: list[int], 
     chart = DayBarChart()
     qtbot.addWidget(chart)
     chart.set_data(days, [DaySeries("ok", "#2f9e44", [100.0] * len(days)), DaySeries("failed", "#e03131", [5.0] * len(days))])
-    gap = min(b - a for a, b in zip(days, days[1:], strict=False))
+    gap = min(b - a for a, b in itertools.pairwise(days))
     assert chart._bar_days < gap  # a bar is narrower than the distance to the next day
     assert chart._bar_days <= widest

@@ -503,11 +503,21 @@ def test_charts_filter_requests_reach_the_tables(
     qtbot: Any, make_window: Any, corpus_db: Path
 ) -> None:
     w = make_window(corpus_db)
-    assert w.charts is not None, "the Charts tab must be integrated"
+    assert w._charts is None, "the charts are built on first use, not at start-up"
+    w.set_tab("charts")
+    assert w._charts is not None and w.charts is w._charts, "the Charts tab must be integrated"
     w.charts.filter_requested.emit(Filter(reporter="Google Inc."))
     assert w.filter_bar.current.reporter == "Google Inc."
     assert w.reports_model.filter.reporter == "Google Inc."
     assert w.charts.current_filter().reporter == "Google Inc."
+    # a sending IP from the chart shows as a removable chip and narrows the failures
+    w.charts.filter_requested.emit(Filter(sending_ip="198.51.100.62"))
+    assert w.filter_bar.ip_button.isVisibleTo(w.filter_bar)
+    assert "198.51.100.62" in w.filter_bar.ip_button.text()
+    fetch_all(w.failures_model)
+    assert w.failures_model.rowCount() == 2
+    w.filter_bar.ip_button.click()
+    assert w.filter_bar.current.sending_ip == "" and not w.filter_bar.ip_button.isVisibleTo(w.filter_bar)
 
 
 def test_check_dns_switches_to_the_dns_tab(qtbot: Any, make_window: Any, corpus_db: Path) -> None:

@@ -126,8 +126,30 @@ def run_gui(args: list[str]) -> int:
             window.shutdown()
             if tmp is not None:
                 tmp.cleanup()
+    if os.environ.get(QUIT_AFTER_PAINT_ENV):
+        _quit_after_first_paint(window)
     window.show()
     return int(app.exec())
+
+
+#: benchmarks/bench_startup.py sets this to time a cold start to the first painted window
+QUIT_AFTER_PAINT_ENV = "TLSRPT_GUI_QUIT_AFTER_PAINT"
+
+
+def _quit_after_first_paint(window: object) -> None:
+    from PySide6.QtCore import QEvent, QObject, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    class _FirstPaint(QObject):
+        def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint and not getattr(self, "seen", False):
+                self.seen = True
+                QTimer.singleShot(0, QApplication.quit)
+            return False
+
+    assert isinstance(window, QObject)
+    watcher = _FirstPaint(window)
+    window.installEventFilter(watcher)
 
 
 def settle(window: object, rounds: int = 50) -> None:

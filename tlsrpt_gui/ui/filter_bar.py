@@ -48,6 +48,7 @@ class FilterBar(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._mx_host = ""
+        self._sending_ip = ""
         self._emitted = Filter()
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -106,6 +107,10 @@ class FilterBar(QWidget):
         )
         self.mx_button.setVisible(False)
         self.mx_button.clicked.connect(self._clear_mx)
+        self.ip_button = QToolButton(self)
+        self.ip_button.setToolTip("Filtered to one sending MTA (set from a chart); click to remove")
+        self.ip_button.setVisible(False)
+        self.ip_button.clicked.connect(self._clear_ip)
 
         self.clear_button = QToolButton(self)
         self.clear_button.setText("Clear filters")
@@ -133,6 +138,7 @@ class FilterBar(QWidget):
                 w, 2 if w in (self.text_edit, self.domain_edit, self.reporter_combo) else 0
             )
         lay.addWidget(self.mx_button)
+        lay.addWidget(self.ip_button)
         lay.addWidget(self.clear_button)
 
         self.domain_edit.textChanged.connect(self._schedule)
@@ -167,6 +173,7 @@ class FilterBar(QWidget):
             result_type=self._combo_value(self.result_type_combo),
             text=self.text_edit.text().strip(),
             mx_host=self._mx_host,
+            sending_ip=self._sending_ip,
         )
 
     @property
@@ -191,6 +198,7 @@ class FilterBar(QWidget):
         self.date_from.setDate(_to_qdate(flt.date_from))
         self.date_to.setDate(_to_qdate(flt.date_to))
         self._mx_host = flt.mx_host
+        self._sending_ip = flt.sending_ip
         del blockers
         self._emit_now()
 
@@ -252,6 +260,10 @@ class FilterBar(QWidget):
         self._mx_host = ""
         self._emit_now()
 
+    def _clear_ip(self) -> None:
+        self._sending_ip = ""
+        self._emit_now()
+
     def _schedule(self) -> None:
         self._timer.start()
 
@@ -269,6 +281,8 @@ class FilterBar(QWidget):
         flt = self.filter()
         self.mx_button.setVisible(bool(flt.mx_host))
         self.mx_button.setText(f"MX: {flt.mx_host} ✕")
+        self.ip_button.setVisible(bool(flt.sending_ip))
+        self.ip_button.setText(f"Sender: {flt.sending_ip} ✕")
         self.clear_button.setEnabled(not flt.is_empty())
         if flt != self._emitted:
             self._emitted = flt

@@ -255,7 +255,8 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.pages["reports"], "&Reports")
         self.tabs.addTab(self.pages["policies"], "&Policies")
         self.tabs.addTab(self.pages["failures"], "&Failure details")
-        self.charts: QWidget | None = None
+        self._charts: QWidget | None = None
+        self._charts_host: QWidget | None = None
         self.dns: QWidget | None = None
         self._add_charts_tab()
         self._add_dns_tab()
@@ -310,18 +311,37 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------ building
 
     def _add_charts_tab(self) -> None:
-        try:
-            from tlsrpt_gui.ui.charts.tab import ChartsTab
-        except ImportError:
-            log.info("the charts module is not available")
-            self.tabs.addTab(
-                self._placeholder("Charts are not available in this build."), "&Charts"
-            )
-            return
-        charts = ChartsTab(self.db_path, self)
-        charts.filter_requested.connect(self.filter_bar.set_filter)
-        self.charts = charts
-        self.tabs.addTab(charts, "&Charts")
+        """A host for the Charts tab; the charts (pyqtgraph, numpy) are built on first
+        use, so they cost nothing at start-up."""
+        host = QWidget(self)
+        host.setObjectName("charts_host")
+        QVBoxLayout(host).setContentsMargins(0, 0, 0, 0)
+        self._charts_host = host
+        self.tabs.addTab(host, "&Charts")
+
+    @property
+    def charts(self) -> QWidget | None:
+        """The Charts tab, built now if it was not yet."""
+        if self._charts is None and self._charts_host is not None:
+            try:
+                from tlsrpt_gui.ui.charts.tab import ChartsTab
+            except ImportError:
+                log.info("the charts module is not available")
+                layout = self._charts_host.layout()
+                assert layout is not None
+                layout.addWidget(self._placeholder("Charts are not available in this build."))
+                self._charts_host = None
+                return None
+            charts = ChartsTab(self.db_path, self._charts_host)
+            charts.filter_requested.connect(self.filter_bar.set_filter)
+            layout = self._charts_host.layout()
+            assert layout is not None
+            layout.addWidget(charts)
+            self._charts = charts
+            flt = self.filter_bar.current
+            if not flt.is_empty():
+                charts.set_filter(flt)
+        return self._charts
 
     def _add_dns_tab(self) -> None:
         try:
@@ -564,8 +584,8 @@ class MainWindow(QMainWindow):
         for page in self.pages.values():
             page.model.set_filter(flt)
             page.update_empty_state()
-        if self.charts is not None:
-            self.charts.set_filter(flt)  # type: ignore[attr-defined]
+        if self._charts is not None:
+            self._charts.set_filter(flt)  # type: ignore[attr-defined]
         self._update_row_count()
 
     def import_paths(self, paths: list[str]) -> None:
@@ -608,8 +628,8 @@ class MainWindow(QMainWindow):
             page.model.refresh()
             page.select_ids(ids, current)
             page.update_empty_state()
-        if self.charts is not None:
-            self.charts.refresh()  # type: ignore[attr-defined]
+        if self._charts is not None:
+            self._charts.refresh()  # type: ignore[attr-defined]
         self.refresh_choices()
         self.update_totals()
         self._update_row_count()
@@ -739,6 +759,8 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------ slots
 
     def _on_tab_changed(self, index: int) -> None:
+        if self._charts_host is not None and self.tabs.widget(index) is self._charts_host:
+            _ = self.charts  # build it on first visit
         is_table = isinstance(self.tabs.widget(index), TablePage)
         # the DNS panel has its own domain field; the shared filters do not apply to it
         self.filter_bar.setVisible(self.dns is None or self.tabs.widget(index) is not self.dns)

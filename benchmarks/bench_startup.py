@@ -1,0 +1,81 @@
+"""Cold start to the first painted window, against a bare Qt window in the same run.
+
+    python benchmarks/bench_startup.py [--db INDEX] [--runs 5]
+
+Each run is a fresh process: ``tlsrpt-gui`` with TLSRPT_GUI_QUIT_AFTER_PAINT=1
+quits as soon as the main window has painted once. The baseline is a process
+that imports PySide6, shows an empty QMainWindow and quits after its first paint.
+Uses the offscreen platform unless a display is set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+_BARE = """
+import sys
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QApplication, QMainWindow
+app = QApplication(sys.argv[:1])
+w = QMainWindow(); w.resize(1280, 800)
+class F(QObject):
+    def eventFilter(self, o, e):
+        if e.type() == QEvent.Type.Paint:
+            QTimer.singleShot(0, app.quit)
+        return False
+f = F(); w.installEventFilter(f); w.show(); app.exec()
+"""
+
+
+def _time(cmd: list[str], env: dict[str, str]) -> float:
+    t = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    elapsed = time.perf_counter() - t
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr[-500:])
+    return elapsed
+
+
+def run(db: Path, runs: int) -> dict[str, Any]:
+    env = dict(os.environ, TLSRPT_GUI_QUIT_AFTER_PAINT="1", PYTHONPATH=str(ROOT))
+    if not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"):
+        env["QT_QPA_PLATFORM"] = "offscreen"
+    with tempfile.TemporaryDirectory() as tmp:
+        env["XDG_CONFIG_HOME"] = tmp  # fresh settings
+        env["TLSRPT_GUI_LOG_DIR"] = tmp
+        app = [_time([sys.executable, "-m", "tlsrpt_gui", "--db", str(db)], env) for _ in range(runs)]
+        bare = [_time([sys.executable, "-c", _BARE], env) for _ in range(runs)]
+    return {
+        "benchmark": "startup",
+        "index": str(db),
+        "runs": runs,
+        "app_first_paint_s": {"median": statistics.median(app), "max": max(app)},
+        "bare_qt_first_paint_s": {"median": statistics.median(bare), "max": max(bare)},
+        "ratio_app_to_bare": statistics.median(app) / statistics.median(bare),
+    }
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    ap.add_argument("--db", type=Path, help="an index to open (default: a new empty one)")
+    ap.add_argument("--runs", type=int, default=5)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        db = args.db or Path(tmp) / "empty.sqlite3"
+        print(json.dumps(run(db, args.runs), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
