@@ -356,7 +356,8 @@ def _duration(seconds: int) -> str:
     if days and not rest:
         return _plural(days, "day")
     if seconds >= 3600:
-        return f"{seconds / 3600:g} hours"
+        hours = seconds / 3600
+        return f"{hours:g} hour" + ("" if hours == 1 else "s")
     return _plural(seconds, "second")
 
 
@@ -588,7 +589,7 @@ class DnsTab(QWidget):
         self.domain_box.setObjectName("dns_domain")
         self.domain_box.setEditable(True)
         self.domain_box.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        self.domain_box.setMinimumWidth(280)
+        self.domain_box.setFixedWidth(280)
         self.domain_box.setMaxVisibleItems(20)
         self.domain_box.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
@@ -637,12 +638,12 @@ class DnsTab(QWidget):
         self.resolver_button.clicked.connect(self.open_preferences)
 
         row.addWidget(label)
-        row.addWidget(self.domain_box, 2)
+        row.addWidget(self.domain_box)
         row.addWidget(self.check_button)
         row.addWidget(self.cancel_button)
         row.addSpacing(6)
         row.addWidget(self.busy)
-        row.addWidget(self.status, 3)
+        row.addWidget(self.status, 1)
         row.addWidget(self.resolver_button)
 
         self.check_button.clicked.connect(self.start_check)
@@ -780,7 +781,9 @@ class DnsTab(QWidget):
         header.setSectionResizeMode(FindingsModel.MESSAGE, QHeaderView.ResizeMode.Stretch)
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         self.findings_view.setColumnWidth(FindingsModel.SEVERITY, 88)
-        self.findings_view.setColumnWidth(FindingsModel.CODE, 178)
+        metrics = self.findings_view.fontMetrics()
+        code_width = max(metrics.horizontalAdvance(code) for code in CATALOGUE) + 16
+        self.findings_view.setColumnWidth(FindingsModel.CODE, code_width)
         self.findings_view.setColumnWidth(FindingsModel.RFC, 112)
         self.findings_view.setColumnWidth(FindingsModel.SUBJECT, 140)
         self.copy_findings_action = QAction("&Copy", self.findings_view)
@@ -994,9 +997,9 @@ class DnsTab(QWidget):
         self._set_state("result")
         when = time.strftime("%H:%M:%S")
         self.status.setText(
-            f"Checked {result.domain} in {result.elapsed:.2f} s with the {result.resolver} "
-            f"at {when}"
+            f"Checked {result.domain} at {when} in {result.elapsed:.2f} s via {result.resolver}"
         )
+        self.status.setToolTip(self.status.text())
         self.check_finished.emit(result)
 
     def _on_task_failed(self, exc: BaseException) -> None:
