@@ -1,0 +1,111 @@
+"""Table latency on a large index: open, sort each column, page, filter, scroll to the end.
+
+    python benchmarks/bench_tables.py [--rows 1000000]
+
+Builds (once, in the temp folder) an index of ROWS failure rows spread over
+ROWS/100 reports, then times through the real table models (the ones the
+window shows): the first page after opening, every column sorted both ways, the
+next pages, each filter of the filter bar, and fetching pages to the end of a
+filtered view. The baseline is ``SELECT COUNT(*)`` over the failure rows in the
+same run. Prints one JSON object; the target is every operation under 200 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sqlite3
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from PySide6.QtCore import QCoreApplication, QModelIndex, Qt  # noqa: E402
+
+from tests.ui.bigdb import build_big_index  # noqa: E402
+from tlsrpt_gui.core.query import Filter  # noqa: E402
+from tlsrpt_gui.ui.formatting import TimeMode  # noqa: E402
+from tlsrpt_gui.ui.models import FailuresModel, PoliciesModel, ReportsModel, ensure_sort_indexes  # noqa: E402
+
+FILTERS = {
+    "policy_domain": Filter(policy_domain="dom7.example"),
+    "date_range": Filter(date_from=date(2020, 9, 14), date_to=date(2020, 9, 20)),
+    "reporter": Filter(reporter="org3.example"),
+    "policy_type": Filter(policy_type="tlsa"),
+    "result_type": Filter(result_type="certificate-expired"),
+    "free_text_common": Filter(text="mx1"),
+    "free_text_rare": Filter(text="no-such-text"),
+}
+
+
+def _ms(t: float) -> float:
+    return (time.perf_counter() - t) * 1000
+
+
+def run(rows: int) -> dict[str, Any]:
+    db = Path(tempfile.gettempdir()) / f"tlsrpt-bench-{rows}.sqlite3"
+    if not db.exists():
+        build_big_index(db, failures=rows, reports=max(rows // 100, 10))
+    with sqlite3.connect(db) as conn:
+        ensure_sort_indexes(conn)
+    _app = QCoreApplication.instance() or QCoreApplication([])
+    conn = sqlite3.connect(db)
+    t = time.perf_counter()
+    n = conn.execute("SELECT COUNT(*) FROM failure_details").fetchone()[0]
+    out: dict[str, Any] = {"benchmark": "tables", "failure_rows": n, "baseline_count_ms": _ms(t), "tables": {}}
+    worst = 0.0
+    for cls in (FailuresModel, PoliciesModel, ReportsModel):
+        t = time.perf_counter()
+        model = cls(conn, TimeMode())
+        model.rowCount()
+        res: dict[str, Any] = {"open_ms": _ms(t), "sort_ms": {}, "filter_ms": {}}
+        worst = max(worst, res["open_ms"])
+        for c, col in enumerate(model.COLUMNS):
+            slowest = 0.0
+            for order in (Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder):
+                t = time.perf_counter()
+                model.sort(c, order)
+                slowest = max(slowest, _ms(t))
+                for _ in range(3):
+                    t = time.perf_counter()
+                    model.fetchMore(QModelIndex())
+                    slowest = max(slowest, _ms(t))
+            res["sort_ms"][col.key] = slowest
+            worst = max(worst, slowest)
+        model.sort(0, Qt.SortOrder.AscendingOrder)
+        for name, flt in FILTERS.items():
+            t = time.perf_counter()
+            model.set_filter(flt)
+            model.rowCount()
+            res["filter_ms"][name] = _ms(t)
+            worst = max(worst, res["filter_ms"][name])
+        model.set_filter(FILTERS["policy_domain"])
+        t = time.perf_counter()
+        pages = 0
+        while model.canFetchMore(QModelIndex()) and pages < 10_000:
+            model.fetchMore(QModelIndex())
+            pages += 1
+        res["scroll_to_end_of_domain_ms"] = _ms(t)
+        res["scroll_pages"] = pages
+        out["tables"][cls.__name__] = res
+    out["slowest_ms"] = worst
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    args = ap.parse_args()
+    print(json.dumps(run(args.rows), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

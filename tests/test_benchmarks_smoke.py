@@ -1,0 +1,49 @@
+"""The benchmarks run at a tiny size (smoke tests; the real figures are in the README)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def bench(script: str, *args: str) -> dict[str, object]:
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *args],
+                          capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result: dict[str, object] = json.loads(proc.stdout)
+    return result
+
+
+@pytest.mark.slow
+def test_import_benchmark(tmp_path: Path) -> None:
+    r = bench("bench_import.py", "--reports", "60", "--dir", str(tmp_path / "r"))
+    assert r["reports"] == 60
+    assert r["import"]["reports"] == 60 and r["import"]["failed"] == 0  # type: ignore[index]
+    assert r["ratio_import_to_baseline"] > 0  # type: ignore[operator]
+    assert len(list((tmp_path / "r").glob("*.json.gz"))) == 60
+
+
+@pytest.mark.slow
+def test_charts_benchmark() -> None:
+    r = bench("bench_charts.py", "--reports", "300")
+    assert r["reports"] == 300
+    assert set(r["runs"]["none"]) >= {"sessions_per_day", "missing_reports", "policy_coverage"}  # type: ignore[index]
+
+
+@pytest.mark.slow
+def test_tables_benchmark() -> None:
+    r = bench("bench_tables.py", "--rows", "2000")
+    assert r["failure_rows"] == 2000
+    assert set(r["tables"]) == {"FailuresModel", "PoliciesModel", "ReportsModel"}  # type: ignore[arg-type]
+
+
+@pytest.mark.slow
+def test_startup_benchmark() -> None:
+    r = bench("bench_startup.py", "--runs", "1")
+    assert r["app_first_paint_s"]["median"] > 0  # type: ignore[index]
