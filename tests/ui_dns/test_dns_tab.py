@@ -279,3 +279,33 @@ def _live_tasks() -> set[Any]:
     from tlsrpt_gui.ui import tasks
 
     return tasks._live
+
+
+def test_ctrl_c_copies_the_selected_findings(qtbot: Any, make_tab: MakeTab) -> None:
+    tab = make_tab()
+    result = type_and_check(qtbot, tab, "multi.test")
+    view = tab.findings_view
+    view.setFocus()
+    view.selectRow(0)
+    qtbot.keyClick(view, Qt.Key.Key_Down, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClick(view, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    copied = QGuiApplication.clipboard().text()
+    first, second = result.findings[0], result.findings[1]
+    assert copied.startswith("Error \u00b7 tlsrpt-multiple")
+    assert first.message in copied and second.message in copied
+    assert result.findings[2].message not in copied
+
+
+def test_shutdown_drops_a_running_check(qtbot: Any, make_tab: MakeTab) -> None:
+    tab = make_tab()
+    finished: list[object] = []
+    tab.check_finished.connect(finished.append)
+    tab.check_domain("valid.test")
+    task = tab.task
+    assert task is not None
+    tab.shutdown()
+    assert tab.task is None and task.cancelled
+    with qtbot.waitSignal(task.done, timeout=CHECK_TIMEOUT):
+        pass
+    qtbot.wait(50)
+    assert finished == [] and tab.result is None

@@ -942,6 +942,10 @@ class DnsTab(QWidget):
         self.status.setText(f"Check of {self._domain} cancelled")
         self.check_cancelled.emit(self._domain)
 
+    def shutdown(self) -> None:
+        """Cancel a running check (the window is closing); nothing more is shown."""
+        self._abandon()
+
     def copy_report(self) -> None:
         if self.result is not None:
             QGuiApplication.clipboard().setText(format_text(self.result))
