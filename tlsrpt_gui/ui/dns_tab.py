@@ -556,7 +556,6 @@ class DnsTab(QWidget):
         self.state: State = "empty"
         self._task: Task[CheckResult] | None = None
         self._domain = ""
-        self._started = 0.0
         self._policies: dict[str, PolicySnapshot] = {}
         self._known: list[str] = []
         self.preferences_dialog: PreferencesDialog | None = None
@@ -911,7 +910,6 @@ class DnsTab(QWidget):
         options = resolver.check_options(self.options)
         previous = self._policies.get(domain)
         self._domain = domain
-        self._started = time.monotonic()
 
         def job(task: Task[CheckResult]) -> CheckResult:  # runs on a worker thread
             return check_domain(
@@ -924,7 +922,7 @@ class DnsTab(QWidget):
 
         self.result = None
         self._set_state("running")
-        self.status.setText(f"Checking {domain} with the {resolver.describe()}\u2026")
+        self.status.setText(f"Checking {domain} via {resolver.describe()}\u2026")
         self._task = run_task(
             job,
             on_result=self._on_task_finished,
