@@ -54,6 +54,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
@@ -382,11 +383,12 @@ def _tlsrpt_section(doc: _Doc, rpt: TlsRptResult) -> None:
             doc.field("extension", f"{visible(key)}={visible(value)}")
     for i, status in enumerate(rpt.rua):
         doc.field("rua" if i == 0 else "", visible(status.uri.uri))
-        mark, style = {
+        reach: dict[bool | None, tuple[str, Style]] = {
             True: ("\u2713 reachable", "good"),
             False: ("\u2717 NOT reachable", "bad"),
             None: ("not checked", "dim"),
-        }[status.reachable]
+        }
+        mark, style = reach[status.reachable]
         detail = f": {visible(status.detail)}" if status.detail else ""
         doc.more("  " + mark + detail, style)
     if rpt.record is not None and not rpt.rua:
@@ -481,19 +483,20 @@ def records_document(result: CheckResult) -> _Doc:
                 doc.field("lookup", "bogus: fails DNSSEC validation", "bad", indent=4)
             else:
                 doc.lookup(entry.lookup, indent=4)
-            for record in entry.records:
-                doc.field("TLSA", record.text, "text" if record.usable else "bad", indent=4)
+            for tlsa in entry.records:
+                doc.field("TLSA", tlsa.text, "text" if tlsa.usable else "bad", indent=4)
                 meaning = (
-                    f"{TLSA_USAGES.get(record.usage, '?')} "
-                    f"{TLSA_SELECTORS.get(record.selector, '?')} "
-                    f"{TLSA_MATCHING.get(record.mtype, '?')}"
+                    f"{TLSA_USAGES.get(tlsa.usage, '?')} "
+                    f"{TLSA_SELECTORS.get(tlsa.selector, '?')} "
+                    f"{TLSA_MATCHING.get(tlsa.mtype, '?')}"
                 )
-                doc.more("  " + meaning + ("" if record.usable else " \u2014 unusable"),
-                         "dim" if record.usable else "bad", indent=4)
+                doc.more("  " + meaning + ("" if tlsa.usable else " \u2014 unusable"),
+                         "dim" if tlsa.usable else "bad", indent=4)
             if entry.malformed:
                 doc.field("TLSA", f"{entry.malformed} malformed record(s)", "bad", indent=4)
             rpt_mx = entry.tlsrpt
             if rpt_mx is not None:
+                style: Style
                 if rpt_mx.lookup.status == "error":
                     text, style = f"lookup failed ({visible(rpt_mx.lookup.error)})", "bad"
                 elif rpt_mx.records:
@@ -595,7 +598,9 @@ class DnsTab(QWidget):
         )
         self.domain_box.setToolTip("The mail domain to check; the list offers the policy "
                                    "domains of your reports")
-        self.domain_edit = self.domain_box.lineEdit()
+        line_edit = self.domain_box.lineEdit()
+        assert line_edit is not None  # the combo box is editable
+        self.domain_edit: QLineEdit = line_edit
         self.domain_edit.setPlaceholderText("example.com")
         self.domain_edit.setClearButtonEnabled(True)
         completer = QCompleter(self.domain_box.model(), self.domain_box)
@@ -852,7 +857,8 @@ class DnsTab(QWidget):
             and isinstance(event, QKeyEvent)
             and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
         ):
-            popup = self.domain_box.completer().popup()
+            completer = self.domain_box.completer()
+            popup = completer.popup() if completer is not None else None
             if popup is None or not popup.isVisible():
                 self.start_check()
                 return True
