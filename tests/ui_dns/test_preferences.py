@@ -134,3 +134,17 @@ def test_unusable_stored_nameserver_is_reported(
     assert "Preferences" in failed.args[0]
     assert tab.state == "failed" and not tab.running
     assert failed.args[0] in tab.placeholder_text.text()
+
+
+def test_preferences_saved_elsewhere_show_on_refresh(
+    qtbot: Any, make_tab: MakeTab, settings: QSettings
+) -> None:
+    tab = make_tab(resolver=ResolverSettings())
+    dialog = PreferencesDialog(settings)  # as the main window's Edit > Preferences makes it
+    qtbot.addWidget(dialog)
+    dialog.resolver_section.custom_radio.setChecked(True)
+    dialog.resolver_section.nameserver_edit.setText("127.0.0.1")
+    dialog.resolver_section.port_spin.setValue(5300)
+    dialog.settings_saved.connect(tab.refresh_settings)
+    dialog.accept()
+    assert tab.resolver_button.text() == "Resolver: 127.0.0.1:5300"

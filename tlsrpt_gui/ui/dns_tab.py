@@ -946,6 +946,10 @@ class DnsTab(QWidget):
         self.status.setText(f"Check of {self._domain} cancelled")
         self.check_cancelled.emit(self._domain)
 
+    def refresh_settings(self) -> None:
+        """The Preferences were saved elsewhere: show the new resolver (checks read it anyway)."""
+        self._update_resolver_button()
+
     def shutdown(self) -> None:
         """Cancel a running check (the window is closing); nothing more is shown."""
         self._abandon()
