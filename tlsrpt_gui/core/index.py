@@ -251,6 +251,17 @@ class _Parsed(NamedTuple):
         return f"{self.path} » {self.member}" if self.member else self.path
 
 
+try:
+    import orjson
+
+    def _json_list(items: list[str]) -> str:
+        return orjson.dumps(items).decode()
+except ImportError:  # pragma: no cover - orjson is a dependency
+
+    def _json_list(items: list[str]) -> str:
+        return json.dumps(items, ensure_ascii=False)
+
+
 def _failed(path: str, reason: str, member: str = "") -> _Parsed:
     return _Parsed(path, member, "failed", reason, 0, "")
 
@@ -265,7 +276,7 @@ def _prepare(item: SourceItem, report: Report) -> _Parsed:
     for idx, p in enumerate(report.policies):
         prow = (
             idx, p.policy_type, p.policy_domain, p.policy_domain_source,
-            json.dumps(p.policy_strings, ensure_ascii=False), json.dumps(p.mx_hosts, ensure_ascii=False),
+            _json_list(p.policy_strings), _json_list(p.mx_hosts),
             p.sts_mode if p.policy_type == "sts" else None, p.successful_sessions, p.failed_sessions,
             org, start_ts, end_ts,
         )

@@ -383,10 +383,15 @@ def _text(value: Any, diag: _Collector, path: str, *, empty_is_none: bool = True
     return None
 
 
+_IPV4_RE: Final = re.compile(r"(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}")
+
+
 def _ip(value: Any, diag: _Collector, path: str) -> str | None:
     text = _text(value, diag, path)
     if text is None:
         return None
+    if _IPV4_RE.fullmatch(text):  # the common case, without building an address object
+        return text
     try:
         ipaddress.ip_address(text.strip())
     except ValueError:

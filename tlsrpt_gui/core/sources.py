@@ -131,7 +131,9 @@ def read_source(path: str, limits: Limits = DEFAULT_LIMITS) -> Iterator[SourceIt
     """Every payload (or refusal) found in one file. Never raises for bad input."""
     try:
         with open(path, "rb") as fh:
-            data = fh.read(limits.max_input_bytes + 1)
+            # Ask for the file's own size (a huge read() would allocate the whole cap).
+            size = os.fstat(fh.fileno()).st_size
+            data = fh.read(min(size, limits.max_input_bytes) + 1)
             if _looks_like_mbox(data[:64]):
                 yield from _read_mbox(path, fh, limits)
                 return
@@ -140,7 +142,6 @@ def read_source(path: str, limits: Limits = DEFAULT_LIMITS) -> Iterator[SourceIt
                 yield from _read_zip(path, "", fh, limits, depth=0)
                 return
             if len(data) > limits.max_input_bytes:
-                size = os.fstat(fh.fileno()).st_size
                 yield _refuse(path, "", f"file is {_fmt_size(size)}, over the {_fmt_size(limits.max_input_bytes)} input cap", size)
                 return
     except OSError as exc:
