@@ -113,8 +113,10 @@ def test_multiparts_nested_deep(depth: int) -> None:
     t = time.monotonic()
     items = sane(list(read_bytes("m.eml", "", nested(depth, GZ_PART))))
     assert time.monotonic() - t < 20
-    if depth <= 50:
+    if depth <= 900:
         assert len(payloads(items)) == 1
+    else:  # the stdlib parser's recursion limit: refused with a reason, never raised
+        assert items[0].outcome == "failed"
 
 
 def test_deep_mail_in_an_mbox_does_not_stop_the_rest(tmp_path: Path) -> None:
