@@ -49,7 +49,7 @@ def check(items: list[SourceItem]) -> None:
     for item in items:
         assert item.outcome in ("payload", "skipped", "failed")
         assert (item.data is not None) == (item.outcome == "payload")
-        assert len(item.reason) < 600  # control characters: see test_reasons_carry_no_control_characters
+        # control characters: test_reasons_carry_no_control_characters; length: test_zip_reasons_are_short
         if item.outcome == "payload":
             assert item.data is not None and len(item.data) <= SMALL.max_payload_bytes
             try:
@@ -189,6 +189,8 @@ def test_fuzzed_zip(members: list[tuple[str, bytes]], method: int, flip: int, va
         os.chdir(d)
         try:
             check(list(read_bytes("a.zip", "", bytes(raw), SMALL)))
+        except NotImplementedError:  # bug 10, kept in test_zip_with_an_unsupported_version; remove once fixed
+            pass
         finally:
             os.chdir(cwd)
         assert os.listdir(d) == []  # nothing was extracted
@@ -327,3 +329,22 @@ def test_tlsa_text_parser_is_linear() -> None:
     rec = parse_tlsa_text("3 1 1 ab" + " " * 20_000 + "cd")
     assert rec.data == bytes.fromhex("abcd")
     assert time.monotonic() - t < 0.5
+
+
+@pytest.mark.xfail(strict=True, reason="sources._read_zip: zipfile.ZipFile() raises NotImplementedError for 'zip file version 6.4', not caught (bug 10, found by fuzzing)")
+def test_zip_with_an_unsupported_version() -> None:
+    from tests.security.test_limits import _stored_zip
+
+    items = list(read_bytes("a.zip", "", _stored_zip([b"r.json"], REPORT, version=64), SMALL))
+    check(items)
+    assert items[0].outcome == "failed"
+
+
+@pytest.mark.xfail(strict=True, reason="zip reasons embed zipfile's exception text, which quotes attacker names of up to 64 KiB (bug 11, low, found by fuzzing)")
+def test_zip_reasons_are_short() -> None:
+    from tests.security.test_limits import _stored_zip
+
+    data = _stored_zip([b"a" * 60_000 + b".json"], REPORT, local_names=[b"b" * 60_000 + b".json"])
+    items = list(read_bytes("a.zip", "", data, SMALL))
+    check(items)
+    assert items[0].outcome == "failed" and len(items[0].reason) < 600, len(items[0].reason)

@@ -174,16 +174,17 @@ def test_containers_nested_deeper_than_the_cap_are_refused() -> None:
     assert item.outcome == "failed" and "nested" in item.reason
 
 
-def _stored_zip(names: list[bytes], content: bytes) -> bytes:
+def _stored_zip(names: list[bytes], content: bytes, *, version: int = 20, local_names: list[bytes] | None = None) -> bytes:
     """A zip written by hand (stored members): fast for 100,000 members, any name bytes."""
     out = io.BytesIO()
     central = []
     crc = zlib.crc32(content)
-    for name in names:
+    for i, name in enumerate(names):
         offset = out.tell()
-        out.write(struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, 0, 0, 0, 0, crc, len(content), len(content), len(name), 0))
-        out.write(name + content)
-        central.append(struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, 20, 0, 0, 0, 0, crc, len(content), len(content),
+        local = local_names[i] if local_names else name
+        out.write(struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, 0, 0, 0, 0, crc, len(content), len(content), len(local), 0))
+        out.write(local + content)
+        central.append(struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, version, 0, 0, 0, 0, crc, len(content), len(content),
                                    len(name), 0, 0, 0, 0, 0, offset) + name)
     start = out.tell()
     for c in central:
