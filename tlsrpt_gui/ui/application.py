@@ -101,8 +101,6 @@ def run_gui(args: list[str]) -> int:
     crash_handler = CrashHandler(log_file, parent=app)
     crash_handler.install()
 
-    db = resolve_db_path(opts.db)
-    log.info("tlsrpt-gui %s starting (Qt %s); index %s; log %s", __version__, qVersion(), db, log_file)
     tmp: tempfile.TemporaryDirectory[str] | None = None
     if screenshot is not None:
         # A screenshot never reads nor writes the user's settings.
@@ -110,6 +108,15 @@ def run_gui(args: list[str]) -> int:
         settings = QSettings(os.path.join(tmp.name, "settings.ini"), QSettings.Format.IniFormat)
     else:
         settings = QSettings()
+    from tlsrpt_gui.core.paths import DB_ENV
+    from tlsrpt_gui.ui.general_prefs import GeneralSettings, apply_theme
+
+    general = GeneralSettings.load(settings)
+    if general.theme != "system":
+        apply_theme(general.theme)
+    # --db, then $TLSRPT_GUI_DB, then Preferences, then the user data folder
+    db = resolve_db_path(opts.db or (None if os.environ.get(DB_ENV) else general.index_path or None))
+    log.info("tlsrpt-gui %s starting (Qt %s); index %s; log %s", __version__, qVersion(), db, log_file)
     try:
         window = MainWindow(db, settings=settings)
     except IndexError_ as exc:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
 from tlsrpt_gui.core.index import ImportResult, Index, IndexError_, Progress
+from tlsrpt_gui.core.sources import DEFAULT_LIMITS, Limits
 from tlsrpt_gui.ui.tasks import Task, run_task
 
 log = logging.getLogger(__name__)
@@ -22,9 +24,11 @@ class ImportController(QObject):
     failed = Signal(str)  # a plain reason (the index could not be written…)
     idle = Signal()  # nothing running nor queued
 
-    def __init__(self, db_path: Path, parent: QObject | None = None) -> None:
+    def __init__(self, db_path: Path, parent: QObject | None = None, *,
+                 limits: Callable[[], Limits] | None = None) -> None:
         super().__init__(parent)
         self.db_path = Path(db_path)
+        self._limits = limits or (lambda: DEFAULT_LIMITS)
         self._task: Task[ImportResult] | None = None
         self._queue: list[list[str]] = []
 
@@ -52,6 +56,7 @@ class ImportController(QObject):
             return
         paths = self._queue.pop(0)
         db = self.db_path
+        limits = self._limits()
 
         def job(task: Task[ImportResult]) -> ImportResult:
             def on_progress(p: Progress) -> None:
@@ -59,7 +64,7 @@ class ImportController(QObject):
 
             with Index(db) as idx:
                 return idx.import_paths(
-                    paths, progress=on_progress, cancelled=lambda: task.cancelled
+                    paths, limits=limits, progress=on_progress, cancelled=lambda: task.cancelled
                 )
 
         # Completion is handled in the result and error slots: they are connected before the

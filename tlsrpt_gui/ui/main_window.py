@@ -53,6 +53,7 @@ from tlsrpt_gui.core.report import KNOWN_RESULT_TYPES
 from tlsrpt_gui.ui.detail import DetailPane
 from tlsrpt_gui.ui.filter_bar import FilterBar
 from tlsrpt_gui.ui.formatting import TimeMode, domain_to_unicode, format_int
+from tlsrpt_gui.ui.general_prefs import GeneralSettings
 from tlsrpt_gui.ui.importer import ImportController
 from tlsrpt_gui.ui.models import (
     REPORT_ID_ROLE,
@@ -235,7 +236,9 @@ class MainWindow(QMainWindow):
         self.index = Index(self.db_path)
         self.conn: sqlite3.Connection = self.index.conn
         self.time_mode = TimeMode(utc=self._setting_bool("utc", True), parent=self)
-        self.importer = ImportController(self.db_path, self)
+        self.importer = ImportController(
+            self.db_path, self, limits=lambda: GeneralSettings.load(self.settings).limits()
+        )
         self._background: set[Task[Any]] = set()
         self._count_generation = 0
 
@@ -352,7 +355,7 @@ class MainWindow(QMainWindow):
                 self._placeholder("DNS checks are not available in this build."), "&DNS"
             )
             return
-        self.dns = DnsTab(self)
+        self.dns = DnsTab(self, settings=self.settings)
         self.tabs.addTab(self.dns, "&DNS")
 
     def _placeholder(self, text: str) -> QLabel:
@@ -454,6 +457,11 @@ class MainWindow(QMainWindow):
         edit.addSeparator()
         self._action(edit, "&Find…", self._focus_search, QKeySequence.StandardKey.Find)
         self._action(edit, "C&lear Filters", self.filter_bar.clear)
+        edit.addSeparator()
+        self.preferences_action = self._action(
+            edit, "&Preferences…", self.show_preferences, QKeySequence.StandardKey.Preferences
+        )
+        self.preferences_action.setMenuRole(QAction.MenuRole.PreferencesRole)
 
         view = mb.addMenu("&View")
         self.utc_action = view.addAction("Show Dates in &UTC")
@@ -961,7 +969,20 @@ class MainWindow(QMainWindow):
         self.close_banner_button.setVisible(True)
         self.refresh_tables()
 
+    def show_preferences(self) -> None:
+        """Edit → Preferences: a window-modal dialog that does not block the event loop."""
+        from tlsrpt_gui.ui.preferences import PreferencesDialog
+
+        dlg = PreferencesDialog(self.settings, self)
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        if self.dns is not None:
+            dlg.settings_saved.connect(self.dns.refresh_settings)  # type: ignore[attr-defined]
+        dlg.open()
+        self.preferences_dialog = dlg
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.dns is not None:
+            self.dns.shutdown()  # type: ignore[attr-defined]
         self.importer.cancel()
         for task in list(self._background):
             task.cancel()
@@ -970,6 +991,8 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Wait for background work and close the index (tests and the screenshot mode)."""
+        if self.dns is not None:
+            self.dns.shutdown()  # type: ignore[attr-defined]
         self.importer.cancel()
         for task in list(self._background):
             task.cancel()

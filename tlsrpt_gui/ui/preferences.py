@@ -348,6 +348,10 @@ class PreferencesDialog(QDialog):
         self.buttons.clicked.connect(self._on_clicked)
         lay.addWidget(self.buttons)
 
+        from tlsrpt_gui.ui.general_prefs import GeneralSection
+
+        self.general_section = GeneralSection(self)
+        self.add_section("General", self.general_section)
         self.resolver_section = ResolverSection(self)
         self.add_section("DNS", self.resolver_section)
         self.resize(520, 420)
