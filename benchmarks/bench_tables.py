@@ -96,7 +96,20 @@ def run(rows: int) -> dict[str, Any]:
         res["scroll_pages"] = pages
         out["tables"][cls.__name__] = res
     out["slowest_ms"] = worst
+    out["peak_rss"] = _hwm()
     return out
+
+
+def _hwm() -> int:
+    """This process's peak resident memory in bytes (Linux; 0 elsewhere)."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
 
 
 def main() -> int:
