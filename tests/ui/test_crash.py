@@ -84,3 +84,12 @@ def test_verbose_prints_logs_and_qt_messages_go_to_the_log(tmp_path: Path) -> No
     assert str(db) in loud.stderr
     log_text = (tmp_path / "logs" / "tlsrpt-gui.log").read_text(encoding="utf-8")
     assert " qt " in log_text or " qt:" in log_text or "qt [" in log_text  # Qt's own messages are routed in
+
+
+def test_window_icon_has_every_size(qtbot: Any) -> None:
+    from tlsrpt_gui.assets import ICON_SIZES
+    from tlsrpt_gui.ui.application import app_icon
+
+    icon = app_icon()
+    assert not icon.isNull()
+    assert {s.width() for s in icon.availableSizes()} == set(ICON_SIZES)
