@@ -114,7 +114,8 @@ class _ProgressPrinter:
         if now - self.last < interval and p.done != p.total:
             return
         self.last = now
-        name = p.current if len(p.current) <= 60 else "…" + p.current[-59:]
+        current = _plain(p.current)
+        name = current if len(current) <= 60 else "…" + current[-59:]
         if self.tty:
             self.stream.write(f"\r\x1b[K[{p.done}/{p.total}] {name}")
             if p.done == p.total:
@@ -129,7 +130,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     with Index(db) as index:
         result = index.import_paths(args.paths, progress=_ProgressPrinter(sys.stderr), workers=args.workers)
     if args.json:
-        json.dump(result.as_json(), sys.stdout, ensure_ascii=False)
+        # ASCII only: escape sequences or bidi controls from report names never reach a terminal raw
+        json.dump(result.as_json(), sys.stdout, ensure_ascii=True)
         sys.stdout.write("\n")
     else:
         out = sys.stdout

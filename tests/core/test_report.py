@@ -287,3 +287,20 @@ def test_filename_parser() -> None:
     assert fn is not None
     assert (fn.sender, fn.policy_domain, fn.begin, fn.end, fn.unique_id, fn.extension) == ("google.com", "example.com", 1583107200, 1583193599, "001", "json.gz")
     assert parse_report_filename("report.json") is None
+
+
+def test_failure_rows_and_diagnostics_are_capped_per_report() -> None:
+    pol = sts_policy(failed=5000)
+    pol["failure-details"] = [{"failed-session-count": "1"} for _ in range(2500)]  # each: 2 diagnostics
+    r = parse_report_bytes(json.dumps(make_report(policies=[pol, pol])).encode(), max_failure_details=3000)
+    assert sum(len(p.failure_details) for p in r.policies) == 3000
+    truncated = [d for d in r.diagnostics if d.code == "failure-details-truncated"]
+    assert len(truncated) == 1 and truncated[0].message.startswith("2000 failure details beyond the first 3000")
+    assert r.failed_sessions == 10000  # the summaries are kept as sent
+    from tlsrpt_gui.core.report import MAX_DIAGNOSTICS
+
+    big = sts_policy()
+    big["failure-details"] = [{} for _ in range(MAX_DIAGNOSTICS)]
+    r2 = parse_report_bytes(json.dumps(make_report(policies=[big])).encode())
+    assert len(r2.diagnostics) <= MAX_DIAGNOSTICS
+    assert r2.diagnostics[-1].code == "diagnostics-truncated"

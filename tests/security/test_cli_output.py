@@ -59,7 +59,6 @@ def test_import_output_has_no_control_characters(tmp_path: Path) -> None:
         assert no_controls(stream), [line for line in stream.splitlines() if not no_controls(line)]
 
 
-@pytest.mark.xfail(strict=True, reason="`import --json` uses ensure_ascii=False: C1 CSI (U+009B) and bidi controls reach the terminal raw (bug 9)")
 def test_import_json_output_has_no_raw_control_characters(tmp_path: Path) -> None:
     hostile_inputs(tmp_path / "in")
     js = run("import", str(tmp_path / "in"), "--db", str(tmp_path / "j.db"), "--json", cwd=tmp_path)
@@ -68,7 +67,6 @@ def test_import_json_output_has_no_raw_control_characters(tmp_path: Path) -> Non
     assert no_controls(js.stdout), [line for line in js.stdout.split(", ") if not no_controls(line)]
 
 
-@pytest.mark.xfail(strict=True, reason="cli._ProgressPrinter writes the current path unsanitised (bug 9)")
 def test_progress_line_has_no_control_characters() -> None:
     from tlsrpt_gui.cli import _ProgressPrinter
     from tlsrpt_gui.core.index import Progress

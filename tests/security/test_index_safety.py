@@ -82,7 +82,6 @@ except IndexError_ as exc:
 """
 
 
-@pytest.mark.xfail(strict=True, reason="Index._migrate reads user_version before taking the write lock: 'table import_runs already exists' (bug 4)")
 def test_instances_opening_a_new_index_at_the_same_moment(tmp_path: Path) -> None:
     """Two windows (or a window and a cron import) started together on a fresh index."""
     failures: list[str] = []
@@ -138,7 +137,6 @@ def _make_batches(folder: Path, n: int, rows: int, prefix: str) -> None:
         write_gz(folder / f"{prefix}{i}.json.gz", make_report(report_id=f"{prefix}{i}", policies=[sts_policy(failed=rows, details=det)]))
 
 
-@pytest.mark.xfail(strict=True, reason="a full disk inside a batch raises a raw sqlite3.OperationalError, not IndexError_ (bug 5)")
 def test_page_limit_gives_a_clear_error_and_keeps_what_is_indexed(tmp_path: Path) -> None:
     _make_batches(tmp_path / "a", 20, 1, "a")
     _make_batches(tmp_path / "b", 300, 40, "b")
@@ -170,7 +168,6 @@ def tiny_fs(tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(mnt)], check=False)
 
 
-@pytest.mark.xfail(strict=True, reason="the CLI prints a traceback when the disk fills inside a batch (bug 5)")
 def test_full_disk_cli_says_so_plainly_and_loses_nothing(tmp_path: Path, tiny_fs: Path) -> None:
     _make_batches(tmp_path / "a", 30, 1, "a")
     _make_batches(tmp_path / "b", 400, 60, "b")

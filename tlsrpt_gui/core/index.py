@@ -307,7 +307,8 @@ def _parse_item(item: SourceItem, limits: Limits) -> _Parsed:
     if item.outcome != "payload" or item.data is None:
         return _Parsed(item.path, item.member, item.outcome if item.outcome == "skipped" else "failed", item.reason, item.size, item.sha256)
     try:
-        report = parse_report_bytes(item.data, item.hint, max_depth=limits.max_json_depth)
+        report = parse_report_bytes(item.data, item.hint, max_depth=limits.max_json_depth,
+                                    max_failure_details=limits.max_failure_details)
     except ReportParseError as exc:
         return _Parsed(item.path, item.member, "failed", str(exc), item.size, item.sha256)
     return _prepare(item, report)
@@ -354,18 +355,30 @@ class Index:
             raise IndexError_(f"the index {self.path} was written by a newer tlsrpt-gui (schema {v}, this one knows {SCHEMA_VERSION})")
 
     def _migrate(self) -> None:
+        """Bring the schema up to date, one step per transaction.
+
+        The version is read again under the write lock, so two processes opening a
+        new index at the same moment do not both run a step.
+        """
         self._check_version()
-        v = self.schema_version
-        while v < SCHEMA_VERSION:
-            script = _MIGRATIONS[v]
-            # executescript commits first; wrap the step and the version bump in one transaction.
+        while self.schema_version < SCHEMA_VERSION:
+            self.conn.execute("BEGIN IMMEDIATE")
             try:
-                self.conn.executescript(f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {v + 1};\nCOMMIT;")
-            except sqlite3.Error:
+                v = self.schema_version
+                if v >= SCHEMA_VERSION:
+                    self.conn.commit()
+                    break
+                if v > SCHEMA_VERSION:  # pragma: no cover - _check_version refused it
+                    raise IndexError_(f"the index {self.path} has an unknown schema {v}")
+                for statement in _MIGRATIONS[v].split(";"):
+                    if statement.strip():
+                        self.conn.execute(statement)
+                self.conn.execute(f"PRAGMA user_version = {v + 1}")
+                self.conn.commit()
+            except BaseException:
                 if self.conn.in_transaction:
                     self.conn.rollback()
                 raise
-            v += 1
 
     def close(self) -> None:
         self.conn.close()
@@ -392,7 +405,9 @@ class Index:
         cancelled: Callable[[], bool] | None = None,
         workers: int | None = None,
     ) -> ImportResult:
-        """Import files and folders. Failures are collected, never raised."""
+        """Import files and folders. Inputs that cannot be read are collected in the
+        result, never raised; an index that cannot be written raises IndexError_
+        (batches already committed stay)."""
         files: list[str] = []
         result = ImportResult()
         for path, problem in expand_paths(paths):
@@ -422,8 +437,15 @@ class Index:
                         last_report = t
                         progress(Progress(done, total, path))
             writer.flush()
-        finally:
-            self._finish_run(run_id, result)
+        except BaseException:
+            # Record the run as failed if the index can still be written; never let
+            # that second write hide the first error.
+            try:
+                self._finish_run(run_id, result, status="failed")
+            except (IndexError_, sqlite3.Error):
+                log.warning("could not record the failed import run", exc_info=True)
+            raise
+        self._finish_run(run_id, result)
         return result
 
     def _start_run(self, paths: Sequence[str | os.PathLike[str]]) -> int:
@@ -434,11 +456,12 @@ class Index:
             )
         return int(cur.lastrowid or 0)
 
-    def _finish_run(self, run_id: int, result: ImportResult) -> None:
+    def _finish_run(self, run_id: int, result: ImportResult, status: str | None = None) -> None:
+        status = status or ("cancelled" if result.cancelled else "done")
         with self._transaction():
             self.conn.execute(
                 "UPDATE import_runs SET finished_at = ?, imported = ?, duplicates = ?, skipped = ?, failed = ?, status = ? WHERE id = ?",
-                (time.time(), result.imported, result.duplicates, len(result.skipped), len(result.failed), "cancelled" if result.cancelled else "done", run_id),
+                (time.time(), result.imported, result.duplicates, len(result.skipped), len(result.failed), status, run_id),
             )
 
     @contextmanager
@@ -449,15 +472,24 @@ class Index:
             raise IndexError_(_db_reason(self.path, exc)) from exc
         try:
             yield self.conn
+        except sqlite3.DatabaseError as exc:  # disk full, page limit, I/O error: say so plainly
+            self._rollback_quietly()
+            raise IndexError_(_db_reason(self.path, exc)) from exc
         except BaseException:
-            self.conn.rollback()
+            self._rollback_quietly()
             raise
         else:
             try:
                 self.conn.commit()
             except sqlite3.DatabaseError as exc:
-                self.conn.rollback()
+                self._rollback_quietly()
                 raise IndexError_(_db_reason(self.path, exc)) from exc
+
+    def _rollback_quietly(self) -> None:
+        try:
+            self.conn.rollback()
+        except sqlite3.Error:  # the rollback of a failed write can fail too; SQLite recovers on open
+            log.warning("rollback failed on %s", self.path, exc_info=True)
 
     def _insert_source(self, run_id: int, path: str, member: str, size: int, sha: str, now: float, outcome: str, reason: str, report_row: int | None) -> None:
         self.conn.execute(

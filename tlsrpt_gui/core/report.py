@@ -31,6 +31,10 @@ Severity = Literal["error", "warning", "info"]
 
 #: Default caps; the sources module enforces the byte caps before this parser runs.
 MAX_JSON_DEPTH: Final = 64
+#: failure-detail rows kept per report; the rest are counted in one diagnostic
+MAX_FAILURE_DETAILS: Final = 100_000
+#: diagnostics kept per report; the rest are counted in one diagnostic
+MAX_DIAGNOSTICS: Final = 10_000
 MAX_REPORT_BYTES: Final = 20 * 1024 * 1024
 
 KNOWN_POLICY_TYPES: Final = frozenset({"sts", "tlsa", "no-policy-found"})
@@ -188,7 +192,8 @@ def parse_report_filename(name: str) -> ReportFilename | None:
 
 # --------------------------------------------------------------------------- JSON
 
-_TOKEN_RE: Final = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
+# A string (its closing quote optional, so an unterminated one is one linear match) or a bracket.
+_TOKEN_RE: Final = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"?|[\[\]{}]', re.DOTALL)
 
 
 def json_depth_exceeds(data: bytes, limit: int) -> bool:
@@ -281,13 +286,33 @@ def _describe(value: Any) -> str:
 
 
 class _Collector:
-    """Collects diagnostics for one report."""
+    """Collects diagnostics for one report, and the budget of failure rows it may keep."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_details: int = MAX_FAILURE_DETAILS, max_items: int = MAX_DIAGNOSTICS) -> None:
         self.items: list[Diagnostic] = []
+        self.max_items = max_items
+        self.dropped = 0
+        self.max_details = max_details
+        self.details_left = max_details
+        self.details_dropped = 0
 
     def add(self, severity: Severity, code: str, message: str, path: str = "") -> None:
+        if len(self.items) >= self.max_items - 2:  # room for the two notes of finish()
+            self.dropped += 1
+            return
         self.items.append(Diagnostic(severity, code, message, path))
+
+    def finish(self) -> list[Diagnostic]:
+        """The diagnostics, with a note of what the caps left out (the raw JSON keeps it all)."""
+        out = list(self.items)
+        if self.details_dropped:
+            out.append(Diagnostic("warning", "failure-details-truncated",
+                                  f"{self.details_dropped} failure details beyond the first {self.max_details} were not "
+                                  "indexed; they stay in the kept raw JSON.", "policies"))
+        if self.dropped:
+            out.append(Diagnostic("info", "diagnostics-truncated",
+                                  f"{self.dropped} more diagnostics were not kept (at most {self.max_items} per report)."))
+        return out
 
 
 def parse_datetime(value: Any, diag: _Collector, path: str) -> datetime:
@@ -572,10 +597,15 @@ def _policy(raw: Any, diag: _Collector, path: str, hint: ReportHint, fallback_do
         successful = _count(summary.get("total-successful-session-count"), diag, f"{path}.summary.total-successful-session-count")
         failed = _count(summary.get("total-failure-session-count"), diag, f"{path}.summary.total-failure-session-count")
     details: list[FailureDetail] = []
-    for i, item in enumerate(_as_list(raw.get("failure-details"), diag, f"{path}.failure-details", "failure-details")):
+    raw_details = _as_list(raw.get("failure-details"), diag, f"{path}.failure-details", "failure-details")
+    for i, item in enumerate(raw_details):
+        if diag.details_left <= 0:  # a bounded number of rows per report
+            diag.details_dropped += len(raw_details) - i
+            break
         d = _failure_detail(item, diag, f"{path}.failure-details[{i}]", policy_type)
         if d is not None:
             details.append(d)
+            diag.details_left -= 1
     detail_sum = sum(d.failed_session_count for d in details)
     if details and failed == 0 and detail_sum > 0:
         diag.add("warning", "failure-count-mismatch", f"{path}: total-failure-session-count is 0 but the failure details count {detail_sum} failed sessions.", path)
@@ -598,21 +628,23 @@ def _policy(raw: Any, diag: _Collector, path: str, hint: ReportHint, fallback_do
 # --------------------------------------------------------------------------- report
 
 
-def parse_report_bytes(data: bytes, hint: ReportHint | None = None, *, max_depth: int = MAX_JSON_DEPTH, now: datetime | None = None) -> Report:
+def parse_report_bytes(data: bytes, hint: ReportHint | None = None, *, max_depth: int = MAX_JSON_DEPTH, now: datetime | None = None,
+                       max_failure_details: int = MAX_FAILURE_DETAILS) -> Report:
     """Parse the bytes of one report. Raises :class:`ReportParseError` only."""
     try:
         value, notes = decode_json(data, max_depth=max_depth)
-        return parse_report_value(value, hint, pre_diagnostics=notes, now=now)
+        return parse_report_value(value, hint, pre_diagnostics=notes, now=now, max_failure_details=max_failure_details)
     except ReportParseError:
         raise
     except (RecursionError, MemoryError):
         raise ReportParseError("the report is too large or too deeply nested to read") from None
 
 
-def parse_report_value(value: Any, hint: ReportHint | None = None, *, pre_diagnostics: list[Diagnostic] | None = None, now: datetime | None = None) -> Report:
+def parse_report_value(value: Any, hint: ReportHint | None = None, *, pre_diagnostics: list[Diagnostic] | None = None, now: datetime | None = None,
+                       max_failure_details: int = MAX_FAILURE_DETAILS) -> Report:
     """Parse a decoded JSON value into a :class:`Report`."""
     hint = hint or ReportHint()
-    diag = _Collector()
+    diag = _Collector(max_failure_details)
     diag.items.extend(hint.transport_notes)
     diag.items.extend(pre_diagnostics or ())
     if isinstance(value, list) and len(value) == 1 and isinstance(value[0], dict):
@@ -689,7 +721,7 @@ def parse_report_value(value: Any, hint: ReportHint | None = None, *, pre_diagno
         start=start,
         end=end,
         policies=policies,
-        diagnostics=diag.items,
+        diagnostics=diag.finish(),
     )
 
 

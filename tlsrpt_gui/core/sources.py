@@ -46,6 +46,8 @@ class Limits:
     max_payload_bytes: int = 20 * MiB
     #: JSON nesting depth
     max_json_depth: int = 64
+    #: failure-detail rows indexed per report (the raw JSON keeps the rest)
+    max_failure_details: int = 100_000
     #: members read from one zip archive
     max_zip_members: int = 10_000
     #: containers inside containers (a gzip in a zip in a mail …)
@@ -317,11 +319,11 @@ def gunzip_bounded(data: bytes, cap: int) -> tuple[bytes, int]:
 def _read_zip(path: str, member: str, fh: io.BufferedIOBase | io.BytesIO | io.BufferedReader, limits: Limits, *, depth: int) -> Iterator[SourceItem]:
     try:
         zf = zipfile.ZipFile(fh)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-        yield _refuse(path, member, f"not a readable zip archive ({exc})")
+    except Exception as exc:  # zipfile raises many kinds (NotImplementedError for odd versions…)
+        yield _refuse(path, member, f"not a readable zip archive ({_short_exc(exc)})")
         return
     with zf:
-        infos = [i for i in zf.infolist() if not i.is_dir()]
+        infos = [i for i in zf.infolist() if not i.filename.endswith("/")]
         if not infos:
             yield _skip(path, member, "the zip archive is empty")
             return
@@ -340,13 +342,20 @@ def _read_zip(path: str, member: str, fh: io.BufferedIOBase | io.BytesIO | io.Bu
                 with zf.open(info) as mf:
                     data = mf.read(limits.max_payload_bytes + 1)
             except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError, zlib.error) as exc:
-                yield _refuse(path, name, f"cannot read zip member ({exc})")
+                yield _refuse(path, name, f"cannot read zip member ({_short_exc(exc)})")
                 continue
             if len(data) > limits.max_payload_bytes:
                 yield _refuse(path, name, f"zip member decompresses to more than the {_fmt_size(limits.max_payload_bytes)} cap")
                 continue
             base = info.filename.replace("\\", "/").rsplit("/", 1)[-1]
             yield from _classify(path, name, data, limits, depth=depth, hint=ReportHint(filename=base), explicit=_has_report_ext(base))
+
+
+def _short_exc(exc: BaseException, limit: int = 200) -> str:
+    """An exception's text for a reason: one line, bounded (zipfile quotes member names)."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    text = "".join(ch if ch.isprintable() else "?" for ch in text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _safe_name(name: str) -> str:
@@ -442,7 +451,9 @@ def _header(msg: Message, name: str) -> str | None:
         text = str(make_header(decode_header(text)))
     except Exception:
         pass
-    return " ".join(text.split())[:1000] or None
+    text = " ".join(text.split())[:1000]
+    # Header text from strangers ends up in reasons: no escape sequences or bidi tricks.
+    return "".join(ch if ch.isprintable() else "?" for ch in text) or None
 
 
 def _short_header(text: str, limit: int = 120) -> str:
@@ -499,25 +510,35 @@ def _mbox_messages(path: str, member: str, fh: io.BufferedIOBase | io.BytesIO | 
                 items[0].reason = "a message that is not a mail"
             yield from items
 
-    for line in fh:
-        if line.startswith(b"From ") and prev_blank:
+    at_line_start = True
+    while True:
+        # Bounded reads: a 300 MiB line arrives as pieces, never as one string.
+        piece = fh.readline(_CHUNK)
+        if not piece:
+            break
+        starts_line = at_line_start
+        at_line_start = piece.endswith(b"\n")
+        if starts_line and piece.startswith(b"From ") and prev_blank:
             if number:
                 yield from flush()
             number += 1
             buf, buf_size, overflow = [], 0, False
             prev_blank = False
             continue
-        prev_blank = line in (b"\n", b"\r\n")
+        if starts_line:
+            prev_blank = piece in (b"\n", b"\r\n")
+        elif piece.strip():
+            prev_blank = False
         if number == 0:
             continue
-        if line.startswith(b">From ") or line.startswith(b">>From "):
-            line = line[1:]
-        buf_size += len(line)
+        if starts_line and (piece.startswith(b">From ") or piece.startswith(b">>From ")):
+            piece = piece[1:]
+        buf_size += len(piece)
         if buf_size > limits.max_input_bytes:
             overflow = True
             buf = []
         elif not overflow:
-            buf.append(line)
+            buf.append(piece)
     if number:
         yield from flush()
     else:

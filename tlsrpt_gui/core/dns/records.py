@@ -605,7 +605,7 @@ def check_tlsa(usage: int, selector: int, mtype: int, data: bytes, subject: str)
     return record
 
 
-_TLSA_TEXT_RE: Final = re.compile(r"\s*(\d{1,3})\s+(\d{1,3})\s+(\d{1,3})\s+(.*?)\s*")
+_TLSA_TEXT_RE: Final = re.compile(r"\s*(\d{1,3})\s+(\d{1,3})\s+(\d{1,3})\s+(.*)", re.DOTALL)
 
 
 def parse_tlsa_text(text: str, subject: str = "") -> TlsaRecord:
@@ -614,7 +614,7 @@ def parse_tlsa_text(text: str, subject: str = "") -> TlsaRecord:
     Whitespace inside the hex is allowed, as in zone files. Raises ``ValueError``
     when the text is not a TLSA record at all (bad numbers or hex).
     """
-    m = _TLSA_TEXT_RE.fullmatch(text)
+    m = _TLSA_TEXT_RE.fullmatch(text.rstrip())  # no trailing \s* to backtrack over
     if not m:
         raise ValueError(f"not a TLSA record: {text!r} (expected 'usage selector mtype hex')")
     usage, selector, mtype = (int(m.group(i)) for i in (1, 2, 3))
