@@ -8,3 +8,11 @@ import tempfile
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Logs of the app and of CLI subprocesses go to a scratch folder, never the user's.
 os.environ.setdefault("TLSRPT_GUI_LOG_DIR", tempfile.mkdtemp(prefix="tlsrpt-gui-test-logs-"))
+
+# CI runs the property tests on a fixed seed, so a red build is always reproducible;
+# locally they explore new examples on every run.
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
+
+_hypothesis_settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+if os.environ.get("CI"):
+    _hypothesis_settings.load_profile("ci")
