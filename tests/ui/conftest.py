@@ -160,6 +160,7 @@ class FakePrompts:
         self.folder = ""
         self.save: tuple[str, str] = ("", "")
         self.messages: list[tuple[str, str, str]] = []
+        self.answer = False  # what question() answers
 
     def open_files(self, parent: QWidget | None, directory: str) -> list[str]:
         return list(self.files)
@@ -175,6 +176,10 @@ class FakePrompts:
 
     def error(self, parent: QWidget | None, title: str, text: str) -> None:
         self.messages.append(("error", title, text))
+
+    def question(self, parent: QWidget | None, title: str, text: str, yes: str) -> bool:
+        self.messages.append(("question", title, text))
+        return self.answer
 
 
 @pytest.fixture

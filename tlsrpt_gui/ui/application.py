@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import sqlite3
 import sys
 import tempfile
 from pathlib import Path
@@ -14,7 +15,11 @@ from tlsrpt_gui import APP_ID, APP_NAME, __version__
 from tlsrpt_gui.core.paths import resolve_db_path
 
 if TYPE_CHECKING:
+    from PySide6.QtCore import QSettings
     from PySide6.QtGui import QIcon
+
+    from tlsrpt_gui.ui.main_window import MainWindow
+    from tlsrpt_gui.ui.prompts import PromptService
 
 log = logging.getLogger(__name__)
 
@@ -85,8 +90,7 @@ def run_gui(args: list[str]) -> int:
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
 
-    from tlsrpt_gui.core.index import IndexError_
-    from tlsrpt_gui.ui.main_window import MainWindow
+    from tlsrpt_gui.ui.prompts import QtPromptService
 
     qInstallMessageHandler(_qt_message_handler)
     QCoreApplication.setOrganizationName(APP_NAME)
@@ -117,10 +121,8 @@ def run_gui(args: list[str]) -> int:
     # --db, then $TLSRPT_GUI_DB, then Preferences, then the user data folder
     db = resolve_db_path(opts.db or (None if os.environ.get(DB_ENV) else general.index_path or None))
     log.info("tlsrpt-gui %s starting (Qt %s); index %s; log %s", __version__, qVersion(), db, log_file)
-    try:
-        window = MainWindow(db, settings=settings)
-    except IndexError_ as exc:
-        print(f"tlsrpt-gui: {exc}", file=sys.stderr)
+    window = open_window(db, settings, QtPromptService(), interactive=screenshot is None)
+    if window is None:
         return 2
     if opts.tab:
         window.set_tab(opts.tab)
@@ -157,6 +159,58 @@ def _quit_after_first_paint(window: object) -> None:
     assert isinstance(window, QObject)
     watcher = _FirstPaint(window)
     window.installEventFilter(watcher)
+
+
+#: set by Edit → Check Index when the user asks for a rebuild: the index path
+REBUILD_KEY = "index/rebuild_requested"
+
+
+def open_window(db: Path, settings: QSettings, prompts: PromptService, *, interactive: bool = True) -> MainWindow | None:
+    """The main window on *db*; a damaged index is offered for rebuilding, never deleted.
+
+    Returns None (after saying why) when the index cannot be opened.
+    """
+    from tlsrpt_gui.core.index import IndexError_
+    from tlsrpt_gui.core.maintenance import check_index, rebuild_index
+    from tlsrpt_gui.ui.main_window import MainWindow
+
+    # Edit → Check Index asks for a rebuild at the next start, when nothing holds the file.
+    requested = str(settings.value(REBUILD_KEY, "") or "") == str(db)
+    if requested:
+        settings.remove(REBUILD_KEY)
+    first_error = ""
+    if not requested:
+        try:
+            return MainWindow(db, settings=settings, prompts=prompts)
+        except (IndexError_, sqlite3.DatabaseError) as exc:  # damage can surface on the first query
+            first_error = str(exc)
+    health = check_index(db)
+    if requested and health.status != "damaged":
+        return MainWindow(db, settings=settings, prompts=prompts)
+    if health.status != "damaged":
+        print(f"tlsrpt-gui: {first_error}", file=sys.stderr)
+        if interactive:
+            prompts.error(None, "Cannot open the index", first_error)
+        return None
+    log.error("damaged index %s: %s", db, "; ".join(health.problems))
+    question = (f"{health.message}\n\nRebuild it now? The reports are read again from their source files "
+                "and from the raw JSON the index kept.")
+    if not interactive or not prompts.question(None, "The index is damaged", question, "Rebuild Index"):
+        print(f"tlsrpt-gui: {health.message}", file=sys.stderr)
+        return None
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QGuiApplication
+
+    QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+    try:
+        result = rebuild_index(db)
+    except IndexError_ as exc:
+        prompts.error(None, "Rebuild failed", str(exc))
+        return None
+    finally:
+        QGuiApplication.restoreOverrideCursor()
+    prompts.information(None, "Index rebuilt", result.message)
+    return MainWindow(db, settings=settings, prompts=prompts)
 
 
 def settle(window: object, rounds: int = 50) -> None:

@@ -17,11 +17,13 @@ from PySide6.QtCore import (
     QSettings,
     Qt,
     QTimer,
+    QUrl,
     Signal,
 )
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
+    QDesktopServices,
     QDragEnterEvent,
     QDropEvent,
     QGuiApplication,
@@ -47,6 +49,7 @@ from PySide6.QtWidgets import (
 )
 
 import tlsrpt_gui
+from tlsrpt_gui.core.export import neutralise
 from tlsrpt_gui.core.index import ImportResult, Index
 from tlsrpt_gui.core.query import Filter
 from tlsrpt_gui.core.report import KNOWN_RESULT_TYPES
@@ -196,7 +199,8 @@ class TablePage(QWidget):
         cols = self.visible_columns()
         lines = []
         for r in self.selected_rows():
-            cells = [self.model.copy_text(r, c).replace("\t", " ").replace("\n", " ") for c in cols]
+            # a formula pasted into a spreadsheet must stay text
+            cells = [neutralise(self.model.copy_text(r, c).replace("\t", " ").replace("\n", " ")) for c in cols]
             lines.append("\t".join(cells))
         return "\n".join(lines)
 
@@ -458,6 +462,7 @@ class MainWindow(QMainWindow):
         self._action(edit, "&Find…", self._focus_search, QKeySequence.StandardKey.Find)
         self._action(edit, "C&lear Filters", self.filter_bar.clear)
         edit.addSeparator()
+        self.check_index_action = self._action(edit, "Check &Index Integrity…", self.check_index_integrity)
         self.preferences_action = self._action(
             edit, "&Preferences…", self.show_preferences, QKeySequence.StandardKey.Preferences
         )
@@ -833,7 +838,30 @@ class MainWindow(QMainWindow):
                 act = menu.addAction("Check DNS for This Domain")
                 act.setEnabled(self.dns is not None)
                 act.triggered.connect(lambda: self.check_dns(domain))
+            if "additional_information" in keys:
+                link = model.copy_text(row, keys["additional_information"]).strip()
+                if link:
+                    menu.addSeparator()
+                    menu.addAction("Open Additional Information Link…").triggered.connect(
+                        lambda: self.open_report_link(link)
+                    )
         menu.exec(page.view.viewport().mapToGlobal(pos))
+
+    def open_report_link(self, link: str) -> bool:
+        """Open a URL a report gave, only after showing it in full and asking.
+
+        Report links come from strangers: nothing is fetched on its own, and only
+        http(s) links are offered to the browser.
+        """
+        url = QUrl(link, QUrl.ParsingMode.StrictMode)
+        if not url.isValid() or url.scheme().lower() not in ("http", "https") or not url.host():
+            self.prompts.error(self, "Not a web link", f"The report's additional information is not an http(s) link:\n\n{link}")
+            return False
+        text = (f"The report says more information is at:\n\n{link}\n\nThis address was written by the sender "
+                "of the report. Open it in your web browser?")
+        if not self.prompts.question(self, "Open a link from a report", text, "Open in Browser"):
+            return False
+        return bool(QDesktopServices.openUrl(url))
 
     def _select_all(self) -> None:
         page = self.current_page()
@@ -968,6 +996,39 @@ class MainWindow(QMainWindow):
         self.cancel_button.setVisible(False)
         self.close_banner_button.setVisible(True)
         self.refresh_tables()
+
+    def check_index_integrity(self) -> None:
+        """Run SQLite's integrity check (and ours) in the background; offer a rebuild."""
+        from tlsrpt_gui.core.maintenance import IntegrityResult, check_index
+
+        db = self.db_path
+        self.statusBar().showMessage("Checking the index…")
+
+        def job(_task: Task[IntegrityResult]) -> IntegrityResult:
+            return check_index(db)
+
+        def done(result: IntegrityResult) -> None:
+            self.statusBar().clearMessage()
+            self.last_integrity = result
+            if result.status == "damaged":
+                text = (f"{result.message}\n\nRebuild it the next time tlsrpt-gui starts? Nothing is deleted: "
+                        "the damaged file is moved aside.")
+                if self.prompts.question(self, "The index is damaged", text, "Rebuild at Next Start"):
+                    from tlsrpt_gui.ui.application import REBUILD_KEY
+
+                    self.settings.setValue(REBUILD_KEY, str(db))
+                    self.settings.sync()
+                    self.prompts.information(self, "Rebuild planned", "Quit and start tlsrpt-gui again to rebuild the index.")
+            elif result.ok:
+                self.prompts.information(self, "Index checked", result.message)
+            else:
+                self.prompts.error(self, "Index not checked", result.message)
+
+        def failed(exc: BaseException) -> None:
+            self.statusBar().clearMessage()
+            self.prompts.error(self, "Index not checked", str(exc))
+
+        self._run_background(job, done, failed)
 
     def show_preferences(self) -> None:
         """Edit → Preferences: a window-modal dialog that does not block the event loop."""

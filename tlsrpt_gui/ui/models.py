@@ -26,7 +26,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QColor, QFont
 
-from tlsrpt_gui.core.export import write_rows
+from tlsrpt_gui.core.export import neutralise, write_rows
 from tlsrpt_gui.core.query import Filter, TableKind
 from tlsrpt_gui.core.report import result_category
 from tlsrpt_gui.ui.formatting import (
@@ -196,10 +196,15 @@ class SqlTableModel(QAbstractTableModel):
         fmt: Literal["csv", "json", "ndjson"],
         columns: Sequence[int] | None = None,
     ) -> int:
-        """Write the filtered, sorted table (all of it, not only the loaded rows)."""
+        """Write the filtered, sorted table (all of it, not only the loaded rows).
+
+        Text that a spreadsheet would run as a formula is neutralised in every
+        format: these files are opened by people, not parsed by a SIEM (the CLI's
+        JSON export keeps values exactly as sent).
+        """
         cols = list(range(len(self.COLUMNS))) if columns is None else list(columns)
         names = [self.COLUMNS[c].key for c in cols]
-        values = (tuple(self._export_value(c, row) for c in cols) for row in self.iter_all())
+        values = (tuple(neutralise(self._export_value(c, row)) for c in cols) for row in self.iter_all())
         return write_rows(out, names, values, fmt)
 
     def copy_text(self, row: int, column: int) -> str:

@@ -23,6 +23,10 @@ class PromptService(Protocol):
 
     def error(self, parent: QWidget | None, title: str, text: str) -> None: ...
 
+    def question(self, parent: QWidget | None, title: str, text: str, yes: str) -> bool:
+        """Ask; True when the user chose *yes* (the button's text)."""
+        ...
+
 
 def _box(parent: QWidget | None, icon: QMessageBox.Icon, title: str, text: str) -> None:
     box = QMessageBox(icon, title, text, QMessageBox.StandardButton.Ok, parent)
@@ -51,3 +55,11 @@ class QtPromptService:
 
     def error(self, parent: QWidget | None, title: str, text: str) -> None:
         _box(parent, QMessageBox.Icon.Warning, title, text)
+
+    def question(self, parent: QWidget | None, title: str, text: str, yes: str) -> bool:
+        box = QMessageBox(QMessageBox.Icon.Question, title, text, QMessageBox.StandardButton.Cancel, parent)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        yes_button = box.addButton(yes, QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        return box.clickedButton() is yes_button
