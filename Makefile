@@ -27,7 +27,7 @@ test: venv system-test-deps
 	$(BIN)/python -m pytest -q
 
 lint: venv
-	$(BIN)/ruff check tlsrpt_gui tests benchmarks
+	$(BIN)/ruff check tlsrpt_gui tests benchmarks fuzz
 	$(BIN)/mypy tlsrpt_gui/core
 
 # A one-folder standalone build in dist/tlsrpt-gui/ (PyInstaller), made from a

@@ -11,7 +11,7 @@ os.environ.setdefault("TLSRPT_GUI_LOG_DIR", tempfile.mkdtemp(prefix="tlsrpt-gui-
 
 # CI runs the property tests on a fixed seed, so a red build is always reproducible;
 # locally they explore new examples on every run.
-from hypothesis import settings as _hypothesis_settings  # noqa: E402
+from hypothesis import settings as _hypothesis_settings
 
 _hypothesis_settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
 if os.environ.get("CI"):

@@ -20,7 +20,6 @@ import warnings
 import zipfile
 from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
