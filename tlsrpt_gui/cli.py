@@ -14,7 +14,7 @@ import time
 from collections.abc import Sequence
 from typing import TextIO
 
-from tlsrpt_gui import __version__
+from tlsrpt_gui import __version__, cli_check
 from tlsrpt_gui.core.export import export_table
 from tlsrpt_gui.core.index import Index, IndexError_, Progress
 from tlsrpt_gui.core.paths import resolve_db_path
@@ -54,12 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", metavar="FILE", help=db_help)
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
 
-    try:
-        from tlsrpt_gui import cli_check
-    except ImportError:  # the DNS checker is optional while it is being built
-        pass
-    else:
-        cli_check.register(sub)
+    cli_check.register(sub)
     return parser
 
 
@@ -78,8 +73,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "export":
             return cmd_export(args)
         if args.command == "check":
-            from tlsrpt_gui import cli_check
-
             return int(cli_check.run(args))
     except IndexError_ as exc:
         print(f"tlsrpt-gui: {exc}", file=sys.stderr)

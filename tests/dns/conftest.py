@@ -13,6 +13,7 @@ than 127.0.0.1 and ::1 is ever used.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import socket
 import ssl
@@ -262,13 +263,10 @@ def _read(path: Path) -> str:
     return path.read_text(errors="replace") if path.exists() else "(no log)"
 
 
-@pytest.fixture(scope="session")
-def dns_world(
-    tmp_path_factory: pytest.TempPathFactory, https_world: HttpsWorld, pki: Pki
-) -> Iterator[DnsWorld]:
+@contextlib.contextmanager
+def run_nsd(root: Path, zones: dict[str, str]) -> Iterator[tuple[int, Path]]:
+    """An NSD serving ``zones`` (origin -> zone text) on 127.0.0.1 and ::1; yields (port, log)."""
     nsd = _find_nsd()
-    root = tmp_path_factory.mktemp("nsd")
-    zones = world.zones(https_world.closed_port)
     zone_conf = []
     for origin, text in zones.items():
         file = root / f"{origin}zone"
@@ -300,7 +298,7 @@ def dns_world(
                                 stderr=stderr)
     try:
         _wait_until_serving(proc, port, log)
-        yield DnsWorld(port, https_world, pki, log)
+        yield port, log
     finally:
         proc.terminate()
         try:
@@ -308,6 +306,15 @@ def dns_world(
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(5)
+
+
+@pytest.fixture(scope="session")
+def dns_world(
+    tmp_path_factory: pytest.TempPathFactory, https_world: HttpsWorld, pki: Pki
+) -> Iterator[DnsWorld]:
+    root = tmp_path_factory.mktemp("nsd")
+    with run_nsd(root, world.zones(https_world.closed_port)) as (port, log):
+        yield DnsWorld(port, https_world, pki, log)
 
 
 @pytest.fixture(scope="session")

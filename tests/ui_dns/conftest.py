@@ -7,7 +7,6 @@ hold markup, for the "untrusted text stays plain" tests.
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +16,7 @@ import pytest
 from PySide6.QtCore import QSettings
 
 import tests.dns.conftest as dns_fixtures
-from tests.dns.conftest import DnsWorld, _find_nsd, _wait_until_serving, free_port
+from tests.dns.conftest import DnsWorld, run_nsd
 from tlsrpt_gui.ui.dns_tab import DnsTab
 from tlsrpt_gui.ui.preferences import ResolverSettings
 
@@ -80,7 +79,6 @@ class HostileWorld:
 @pytest.fixture(scope="session")
 def hostile_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostileWorld]:
     """An NSD on loopback serving ``hostile.test``, whose TXT records hold markup."""
-    nsd = _find_nsd()
     root = tmp_path_factory.mktemp("nsd-hostile")
     zone = (
         "$ORIGIN test.\n$TTL 86400\n"
@@ -92,36 +90,5 @@ def hostile_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostileW
         f'_smtp._tls.hostile.test. TXT "{HOSTILE_RPT}"\n'
         f'_mta-sts.hostile.test. TXT "{HOSTILE_STS}"\n'
     )
-    (root / "test.zone").write_text(zone)
-    port = free_port()
-    log = root / "nsd.log"
-    (root / "nsd.conf").write_text(
-        "server:\n"
-        f"  ip-address: 127.0.0.1@{port}\n"
-        f"  port: {port}\n"
-        '  username: ""\n'
-        '  chroot: ""\n'
-        f'  zonesdir: "{root}"\n'
-        '  database: ""\n'
-        f'  pidfile: "{root}/nsd.pid"\n'
-        f'  xfrdfile: "{root}/xfrd.state"\n'
-        f'  zonelistfile: "{root}/zone.list"\n'
-        f'  logfile: "{log}"\n'
-        "  server-count: 1\n"
-        "remote-control:\n"
-        "  control-enable: no\n"
-        "zone:\n  name: test.\n  zonefile: test.zone\n"
-    )
-    with log.open("ab") as stderr:
-        proc = subprocess.Popen([nsd, "-d", "-c", str(root / "nsd.conf")],
-                                stdout=subprocess.DEVNULL, stderr=stderr)
-    try:
-        _wait_until_serving(proc, port, log)
+    with run_nsd(root, {"test.": zone}) as (port, _log):
         yield HostileWorld(port)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
