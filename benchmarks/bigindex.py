@@ -6,9 +6,10 @@ Importing a million files would take minutes and measure the importer, not the
 viewer, so the rows are made by SQLite itself with the real schema (through
 ``Index``, so every index and migration is in place): 100 policy domains,
 10 reporters, one report per (reporter, domain, day), about 30 % of reports with
-one to five failure rows (≈ one failure row per report on average, so a million
-reports give about a million failure rows), sts / tlsa / no-policy-found
-policies, eight result types, realistic MX hosts and sending IPs.
+one to five failure rows (0.6 failure rows per report on average), sts / tlsa /
+no-policy-found policies (a domain publishes one kind; one reporter checks
+none), eight result types, realistic MX hosts and sending IPs. The chart
+summary tables are then filled as the import writer would have.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tlsrpt_gui.core import rollups  # noqa: E402
 from tlsrpt_gui.core.index import Index  # noqa: E402
 
 RESULTS = (
@@ -57,16 +59,21 @@ def build(path: Path, reports: int) -> dict[str, int]:
             """INSERT INTO policies (id, report_id, idx, policy_type, policy_domain, policy_domain_source,
                 policy_strings, mx_hosts, sts_mode, successful_sessions, failed_sessions, organization_name,
                 start_ts, end_ts)
-            SELECT id, id, 0,
-                CASE id % 5 WHEN 0 THEN 'tlsa' WHEN 1 THEN 'no-policy-found' ELSE 'sts' END,
-                policy_domains, 'report',
-                CASE id % 5 WHEN 0 THEN '["3 1 1 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"]'
-                    WHEN 1 THEN '[]'
-                    ELSE '["version: STSv1","mode: ' || CASE WHEN id % 7 = 0 THEN 'testing' ELSE 'enforce' END ||
-                         '","mx: *.' || policy_domains || '","max_age: 604800"]' END,
+            SELECT id, id, 0, kind, policy_domains, 'report',
+                CASE kind WHEN 'tlsa' THEN '["3 1 1 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"]'
+                    WHEN 'no-policy-found' THEN '[]'
+                    ELSE '["version: STSv1","mode: ' || mode || '","mx: *.' || policy_domains || '","max_age: 604800"]' END,
                 '["*.' || policy_domains || '"]',
-                CASE WHEN id % 5 >= 2 THEN CASE WHEN id % 7 = 0 THEN 'testing' ELSE 'enforce' END END,
-                successful_sessions, failed_sessions, organization_name, start_ts, end_ts FROM reports"""
+                CASE kind WHEN 'sts' THEN mode END,
+                successful_sessions, failed_sessions, organization_name, start_ts, end_ts
+            FROM (
+                -- a domain publishes DANE (one in five) or MTA-STS (one in seven of those
+                -- in testing mode); reporter 9 checks neither and says no-policy-found
+                SELECT *, CASE WHEN (id - 1) % 10 = 9 THEN 'no-policy-found'
+                               WHEN ((id - 1) / 10) % 100 % 5 = 0 THEN 'tlsa' ELSE 'sts' END AS kind,
+                          CASE WHEN ((id - 1) / 10) % 100 % 7 = 0 THEN 'testing' ELSE 'enforce' END AS mode
+                FROM reports
+            )"""
         )
         c.execute(
             f"""WITH RECURSIVE k(j) AS (SELECT 0 UNION ALL SELECT j + 1 FROM k WHERE j < 4)
@@ -81,6 +88,9 @@ def build(path: Path, reports: int) -> dict[str, int]:
             FROM reports r JOIN policies p ON p.id = r.id JOIN k ON k.j < r.failure_detail_count
             WHERE r.failure_detail_count > 0"""
         )
+        c.execute("COMMIT")
+        c.execute("BEGIN")
+        rollups.rebuild(c)  # the chart summaries the import writer keeps
         c.execute("COMMIT")
         c.execute("ANALYZE")
         counts = {

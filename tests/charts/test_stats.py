@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tlsrpt_gui.core import stats
+from tlsrpt_gui.core import rollups, stats
 from tlsrpt_gui.core.query import Filter
 from tlsrpt_gui.core.report import parse_report_bytes, result_category
 from tlsrpt_gui.core.sources import expand_paths, read_source
@@ -110,6 +110,8 @@ def matches(p: Pol, flt: Filter) -> bool:
     if flt.date_from and p.day < stats.date_to_day(flt.date_from):
         return False
     if flt.date_to and p.day > stats.date_to_day(flt.date_to):
+        return False
+    if flt.policy_type and p.ptype != flt.policy_type:
         return False
     return not (flt.result_type and not any(d.result_type == flt.result_type for d in p.details))
 
@@ -224,6 +226,9 @@ FILTERS = [
     Filter(result_type="certificate-expired"),
     Filter(date_from=date(2025, 1, 10), date_to=date(2025, 1, 31)),
     Filter(policy_domain="example.org", result_type="tlsa-invalid"),
+    Filter(policy_type="sts", date_from=date(2025, 1, 20)),
+    Filter(reporter="Nimbus Cloud Mail", date_to=date(2025, 1, 15), policy_type="tlsa"),
+    Filter(policy_domain="example.com", reporter="Nimbus Cloud Mail"),
 ]
 
 
@@ -251,3 +256,17 @@ def test_days_before_1970_floor(tmp_path: Path) -> None:
     got = [r[0] for r in conn.execute(f"SELECT {stats._day_sql('ts')} FROM t")]
     assert got == [-1, 0, 0, 1, -1, -2]
     assert stats.day_to_date(stats.date_to_day(date(1969, 12, 31))) == date(1969, 12, 31)
+
+
+@pytest.mark.parametrize("flt", FILTERS, ids=lambda f: repr(f)[7:60])
+def test_summaries_give_the_same_answers_as_the_rows(synth_db: Path, flt: Filter) -> None:
+    """The chart summary tables (core/rollups.py) against the policy rows they summarise."""
+    with sqlite3.connect(synth_db) as conn:
+        assert rollups.consistent(conn)
+        for fn in (stats.sessions_per_day, stats.success_rate_by_domain, stats.policy_coverage,
+                   stats.reporting_days):
+            assert fn(conn, flt) == fn(conn, flt, rollups=False), fn.__name__
+        assert stats.missing_reports(conn, flt) == stats.find_missing(
+            stats.reporting_days(conn, flt, rollups=False),
+            None if flt.date_to is None else stats.date_to_day(flt.date_to),
+        )

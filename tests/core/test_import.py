@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from tests.core.conftest import CORPUS_DIRS, REPO, make_report, sts_policy, write_gz, write_json
+from tlsrpt_gui.core import rollups
 from tlsrpt_gui.core.index import SCHEMA_VERSION, Index
 
 CliRunner = Callable[..., subprocess.CompletedProcess[str]]
@@ -311,10 +312,13 @@ def test_migration_from_schema_1_keeps_data(corpus: Path, tmp_path: Path, monkey
             names = {r[0] for r in ix.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
             assert "failures_type_cover" not in names
     with Index(db) as ix:
-        assert ix.schema_version == SCHEMA_VERSION == 2
+        assert ix.schema_version == SCHEMA_VERSION == 3
         names = {r[0] for r in ix.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
         assert {"failures_type_cover", "failures_mx_cover", "failures_ip_cover"} <= names
         assert ix.totals() == before
         assert ix.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        # schema 3 filled the chart summaries from the rows already there
+        assert ix.conn.execute("SELECT COUNT(*) FROM roll_domain_day").fetchone()[0] > 0
+        assert rollups.consistent(ix.conn)
         again = ix.import_paths([corpus / "reports"])
         assert again.imported == 0 and again.duplicates == len(list((corpus / 'reports').iterdir()))

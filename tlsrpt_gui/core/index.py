@@ -22,12 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, NamedTuple
 
+from tlsrpt_gui.core import rollups
 from tlsrpt_gui.core.report import Report, ReportParseError, parse_report_bytes
 from tlsrpt_gui.core.sources import DEFAULT_LIMITS, Limits, SourceItem, expand_paths, read_source
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION: Final = 2
+SCHEMA_VERSION: Final = 3
 BATCH_SIZE: Final = 500
 
 
@@ -35,8 +36,15 @@ class IndexError_(Exception):
     """The index cannot be opened or written (locked, corrupt, disk full…)."""
 
 
-# Each step moves the schema from version i to i + 1.
-_MIGRATIONS: Final[tuple[str, ...]] = (
+def _add_rollups(conn: sqlite3.Connection) -> None:
+    for statement in rollups.SCHEMA.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+    rollups.rebuild(conn)
+
+
+# Each step moves the schema from version i to i + 1: SQL statements, or a function.
+_MIGRATIONS: Final[tuple[str | Callable[[sqlite3.Connection], None], ...]] = (
     """
     CREATE TABLE import_runs (
         id           INTEGER PRIMARY KEY,
@@ -159,6 +167,8 @@ _MIGRATIONS: Final[tuple[str, ...]] = (
     CREATE INDEX failures_ip_cover ON failure_details (sending_mta_ip, result_type, failed_session_count);
     CREATE INDEX failures_domain_cover ON failure_details (policy_domain, result_type, failed_session_count);
     """,
+    # 3: summary tables for the charts (core/rollups.py), filled from the rows already there.
+    _add_rollups,
 )
 
 
@@ -370,9 +380,13 @@ class Index:
                     break
                 if v > SCHEMA_VERSION:  # pragma: no cover - _check_version refused it
                     raise IndexError_(f"the index {self.path} has an unknown schema {v}")
-                for statement in _MIGRATIONS[v].split(";"):
-                    if statement.strip():
-                        self.conn.execute(statement)
+                step = _MIGRATIONS[v]
+                if callable(step):
+                    step(self.conn)
+                else:
+                    for statement in step.split(";"):
+                        if statement.strip():
+                            self.conn.execute(statement)
                 self.conn.execute(f"PRAGMA user_version = {v + 1}")
                 self.conn.commit()
             except BaseException:
@@ -593,6 +607,7 @@ class _BatchWriter:
             raw_rows: list[tuple[Any, ...]] = []
             policy_rows: list[tuple[Any, ...]] = []
             detail_rows: list[tuple[Any, ...]] = []
+            roll_rows: list[tuple[str, str, str, str | None, int, int, int]] = []
             diag_rows: list[tuple[Any, ...]] = []
             source_rows: list[tuple[Any, ...]] = []
             imported = duplicates = 0
@@ -617,10 +632,14 @@ class _BatchWriter:
                     pid = next_policy
                     next_policy += 1
                     policy_rows.append((pid, rid, *prow))
+                    # (organization, domain, type, sts_mode, start, successful, failed)
+                    roll_rows.append((prow[9], prow[2], prow[1], prow[6], prow[10], prow[7], prow[8]))
                     detail_rows.extend((rid, pid, *d) for d in details)
                 diag_rows.extend((rid, *d) for d in parsed.diagnostics)
             conn.executemany("INSERT INTO report_raw (report_id, encoding, raw) VALUES (?, ?, ?)", raw_rows)
             conn.executemany(_POLICY_SQL, policy_rows)
+            if self.index.schema_version >= 3:  # older schemas (only in migration tests) have no summaries
+                rollups.add_policies(conn, roll_rows)
             conn.executemany(_DETAIL_SQL, detail_rows)
             conn.executemany("INSERT INTO diagnostics (report_id, severity, code, message, path) VALUES (?, ?, ?, ?, ?)", diag_rows)
             conn.executemany(_SOURCE_SQL, source_rows)

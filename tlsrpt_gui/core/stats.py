@@ -21,15 +21,14 @@ Which counts are used:
 from __future__ import annotations
 
 import sqlite3
-import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from itertools import pairwise
 from typing import Any, Final, Literal
 
+from tlsrpt_gui.core import rollups as _rollups
 from tlsrpt_gui.core.query import Filter
-from tlsrpt_gui.core.report import DANE_RESULTS, NEGOTIATION_RESULTS, STS_RESULTS
+from tlsrpt_gui.core.report import DANE_RESULTS, NEGOTIATION_RESULTS, STS_RESULTS, result_category
 
 SECONDS_PER_DAY: Final = 86400
 DEFAULT_LIMIT: Final = 15
@@ -87,10 +86,8 @@ def day_to_date(day: int) -> date:
     return datetime.fromtimestamp(day * SECONDS_PER_DAY, UTC).date()
 
 
-def _day_sql(col: str) -> str:
-    """The UTC day number of a unix time column (floor division, also before 1970)."""
-    n = SECONDS_PER_DAY
-    return f"(({col} - ((({col} % {n}) + {n}) % {n})) / {n})"
+_day_sql = _rollups.day_sql
+_days_of = _rollups.days_of
 
 
 def _in_list(values: Iterable[str]) -> str:
@@ -109,13 +106,18 @@ def category_sql(col: str) -> str:
     )
 
 
-_KIND_SQL: Final = (
-    "CASE WHEN p.policy_type = 'sts' AND p.sts_mode = 'enforce' THEN 'sts-enforce' "
-    "WHEN p.policy_type = 'sts' AND p.sts_mode = 'testing' THEN 'sts-testing' "
-    "WHEN p.policy_type = 'sts' THEN 'sts-other' "
-    "WHEN p.policy_type = 'tlsa' THEN 'tlsa' "
-    "WHEN p.policy_type = 'no-policy-found' THEN 'no-policy-found' ELSE 'other' END"
-)
+def _kind_sql(a: str) -> str:
+    """The policy kind (see :data:`POLICY_KINDS`) of a policy row or summary row ``a``."""
+    return (
+        f"CASE WHEN {a}policy_type = 'sts' AND {a}sts_mode = 'enforce' THEN 'sts-enforce' "
+        f"WHEN {a}policy_type = 'sts' AND {a}sts_mode = 'testing' THEN 'sts-testing' "
+        f"WHEN {a}policy_type = 'sts' THEN 'sts-other' "
+        f"WHEN {a}policy_type = 'tlsa' THEN 'tlsa' "
+        f"WHEN {a}policy_type = 'no-policy-found' THEN 'no-policy-found' ELSE 'other' END"
+    )
+
+
+_KIND_SQL: Final = _kind_sql("p.")
 
 
 def _rate(successful: int, failed: int) -> float | None:
@@ -270,8 +272,53 @@ class DayResultCount:
 # --------------------------------------------------------------------------- queries
 
 
-def sessions_per_day(conn: sqlite3.Connection, flt: Filter) -> list[DaySessions]:
+def _norm_domain(flt: Filter) -> str:
+    return flt.policy_domain.strip().rstrip(".").lower()
+
+
+def _roll_where(flt: Filter, by: Literal["domain", "org"]) -> tuple[str, list[Any]] | None:
+    """The filter as a condition on a summary table (core/rollups.py), or None when
+    the filter uses a field that table does not keep (then the rows are read)."""
+    if flt.result_type or flt.mx_host or flt.sending_ip or flt.text.strip():
+        return None
+    domain = _norm_domain(flt)
+    if by == "domain" and flt.reporter:
+        return None
+    if by == "org" and domain:
+        return None
+    clauses: list[str] = []
+    params: list[Any] = []
+    if flt.date_from is not None:
+        clauses.append("day >= ?")
+        params.append(date_to_day(flt.date_from))
+    if flt.date_to is not None:
+        clauses.append("day <= ?")
+        params.append(date_to_day(flt.date_to))
+    if domain:
+        clauses.append("policy_domain = ?")
+        params.append(domain)
+    if flt.reporter:
+        clauses.append("organization_name = ?")
+        params.append(flt.reporter)
+    if flt.policy_type:
+        clauses.append("policy_type = ?")
+        params.append(flt.policy_type)
+    return (" AND ".join(clauses) if clauses else "1"), params
+
+
+_ROLL_TABLES: Final[tuple[tuple[Literal["domain", "org"], str], ...]] = (
+    ("domain", "roll_domain_day"), ("org", "roll_org_day"),
+)
+
+
+def sessions_per_day(conn: sqlite3.Connection, flt: Filter, *, rollups: bool = True) -> list[DaySessions]:
     """Successful and failed sessions per UTC day, oldest first."""
+    for by, table in _ROLL_TABLES:
+        rw = _roll_where(flt, by) if rollups else None
+        if rw is not None:
+            sql = (f"SELECT day, SUM(successful), SUM(failed) FROM {table} "
+                   f"WHERE {rw[0]} GROUP BY day ORDER BY day")
+            return [DaySessions(int(d), int(s), int(f)) for d, s, f in conn.execute(sql, rw[1])]
     where, params = flt.where("policies")
     day = _day_sql("p.start_ts")
     sql = (
@@ -309,32 +356,25 @@ def top_failures(
     A failure detail that leaves the key out is counted under :data:`NOT_GIVEN`,
     or skipped when ``include_missing`` is false.
     """
-    col = f"COALESCE({_TOP_COLUMNS[key]}, '')"
+    col = _TOP_COLUMNS[key]
     where, params = flt.where("failures")
     if not include_missing:
-        where = f"{where} AND {_TOP_COLUMNS[key]} IS NOT NULL AND {_TOP_COLUMNS[key]} != ''"
-    # One pass over the filtered rows groups by (key, category); the top keys are
-    # then picked from that small grouped set.
-    sql = f"""
-        WITH g AS MATERIALIZED (
-            SELECT {col} AS k, {category_sql('f.result_type')} AS cat,
-                   SUM(f.failed_session_count) AS n
-            FROM failure_details f WHERE {where}
-            GROUP BY k, cat
-        ),
-        top AS (SELECT k, SUM(n) AS total FROM g GROUP BY k ORDER BY total DESC, k LIMIT ?)
-        SELECT g.k, g.cat, g.n, top.total, (SELECT COUNT(DISTINCT k) FROM g)
-        FROM g JOIN top ON g.k = top.k
-    """
+        where = f"{where} AND {col} IS NOT NULL AND {col} != ''"
+    # Grouped by the raw columns, so SQLite streams the covering index (key,
+    # result_type, count) instead of sorting; the grouped set is (keys x result
+    # types), and the categories and the top keys are picked from it here.
+    sql = (
+        f"SELECT {col}, f.result_type, SUM(f.failed_session_count) "
+        f"FROM failure_details f WHERE {where} GROUP BY {col}, f.result_type"
+    )
     by_key: dict[str, dict[str, int]] = {}
-    order: dict[str, int] = {}
-    count = 0
-    for k, cat, n, total, distinct in conn.execute(sql, [*params, limit]):
-        by_key.setdefault(str(k), {})[str(cat)] = int(n)
-        order[str(k)] = int(total)
-        count = int(distinct)
-    keys = sorted(by_key, key=lambda k: (-order[k], k))
-    return TopList(tuple(Breakdown(k, _ordered(by_key[k], CATEGORIES)) for k in keys), count)
+    for k, result_type, n in conn.execute(sql, params):
+        cats = by_key.setdefault(NOT_GIVEN if k is None else str(k), {})
+        cat = result_category(str(result_type))
+        cats[cat] = cats.get(cat, 0) + int(n)
+    totals = {k: sum(v.values()) for k, v in by_key.items()}
+    keys = sorted(by_key, key=lambda k: (-totals[k], k))[:limit]
+    return TopList(tuple(Breakdown(k, _ordered(by_key[k], CATEGORIES)) for k in keys), len(by_key))
 
 
 def _scalar(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> int:
@@ -351,9 +391,19 @@ def _ordered(values: Mapping[str, Any], order: Sequence[str]) -> dict[str, Any]:
 
 
 def success_rate_by_domain(
-    conn: sqlite3.Connection, flt: Filter, limit: int = DEFAULT_LIMIT
+    conn: sqlite3.Connection, flt: Filter, limit: int = DEFAULT_LIMIT, *, rollups: bool = True
 ) -> DomainRates:
     """Sessions and success rate of the ``limit`` policy domains with most sessions."""
+    rw = _roll_where(flt, "domain") if rollups else None
+    if rw is not None:
+        where, params = rw
+        sql = (
+            "SELECT policy_domain AS d, SUM(successful) AS s, SUM(failed) AS f "
+            f"FROM roll_domain_day WHERE {where} GROUP BY d ORDER BY s + f DESC, d"
+        )
+        grouped = conn.execute(sql, params).fetchall()  # one row per domain
+        items = tuple(DomainRate(str(d), int(s), int(f)) for d, s, f in grouped[:limit])
+        return DomainRates(items, len(grouped))
     where, params = flt.where("policies")
     sql = (
         # "+p.policy_domain": group with a sort, not by walking policies_domain, which
@@ -368,15 +418,26 @@ def success_rate_by_domain(
     return DomainRates(items, count)
 
 
-def policy_coverage(conn: sqlite3.Connection, flt: Filter, limit: int = DEFAULT_LIMIT) -> Coverage:
+def policy_coverage(
+    conn: sqlite3.Connection, flt: Filter, limit: int = DEFAULT_LIMIT, *, rollups: bool = True
+) -> Coverage:
     """Sessions per policy domain by policy kind (sts enforce/testing, tlsa, none found)."""
-    where, params = flt.where("policies")
-    sql = f"""
-        SELECT +p.policy_domain AS d, {_KIND_SQL} AS kind,
-               SUM(p.successful_sessions), SUM(p.failed_sessions)
-        FROM policies p WHERE {where}
-        GROUP BY d, kind
-    """
+    rw = _roll_where(flt, "domain") if rollups else None
+    if rw is not None:
+        where, params = rw
+        sql = f"""
+            SELECT policy_domain AS d, {_kind_sql("")} AS kind, SUM(successful), SUM(failed)
+            FROM roll_domain_day WHERE {where}
+            GROUP BY d, kind
+        """
+    else:
+        where, params = flt.where("policies")
+        sql = f"""
+            SELECT +p.policy_domain AS d, {_KIND_SQL} AS kind,
+                   SUM(p.successful_sessions), SUM(p.failed_sessions)
+            FROM policies p WHERE {where}
+            GROUP BY d, kind
+        """
     # The grouped set has one row per (domain, kind): small, so it is shaped here.
     grouped: dict[str, dict[str, KindSessions]] = {}
     overall_sums: dict[str, list[int]] = {}
@@ -424,9 +485,15 @@ class ReportingGaps:
     last_day: int
     #: the last day the window covers (the newest report of any pair)
     end_day: int
-    reported: frozenset[int] = field(repr=False)
+    #: the report days as a bitmap: bit ``i`` is day ``first_day + i``
+    bits: int = field(repr=False)
     #: days from ``first_day`` to ``end_day`` (less the grace days) without a report
     missing: tuple[int, ...]
+
+    @property
+    def reported(self) -> frozenset[int]:
+        """The days with a report."""
+        return frozenset(_rollups.days_of(self.first_day, self.bits))
 
     @property
     def missing_dates(self) -> list[date]:
@@ -457,8 +524,11 @@ class MissingReports:
     end_day: int | None
 
 
+Pair = tuple[str, str]
+
+
 def find_missing(
-    series: Mapping[tuple[str, str], Iterable[int]],
+    series: Mapping[Pair, Iterable[int]],
     end_day: int | None = None,
     *,
     min_days: int = 5,
@@ -473,32 +543,98 @@ def find_missing(
     except the last ``grace_days`` days, as reports arrive a day or so late.
     Pairs are returned with the most missing days first.
     """
-    days_of = {pair: frozenset(days) for pair, days in series.items()}
-    days_of = {pair: days for pair, days in days_of.items() if days}
-    if not days_of:
+    bitmaps: dict[Pair, tuple[int, int]] = {}
+    for pair, days in series.items():
+        listed = list(days)
+        if listed:
+            bitmaps[pair] = _rollups.bits_from_days(listed)
+    return find_missing_bits(bitmaps, end_day, min_days=min_days, grace_days=grace_days)
+
+
+def find_missing_bits(
+    bitmaps: Mapping[Pair, tuple[int, int]],
+    end_day: int | None = None,
+    *,
+    min_days: int = 5,
+    grace_days: int = 1,
+) -> MissingReports:
+    """:func:`find_missing` over ``(first_day, bits)`` day bitmaps (see core/rollups.py).
+
+    Works on whole bitmaps: the median step between report days is one day
+    exactly when more than half of the steps are one day, and those steps are
+    the set bits whose next bit is set too.
+    """
+    live = {pair: fb for pair, fb in bitmaps.items() if fb[1]}
+    if not live:
         return MissingReports((), 0, None, end_day)
-    end = end_day if end_day is not None else max(max(d) for d in days_of.values())
-    first = min(min(d) for d in days_of.values())
+    end = end_day if end_day is not None else max(f + b.bit_length() - 1 for f, b in live.values())
+    first_all = min(f for f, _ in live.values())
     out: list[ReportingGaps] = []
     irregular = 0
-    for (reporter, domain), days in days_of.items():
-        ordered = sorted(days)
-        if len(ordered) < min_days or statistics.median(b - a for a, b in pairwise(ordered)) != 1:
+    last_checked = end - grace_days
+    for (reporter, domain), (first, bits) in live.items():
+        n = bits.bit_count()
+        steps = n - 1
+        ones = (bits & (bits >> 1)).bit_count()
+        if n < min_days or steps < 1 or ones <= steps // 2:
             irregular += 1
             continue
-        last_checked = end - grace_days
-        missing = tuple(d for d in range(ordered[0], last_checked + 1) if d not in days)
-        out.append(ReportingGaps(reporter, domain, ordered[0], ordered[-1], end, days, missing))
+        span = last_checked - first + 1
+        missing: tuple[int, ...] = ()
+        if span > 0:
+            missing = tuple(_rollups.days_of(first, ~bits & ((1 << span) - 1)))
+        last = first + bits.bit_length() - 1
+        out.append(ReportingGaps(reporter, domain, first, last, end, bits, missing))
     out.sort(key=lambda g: (-len(g.missing), g.reporter, g.policy_domain))
-    return MissingReports(tuple(out), irregular, first, end)
+    return MissingReports(tuple(out), irregular, first_all, end)
 
 
-def reporting_days(conn: sqlite3.Connection, flt: Filter) -> dict[tuple[str, str], list[int]]:
-    """The days each (reporter, policy domain) pair sent a report for.
+def _clip(first: int, bits: int, lo: int | None, hi: int | None) -> tuple[int, int] | None:
+    """The part of a day bitmap from day ``lo`` to ``hi`` (inclusive), re-based on its first day."""
+    if lo is not None and lo > first:
+        bits >>= lo - first
+        first = lo
+    if hi is not None:
+        if hi < first:
+            return None
+        bits &= (1 << (hi - first + 1)) - 1
+    if not bits:
+        return None
+    skip = (bits & -bits).bit_length() - 1
+    return first + skip, bits >> skip
+
+
+def reporting_bits(conn: sqlite3.Connection, flt: Filter) -> dict[Pair, tuple[int, int]]:
+    """The days each (reporter, policy domain) pair sent a report for, as day bitmaps.
 
     Only the reporter, policy domain, policy type and date parts of the filter
     apply: a result-type or text filter would hide reports, not show gaps.
     """
+    clauses: list[str] = []
+    params: list[Any] = []
+    for value, column in ((flt.reporter, "organization_name"), (_norm_domain(flt), "policy_domain"),
+                          (flt.policy_type, "policy_type")):
+        if value:
+            clauses.append(f"{column} = ?")
+            params.append(value)
+    where = " AND ".join(clauses) if clauses else "1"
+    lo = date_to_day(flt.date_from) if flt.date_from is not None else None
+    hi = date_to_day(flt.date_to) if flt.date_to is not None else None
+    out: dict[Pair, tuple[int, int]] = {}
+    sql = f"SELECT organization_name, policy_domain, first_day, days FROM report_days WHERE {where}"
+    for org, domain, first, blob in conn.execute(sql, params):
+        part = _clip(int(first), _rollups.decode_bits(blob), lo, hi)
+        if part is not None:
+            key = (str(org), str(domain))
+            out[key] = _rollups.merge_bits(out.get(key), part)
+    return out
+
+
+def reporting_days(conn: sqlite3.Connection, flt: Filter, *, rollups: bool = True) -> dict[Pair, list[int]]:
+    """The days each (reporter, policy domain) pair sent a report for, oldest first
+    (see :func:`reporting_bits`; ``rollups=False`` reads the policy rows instead)."""
+    if rollups:
+        return {pair: _days_of(*fb) for pair, fb in reporting_bits(conn, flt).items()}
     base = Filter(
         policy_domain=flt.policy_domain, date_from=flt.date_from, date_to=flt.date_to,
         reporter=flt.reporter, policy_type=flt.policy_type,
@@ -507,9 +643,9 @@ def reporting_days(conn: sqlite3.Connection, flt: Filter) -> dict[tuple[str, str
     day = _day_sql("p.start_ts")
     sql = (
         f"SELECT p.organization_name, p.policy_domain, {day} AS day FROM policies p "
-        f"WHERE {where} GROUP BY p.organization_name, p.policy_domain, day"
+        f"WHERE {where} GROUP BY p.organization_name, p.policy_domain, day ORDER BY 1, 2, 3"
     )
-    out: dict[tuple[str, str], list[int]] = {}
+    out: dict[Pair, list[int]] = {}
     for org, domain, d in conn.execute(sql, params):
         out.setdefault((str(org), str(domain)), []).append(int(d))
     return out
@@ -522,8 +658,8 @@ def missing_reports(
 
     The window ends at ``flt.date_to`` (at most today) or at the newest report.
     """
-    series = reporting_days(conn, flt)
+    bitmaps = reporting_bits(conn, flt)
     end = None
     if flt.date_to is not None:
         end = min(date_to_day(flt.date_to), date_to_day(datetime.now(UTC).date()))
-    return find_missing(series, end, min_days=min_days, grace_days=grace_days)
+    return find_missing_bits(bitmaps, end, min_days=min_days, grace_days=grace_days)
