@@ -229,6 +229,7 @@ FILTERS = [
     Filter(policy_type="sts", date_from=date(2025, 1, 20)),
     Filter(reporter="Nimbus Cloud Mail", date_to=date(2025, 1, 15), policy_type="tlsa"),
     Filter(policy_domain="example.com", reporter="Nimbus Cloud Mail"),
+    Filter(result_type="certificate-expired", date_from=date(2025, 1, 5), date_to=date(2025, 2, 20)),
 ]
 
 
@@ -264,8 +265,12 @@ def test_summaries_give_the_same_answers_as_the_rows(synth_db: Path, flt: Filter
     with sqlite3.connect(synth_db) as conn:
         assert rollups.consistent(conn)
         for fn in (stats.sessions_per_day, stats.success_rate_by_domain, stats.policy_coverage,
-                   stats.reporting_days):
+                   stats.reporting_days, stats.failures_by_result_type, stats.certificate_failures_per_day):
             assert fn(conn, flt) == fn(conn, flt, rollups=False), fn.__name__
+        for key in ("reporter", "mx_host", "sending_ip"):
+            for missing in (True, False):
+                assert stats.top_failures(conn, flt, key, include_missing=missing) == stats.top_failures(
+                    conn, flt, key, include_missing=missing, rollups=False), key
         assert stats.missing_reports(conn, flt) == stats.find_missing(
             stats.reporting_days(conn, flt, rollups=False),
             None if flt.date_to is None else stats.date_to_day(flt.date_to),

@@ -36,7 +36,14 @@ class IndexError_(Exception):
     """The index cannot be opened or written (locked, corrupt, disk full…)."""
 
 
-def _add_rollups(conn: sqlite3.Connection) -> None:
+def _schema_3(conn: sqlite3.Connection) -> None:
+    # The result-type index covers the policy and report ids too, so "policies or
+    # reports with a failure of type X" never reads a failure row; it replaces
+    # failures_type, whose columns it starts with.
+    conn.execute("DROP INDEX failures_type")
+    conn.execute("DROP INDEX failures_type_cover")
+    conn.execute("CREATE INDEX failures_type_cover ON failure_details "
+                 "(result_type, start_ts, failed_session_count, policy_id, report_id)")
     for statement in rollups.SCHEMA.split(";"):
         if statement.strip():
             conn.execute(statement)
@@ -168,7 +175,7 @@ _MIGRATIONS: Final[tuple[str | Callable[[sqlite3.Connection], None], ...]] = (
     CREATE INDEX failures_domain_cover ON failure_details (policy_domain, result_type, failed_session_count);
     """,
     # 3: summary tables for the charts (core/rollups.py), filled from the rows already there.
-    _add_rollups,
+    _schema_3,
 )
 
 
@@ -607,7 +614,8 @@ class _BatchWriter:
             raw_rows: list[tuple[Any, ...]] = []
             policy_rows: list[tuple[Any, ...]] = []
             detail_rows: list[tuple[Any, ...]] = []
-            roll_rows: list[tuple[str, str, str, str | None, int, int, int]] = []
+            roll_policies: list[rollups.PolicyFact] = []
+            roll_failures: list[rollups.FailureFact] = []
             diag_rows: list[tuple[Any, ...]] = []
             source_rows: list[tuple[Any, ...]] = []
             imported = duplicates = 0
@@ -632,14 +640,14 @@ class _BatchWriter:
                     pid = next_policy
                     next_policy += 1
                     policy_rows.append((pid, rid, *prow))
-                    # (organization, domain, type, sts_mode, start, successful, failed)
-                    roll_rows.append((prow[9], prow[2], prow[1], prow[6], prow[10], prow[7], prow[8]))
+                    roll_policies.append((prow[9], prow[2], prow[1], prow[6], prow[10], prow[7], prow[8]))
+                    roll_failures.extend((d[10], d[2], d[1], d[0], d[5], d[11]) for d in details)
                     detail_rows.extend((rid, pid, *d) for d in details)
                 diag_rows.extend((rid, *d) for d in parsed.diagnostics)
             conn.executemany("INSERT INTO report_raw (report_id, encoding, raw) VALUES (?, ?, ?)", raw_rows)
             conn.executemany(_POLICY_SQL, policy_rows)
             if self.index.schema_version >= 3:  # older schemas (only in migration tests) have no summaries
-                rollups.add_policies(conn, roll_rows)
+                rollups.add(conn, roll_policies, roll_failures)
             conn.executemany(_DETAIL_SQL, detail_rows)
             conn.executemany("INSERT INTO diagnostics (report_id, severity, code, message, path) VALUES (?, ?, ?, ?, ?)", diag_rows)
             conn.executemany(_SOURCE_SQL, source_rows)

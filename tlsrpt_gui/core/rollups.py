@@ -12,6 +12,15 @@ disagree with them, and :func:`rebuild` recomputes them from the rows:
     only dates, domain and policy type.
 ``roll_org_day``
     the same per reporter instead of domain: sessions per day for one reporter.
+``roll_domain``
+    sessions per (policy domain, policy type, sts mode) over all time: the
+    success-rate and coverage charts before any date is chosen.
+``roll_failures_day``
+    failed sessions and failure rows per (UTC day, result type): failures by
+    result type and certificate failures over time, filtered by date or type.
+``roll_failures_key``
+    failed sessions and failure rows per (reporter | MX host | sending IP, result
+    type) over all time: the top-N charts before a date or domain is chosen.
 ``report_days``
     for each (reporter, policy domain, policy type), the set of days it sent a
     report for, as a bitmap (bit ``i`` is day ``first_day + i``): the missing
@@ -25,7 +34,8 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Mapping
-from typing import Any, Final
+from dataclasses import dataclass
+from typing import Any, Final, Literal
 
 SECONDS_PER_DAY: Final = 86400
 
@@ -50,6 +60,30 @@ CREATE TABLE roll_org_day (
     policies           INTEGER NOT NULL,
     PRIMARY KEY (day, organization_name, policy_type, sts_mode)
 ) WITHOUT ROWID;
+CREATE TABLE roll_domain (
+    policy_domain  TEXT NOT NULL,
+    policy_type    TEXT NOT NULL,
+    sts_mode       TEXT NOT NULL,
+    successful     INTEGER NOT NULL,
+    failed         INTEGER NOT NULL,
+    policies       INTEGER NOT NULL,
+    PRIMARY KEY (policy_domain, policy_type, sts_mode)
+) WITHOUT ROWID;
+CREATE TABLE roll_failures_day (
+    day          INTEGER NOT NULL,
+    result_type  TEXT NOT NULL,
+    failed       INTEGER NOT NULL,
+    details      INTEGER NOT NULL,
+    PRIMARY KEY (day, result_type)
+) WITHOUT ROWID;
+CREATE TABLE roll_failures_key (
+    dim          TEXT NOT NULL CHECK (dim IN ('reporter', 'mx_host', 'sending_ip')),
+    key          TEXT NOT NULL,
+    result_type  TEXT NOT NULL,
+    failed       INTEGER NOT NULL,
+    details      INTEGER NOT NULL,
+    PRIMARY KEY (dim, key, result_type)
+) WITHOUT ROWID;
 CREATE TABLE report_days (
     organization_name  TEXT NOT NULL,
     policy_domain      TEXT NOT NULL,
@@ -61,7 +95,7 @@ CREATE TABLE report_days (
 """
 
 #: the tables, for checks and rebuilds
-TABLES: Final = ("roll_domain_day", "roll_org_day", "report_days")
+TABLES: Final = ("roll_domain_day", "roll_org_day", "roll_domain", "roll_failures_day", "roll_failures_key", "report_days")
 
 
 def day_of(ts: int) -> int:
@@ -121,49 +155,90 @@ def days_of(first: int, bits: int) -> list[int]:
 
 # --------------------------------------------------------------------------- writing
 
-_DOMAIN_UPSERT: Final = """
-INSERT INTO roll_domain_day (day, policy_domain, policy_type, sts_mode, successful, failed, policies)
-VALUES (?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (day, policy_domain, policy_type, sts_mode) DO UPDATE SET
-    successful = successful + excluded.successful,
-    failed = failed + excluded.failed,
-    policies = policies + excluded.policies
-"""
-_ORG_UPSERT: Final = """
-INSERT INTO roll_org_day (day, organization_name, policy_type, sts_mode, successful, failed, policies)
-VALUES (?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (day, organization_name, policy_type, sts_mode) DO UPDATE SET
-    successful = successful + excluded.successful,
-    failed = failed + excluded.failed,
-    policies = policies + excluded.policies
-"""
+#: a policy row as the summaries see it: (organization, domain, type, sts_mode, start, successful, failed)
+PolicyFact = tuple[str, str, str, str | None, int, int, int]
+#: a failure row: (organization, receiving MX, sending IP, result type, failed sessions, start)
+FailureFact = tuple[str, str | None, str | None, str, int, int]
+
+_DAY: Final = day_sql("start_ts")
 
 
-def _add(acc: dict[tuple[Any, ...], list[int]], key: tuple[Any, ...], s: int, f: int) -> None:
+@dataclass(frozen=True, slots=True)
+class _Sum:
+    """One summary table: sums of ``values`` per key, over ``source`` rows."""
+
+    table: str
+    source: Literal["policies", "failures"]
+    keys: tuple[str, ...]
+    values: tuple[str, ...]
+    #: the summary computed from the rows, in SQL (the columns in table order)
+    select: str
+
+
+_POLICY_VALUES: Final = ("successful", "failed", "policies")
+_POLICY_AGG: Final = "SUM(successful_sessions), SUM(failed_sessions), COUNT(*)"
+_FAIL_VALUES: Final = ("failed", "details")
+_FAIL_AGG: Final = "SUM(failed_session_count), COUNT(*)"
+_MODE: Final = "COALESCE(sts_mode, '')"
+
+_SUMS: Final = (
+    _Sum("roll_domain_day", "policies", ("day", "policy_domain", "policy_type", "sts_mode"), _POLICY_VALUES,
+         f"SELECT {_DAY}, policy_domain, policy_type, {_MODE}, {_POLICY_AGG} FROM policies GROUP BY 1, 2, 3, 4"),
+    _Sum("roll_org_day", "policies", ("day", "organization_name", "policy_type", "sts_mode"), _POLICY_VALUES,
+         f"SELECT {_DAY}, organization_name, policy_type, {_MODE}, {_POLICY_AGG} FROM policies GROUP BY 1, 2, 3, 4"),
+    _Sum("roll_domain", "policies", ("policy_domain", "policy_type", "sts_mode"), _POLICY_VALUES,
+         f"SELECT policy_domain, policy_type, {_MODE}, {_POLICY_AGG} FROM policies GROUP BY 1, 2, 3"),
+    _Sum("roll_failures_day", "failures", ("day", "result_type"), _FAIL_VALUES,
+         f"SELECT {_DAY}, result_type, {_FAIL_AGG} FROM failure_details GROUP BY 1, 2"),
+    _Sum("roll_failures_key", "failures", ("dim", "key", "result_type"), _FAIL_VALUES,
+         " UNION ALL ".join(
+             f"SELECT '{dim}', COALESCE({col}, ''), result_type, {_FAIL_AGG} FROM failure_details GROUP BY 2, 3"
+             for dim, col in (("reporter", "organization_name"), ("mx_host", "receiving_mx_hostname"),
+                              ("sending_ip", "sending_mta_ip"))
+         )),
+)
+
+
+def _upsert_sql(spec: _Sum) -> str:
+    cols = (*spec.keys, *spec.values)
+    sets = ", ".join(f"{v} = {v} + excluded.{v}" for v in spec.values)
+    return (f"INSERT INTO {spec.table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
+            f"ON CONFLICT ({', '.join(spec.keys)}) DO UPDATE SET {sets}")
+
+
+def _acc(acc: dict[tuple[Any, ...], list[int]], key: tuple[Any, ...], values: tuple[int, ...]) -> None:
     v = acc.get(key)
     if v is None:
-        acc[key] = [s, f, 1]
+        acc[key] = list(values)
     else:
-        v[0] += s
-        v[1] += f
-        v[2] += 1
+        for i, x in enumerate(values):
+            v[i] += x
 
 
-def add_policies(conn: sqlite3.Connection, rows: Iterable[tuple[str, str, str, str | None, int, int, int]]) -> None:
-    """Add policy rows ``(organization, domain, type, sts_mode, start_ts, successful, failed)``
-    to the summaries. Runs inside the caller's transaction."""
-    by_domain: dict[tuple[Any, ...], list[int]] = {}
-    by_org: dict[tuple[Any, ...], list[int]] = {}
+def add(conn: sqlite3.Connection, policies: Iterable[PolicyFact], failures: Iterable[FailureFact]) -> None:
+    """Add newly inserted policy and failure rows to the summaries (in the caller's transaction)."""
+    sums: dict[str, dict[tuple[Any, ...], list[int]]] = {spec.table: {} for spec in _SUMS}
+    dd, od, dm = sums["roll_domain_day"], sums["roll_org_day"], sums["roll_domain"]
     days: dict[tuple[str, str, str], set[int]] = {}
-    for org, domain, ptype, mode, start_ts, s, f in rows:
+    for org, domain, ptype, mode, start_ts, s, f in policies:
         day = start_ts // SECONDS_PER_DAY
         m = mode or ""
-        _add(by_domain, (day, domain, ptype, m), s, f)
-        _add(by_org, (day, org, ptype, m), s, f)
+        v = (s, f, 1)
+        _acc(dd, (day, domain, ptype, m), v)
+        _acc(od, (day, org, ptype, m), v)
+        _acc(dm, (domain, ptype, m), v)
         days.setdefault((org, domain, ptype), set()).add(day)
-    if by_domain:
-        conn.executemany(_DOMAIN_UPSERT, [(*k, *v) for k, v in by_domain.items()])
-        conn.executemany(_ORG_UPSERT, [(*k, *v) for k, v in by_org.items()])
+    fd, fk = sums["roll_failures_day"], sums["roll_failures_key"]
+    for org, mx, ip, rtype, n, start_ts in failures:
+        fv = (n, 1)
+        _acc(fd, (start_ts // SECONDS_PER_DAY, rtype), fv)
+        _acc(fk, ("reporter", org, rtype), fv)
+        _acc(fk, ("mx_host", mx or "", rtype), fv)
+        _acc(fk, ("sending_ip", ip or "", rtype), fv)
+    for spec in _SUMS:
+        rows = sums[spec.table]
+        if rows:
+            conn.executemany(_upsert_sql(spec), [(*k, *v) for k, v in rows.items()])
     _merge_days(conn, days)
 
 
@@ -184,58 +259,33 @@ def _merge_days(conn: sqlite3.Connection, days: Mapping[tuple[str, str, str], It
 
 
 def rebuild(conn: sqlite3.Connection) -> None:
-    """Recompute every summary from the policy rows (inside the caller's transaction)."""
+    """Recompute every summary from the rows (inside the caller's transaction)."""
     for table in TABLES:
         conn.execute(f"DELETE FROM {table}")
-    day = day_sql("start_ts")
-    for table, col in (("roll_domain_day", "policy_domain"), ("roll_org_day", "organization_name")):
-        conn.execute(
-            f"INSERT INTO {table} (day, {col}, policy_type, sts_mode, successful, failed, policies) "
-            f"SELECT {day} AS d, {col}, policy_type, COALESCE(sts_mode, ''), "
-            "SUM(successful_sessions), SUM(failed_sessions), COUNT(*) "
-            f"FROM policies GROUP BY d, {col}, policy_type, COALESCE(sts_mode, '')"
-        )
+    for spec in _SUMS:
+        conn.execute(f"INSERT INTO {spec.table} ({', '.join((*spec.keys, *spec.values))}) {spec.select}")
     cur = conn.execute(
-        f"SELECT organization_name, policy_domain, policy_type, {day} AS d FROM policies "
+        f"SELECT organization_name, policy_domain, policy_type, {_DAY} AS d FROM policies "
         "GROUP BY organization_name, policy_domain, policy_type, d"
     )
-    current: tuple[str, str, str] | None = None
-    batch: list[int] = []
     merged: dict[tuple[str, str, str], list[int]] = {}
     for org, domain, ptype, d in cur:
-        key = (str(org), str(domain), str(ptype))
-        if key != current:
-            if current is not None:
-                merged[current] = batch
-            current, batch = key, []
-        batch.append(int(d))
-    if current is not None:
-        merged[current] = batch
+        merged.setdefault((str(org), str(domain), str(ptype)), []).append(int(d))
     _merge_days(conn, merged)
 
 
 def consistent(conn: sqlite3.Connection) -> bool:
-    """True if the summaries match the policy rows (a slow full check)."""
-    day = day_sql("start_ts")
-    for table, key in (("roll_domain_day", "policy_domain"), ("roll_org_day", "organization_name")):
-        diff = conn.execute(
-            f"""SELECT COUNT(*) FROM (
-                SELECT {day} AS d, {key} AS k, policy_type AS t, COALESCE(sts_mode, '') AS m,
-                       SUM(successful_sessions) AS s, SUM(failed_sessions) AS f, COUNT(*) AS n
-                FROM policies GROUP BY d, k, t, m
-                EXCEPT SELECT day, {key}, policy_type, sts_mode, successful, failed, policies FROM {table}
-            )"""
-        ).fetchone()[0]
-        rows = conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
-        groups = conn.execute(
-            f"SELECT COUNT(*) FROM (SELECT 1 FROM policies GROUP BY {day}, {key}, policy_type, COALESCE(sts_mode, ''))"
-        ).fetchone()[0]
-        if diff or rows != groups:
+    """True if every summary matches the rows it summarises (a slow full check)."""
+    for spec in _SUMS:
+        cols = ", ".join((*spec.keys, *spec.values))
+        computed = f"SELECT * FROM ({spec.select})"  # a compound SELECT, kept whole
+        stored = f"SELECT {cols} FROM {spec.table}"
+        one_way = conn.execute(f"SELECT COUNT(*) FROM ({computed} EXCEPT {stored})").fetchone()[0]
+        other_way = conn.execute(f"SELECT COUNT(*) FROM ({stored} EXCEPT {computed})").fetchone()[0]
+        if one_way or other_way:
             return False
     expected: dict[tuple[str, str, str], set[int]] = {}
-    for org, domain, ptype, d in conn.execute(
-        f"SELECT organization_name, policy_domain, policy_type, {day} FROM policies"
-    ):
+    for org, domain, ptype, d in conn.execute(f"SELECT organization_name, policy_domain, policy_type, {_DAY} FROM policies"):
         expected.setdefault((str(org), str(domain), str(ptype)), set()).add(int(d))
     stored = {
         (str(o), str(dm), str(t)): set(days_of(int(first), decode_bits(blob)))

@@ -276,15 +276,22 @@ def _norm_domain(flt: Filter) -> str:
     return flt.policy_domain.strip().rstrip(".").lower()
 
 
-def _roll_where(flt: Filter, by: Literal["domain", "org"]) -> tuple[str, list[Any]] | None:
-    """The filter as a condition on a summary table (core/rollups.py), or None when
-    the filter uses a field that table does not keep (then the rows are read)."""
-    if flt.result_type or flt.mx_host or flt.sending_ip or flt.text.strip():
-        return None
-    domain = _norm_domain(flt)
-    if by == "domain" and flt.reporter:
-        return None
-    if by == "org" and domain:
+def _used(flt: Filter) -> set[str]:
+    """The filter's fields in use: date, policy_domain, reporter, policy_type, result_type, mx_host, sending_ip, text."""
+    used = {name for name in ("reporter", "policy_type", "result_type", "mx_host", "sending_ip") if getattr(flt, name)}
+    if flt.date_from is not None or flt.date_to is not None:
+        used.add("date")
+    if _norm_domain(flt):
+        used.add("policy_domain")
+    if flt.text.strip():
+        used.add("text")
+    return used
+
+
+def _roll_where(flt: Filter, allowed: set[str]) -> tuple[str, list[Any]] | None:
+    """The filter as a condition on a summary table (core/rollups.py) that keeps the
+    ``allowed`` fields, or None when the filter uses another (then the rows are read)."""
+    if not _used(flt) <= allowed:
         return None
     clauses: list[str] = []
     params: list[Any] = []
@@ -294,27 +301,35 @@ def _roll_where(flt: Filter, by: Literal["domain", "org"]) -> tuple[str, list[An
     if flt.date_to is not None:
         clauses.append("day <= ?")
         params.append(date_to_day(flt.date_to))
-    if domain:
-        clauses.append("policy_domain = ?")
-        params.append(domain)
-    if flt.reporter:
-        clauses.append("organization_name = ?")
-        params.append(flt.reporter)
-    if flt.policy_type:
-        clauses.append("policy_type = ?")
-        params.append(flt.policy_type)
+    for value, column in ((_norm_domain(flt), "policy_domain"), (flt.reporter, "organization_name"),
+                          (flt.policy_type, "policy_type"), (flt.result_type, "result_type")):
+        if value:
+            clauses.append(f"{column} = ?")
+            params.append(value)
     return (" AND ".join(clauses) if clauses else "1"), params
 
 
-_ROLL_TABLES: Final[tuple[tuple[Literal["domain", "org"], str], ...]] = (
-    ("domain", "roll_domain_day"), ("org", "roll_org_day"),
-)
+_DOMAIN_FIELDS: Final = {"date", "policy_domain", "policy_type"}
+_ORG_FIELDS: Final = {"date", "reporter", "policy_type"}
+
+
+def _domain_summary(flt: Filter) -> tuple[str, str, list[Any]] | None:
+    """``(table, where, params)`` of the per-domain session summary that answers ``flt``."""
+    if not flt.date_from and not flt.date_to:
+        rw = _roll_where(flt, _DOMAIN_FIELDS - {"date"})
+        if rw is not None:
+            return "roll_domain", *rw
+    rw = _roll_where(flt, _DOMAIN_FIELDS)
+    return None if rw is None else ("roll_domain_day", *rw)
+
+
+_ROLL_TABLES: Final = (("roll_domain_day", _DOMAIN_FIELDS), ("roll_org_day", _ORG_FIELDS))
 
 
 def sessions_per_day(conn: sqlite3.Connection, flt: Filter, *, rollups: bool = True) -> list[DaySessions]:
     """Successful and failed sessions per UTC day, oldest first."""
-    for by, table in _ROLL_TABLES:
-        rw = _roll_where(flt, by) if rollups else None
+    for table, fields in _ROLL_TABLES:
+        rw = _roll_where(flt, fields) if rollups else None
         if rw is not None:
             sql = (f"SELECT day, SUM(successful), SUM(failed) FROM {table} "
                    f"WHERE {rw[0]} GROUP BY day ORDER BY day")
@@ -328,16 +343,20 @@ def sessions_per_day(conn: sqlite3.Connection, flt: Filter, *, rollups: bool = T
     return [DaySessions(int(d), int(s), int(f)) for d, s, f in conn.execute(sql, params)]
 
 
-def failures_by_result_type(conn: sqlite3.Connection, flt: Filter) -> list[ResultTypeCount]:
+def failures_by_result_type(conn: sqlite3.Connection, flt: Filter, *, rollups: bool = True) -> list[ResultTypeCount]:
     """Failed sessions per result type, grouped by category (display order), largest first."""
-    where, params = flt.where("failures")
-    sql = (
-        f"SELECT f.result_type, {category_sql('f.result_type')}, "
-        "SUM(f.failed_session_count), COUNT(*) "
-        f"FROM failure_details f WHERE {where} GROUP BY f.result_type"
-    )
+    rw = _roll_where(flt, {"date", "result_type"}) if rollups else None
+    if rw is not None:
+        sql = f"SELECT result_type, SUM(failed), SUM(details) FROM roll_failures_day WHERE {rw[0]} GROUP BY result_type"
+        params = rw[1]
+    else:
+        where, params = flt.where("failures")
+        sql = (
+            "SELECT f.result_type, SUM(f.failed_session_count), COUNT(*) "
+            f"FROM failure_details f WHERE {where} GROUP BY f.result_type"
+        )
     rows = [
-        ResultTypeCount(str(t), str(c), int(n), int(d)) for t, c, n, d in conn.execute(sql, params)
+        ResultTypeCount(str(t), result_category(str(t)), int(n), int(d)) for t, n, d in conn.execute(sql, params)
     ]
     rows.sort(key=lambda r: (CATEGORIES.index(r.category), -r.failed_sessions, r.result_type))
     return rows
@@ -350,6 +369,7 @@ def top_failures(
     limit: int = DEFAULT_LIMIT,
     *,
     include_missing: bool = True,
+    rollups: bool = True,
 ) -> TopList:
     """The ``limit`` reporters / MX hosts / sending IPs with most failed sessions, by category.
 
@@ -357,16 +377,26 @@ def top_failures(
     or skipped when ``include_missing`` is false.
     """
     col = _TOP_COLUMNS[key]
-    where, params = flt.where("failures")
-    if not include_missing:
-        where = f"{where} AND {col} IS NOT NULL AND {col} != ''"
-    # Grouped by the raw columns, so SQLite streams the covering index (key,
-    # result_type, count) instead of sorting; the grouped set is (keys x result
-    # types), and the categories and the top keys are picked from it here.
-    sql = (
-        f"SELECT {col}, f.result_type, SUM(f.failed_session_count) "
-        f"FROM failure_details f WHERE {where} GROUP BY {col}, f.result_type"
-    )
+    rw = _roll_where(flt, {"result_type"}) if rollups else None
+    if rw is not None:  # all time: the per-key summary
+        where, params = rw
+        if not include_missing:
+            where = f"{where} AND key != ''"
+        sql = f"SELECT key, result_type, failed FROM roll_failures_key WHERE dim = ? AND {where}"
+        params = [key, *params]
+    else:
+        where, params = flt.where("failures")
+        if not include_missing:
+            where = f"{where} AND {col} IS NOT NULL AND {col} != ''"
+        # Grouped by the raw columns, so SQLite streams the covering index (key,
+        # result_type, count) instead of sorting; the grouped set is (keys x result
+        # types), and the categories and the top keys are picked from it here.
+        # A filter makes it group with a sort ("+col") after using the filter's own index.
+        group = col if where == "1" else f"+{col}"
+        sql = (
+            f"SELECT {group}, f.result_type, SUM(f.failed_session_count) "
+            f"FROM failure_details f WHERE {where} GROUP BY {group}, f.result_type"
+        )
     by_key: dict[str, dict[str, int]] = {}
     for k, result_type, n in conn.execute(sql, params):
         cats = by_key.setdefault(NOT_GIVEN if k is None else str(k), {})
@@ -394,12 +424,12 @@ def success_rate_by_domain(
     conn: sqlite3.Connection, flt: Filter, limit: int = DEFAULT_LIMIT, *, rollups: bool = True
 ) -> DomainRates:
     """Sessions and success rate of the ``limit`` policy domains with most sessions."""
-    rw = _roll_where(flt, "domain") if rollups else None
-    if rw is not None:
-        where, params = rw
+    summary = _domain_summary(flt) if rollups else None
+    if summary is not None:
+        table, where, params = summary
         sql = (
             "SELECT policy_domain AS d, SUM(successful) AS s, SUM(failed) AS f "
-            f"FROM roll_domain_day WHERE {where} GROUP BY d ORDER BY s + f DESC, d"
+            f"FROM {table} WHERE {where} GROUP BY d ORDER BY s + f DESC, d"
         )
         grouped = conn.execute(sql, params).fetchall()  # one row per domain
         items = tuple(DomainRate(str(d), int(s), int(f)) for d, s, f in grouped[:limit])
@@ -422,12 +452,12 @@ def policy_coverage(
     conn: sqlite3.Connection, flt: Filter, limit: int = DEFAULT_LIMIT, *, rollups: bool = True
 ) -> Coverage:
     """Sessions per policy domain by policy kind (sts enforce/testing, tlsa, none found)."""
-    rw = _roll_where(flt, "domain") if rollups else None
-    if rw is not None:
-        where, params = rw
+    summary = _domain_summary(flt) if rollups else None
+    if summary is not None:
+        table, where, params = summary
         sql = f"""
             SELECT policy_domain AS d, {_kind_sql("")} AS kind, SUM(successful), SUM(failed)
-            FROM roll_domain_day WHERE {where}
+            FROM {table} WHERE {where}
             GROUP BY d, kind
         """
     else:
@@ -458,16 +488,23 @@ def policy_coverage(
     )
 
 
-def certificate_failures_per_day(conn: sqlite3.Connection, flt: Filter) -> list[DayResultCount]:
+def certificate_failures_per_day(conn: sqlite3.Connection, flt: Filter, *, rollups: bool = True) -> list[DayResultCount]:
     """Failed sessions per day of the ``certificate-*`` result types, oldest first."""
-    where, params = flt.where("failures")
-    day = _day_sql("f.start_ts")
-    # A range on result_type (instead of LIKE) lets SQLite use the failures_type index.
-    sql = (
-        f"SELECT {day} AS day, f.result_type, SUM(f.failed_session_count) FROM failure_details f "
-        f"WHERE {where} AND f.result_type >= 'certificate-' AND f.result_type < 'certificate.' "
-        "GROUP BY day, f.result_type ORDER BY day, f.result_type"
-    )
+    # A range on result_type (instead of LIKE) lets SQLite use an index.
+    certificate = "result_type >= 'certificate-' AND result_type < 'certificate.'"
+    rw = _roll_where(flt, {"date", "result_type"}) if rollups else None
+    if rw is not None:
+        sql = (f"SELECT day, result_type, SUM(failed) FROM roll_failures_day WHERE {rw[0]} AND {certificate} "
+               "GROUP BY day, result_type ORDER BY day, result_type")
+        params = rw[1]
+    else:
+        where, params = flt.where("failures")
+        day = _day_sql("f.start_ts")
+        sql = (
+            f"SELECT {day} AS day, f.result_type, SUM(f.failed_session_count) FROM failure_details f "
+            f"WHERE {where} AND f.{certificate} "
+            "GROUP BY day, f.result_type ORDER BY day, f.result_type"
+        )
     return [DayResultCount(int(d), str(t), int(n)) for d, t, n in conn.execute(sql, params)]
 
 

@@ -63,20 +63,21 @@ class SessionsPerDayCard(ChartCard):
             self.day_chart.set_data([], [])
             return
         days = [d.day for d in data]
-        tips = [
-            tip(d.date.strftime("%a %d %b %Y"), [
+
+        def day_tip(i: int) -> str:
+            d = data[i]
+            return tip(d.date.strftime("%a %d %b %Y"), [
                 ("Successful sessions", fmt_count(d.successful)),
                 ("Failed sessions", fmt_count(d.failed)),
                 ("Success rate", fmt_rate(d.success_rate)),
             ], "Click to filter to this day")
-            for d in data
-        ]
+
         self.day_chart.set_data(
             days,
             [DaySeries("Successful", p.rate_colour(1.0), [d.successful for d in data], "successful"),
              DaySeries("Failed", self._failed_colour(), [d.failed for d in data], "failed")],
             rate=[d.success_rate for d in data],
-            tooltips=tips,
+            tooltip=day_tip,
         )
         total_s = sum(d.successful for d in data)
         total_f = sum(d.failed for d in data)
@@ -359,11 +360,12 @@ class CertificateCard(ChartCard):
         values = {t: [0] * len(days) for t in types}
         for r in data:
             values[r.result_type][pos[r.day]] += r.failed_sessions
-        tips = []
-        for i, d in enumerate(days):
+
+        def day_tip(i: int) -> str:
             rows = [(t, fmt_count(values[t][i])) for t in types if values[t][i]]
-            tips.append(tip(day_to_date(d).strftime("%a %d %b %Y"), rows, "Click a bar to filter"))
-        self.day_chart.set_data(days, [DaySeries(t, p.certificate(t), values[t], t) for t in types], tooltips=tips)
+            return tip(day_to_date(days[i]).strftime("%a %d %b %Y"), rows, "Click a bar to filter")
+
+        self.day_chart.set_data(days, [DaySeries(t, p.certificate(t), values[t], t) for t in types], tooltip=day_tip)
         self.set_note("")
 
     def payload_changes(self, payload: object) -> dict[str, Any] | None:

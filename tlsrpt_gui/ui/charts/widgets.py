@@ -16,7 +16,7 @@ from __future__ import annotations
 import bisect
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -302,7 +302,7 @@ class DayBarChart(_ChartBase):
         self._days: list[int] = []
         self._series: list[DaySeries] = []
         self._rate: list[float | None] | None = None
-        self._tooltips: list[str] = []
+        self._tooltip: Callable[[int], str] | None = None
         self._items: list[pg.GraphicsObject] = []
         self._rate_items: list[pg.GraphicsObject] = []
         self.rate_view: pg.ViewBox | None = None
@@ -337,12 +337,14 @@ class DayBarChart(_ChartBase):
         series: Sequence[DaySeries],
         *,
         rate: Sequence[float | None] | None = None,
-        tooltips: Sequence[str] = (),
+        tooltip: Callable[[int], str] | None = None,
     ) -> None:
+        """``tooltip(i)`` gives the tooltip of day ``i``; it is called on hover, so a
+        year of days does not build hundreds of tooltips nobody reads."""
         self._days = list(days)
         self._series = list(series)
         self._rate = list(rate) if rate is not None else None
-        self._tooltips = list(tooltips)
+        self._tooltip = tooltip
         self.redraw()
 
     @property
@@ -446,9 +448,9 @@ class DayBarChart(_ChartBase):
 
     def tooltip_at(self, x: float, y: float) -> str | None:
         i = self.day_index(x)
-        if i is None or i >= len(self._tooltips):
+        if i is None or i >= len(self._days) or self._tooltip is None:
             return None
-        return self._tooltips[i]
+        return self._tooltip(i)
 
 
 # --------------------------------------------------------------------------- calendar strip
