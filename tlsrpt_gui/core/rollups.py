@@ -13,8 +13,8 @@ disagree with them, and :func:`rebuild` recomputes them from the rows:
 ``roll_org_day``
     the same per reporter instead of domain: sessions per day for one reporter.
 ``roll_domain``
-    sessions per (policy domain, policy type, sts mode) over all time: the
-    success-rate and coverage charts before any date is chosen.
+    sessions per (policy domain, reporter, policy type, sts mode) over all
+    time: the success-rate and coverage charts before any date is chosen.
 ``roll_failures_day``
     failed sessions and failure rows per (UTC day, result type): failures by
     result type and certificate failures over time, filtered by date or type.
@@ -61,13 +61,14 @@ CREATE TABLE roll_org_day (
     PRIMARY KEY (day, organization_name, policy_type, sts_mode)
 ) WITHOUT ROWID;
 CREATE TABLE roll_domain (
-    policy_domain  TEXT NOT NULL,
-    policy_type    TEXT NOT NULL,
-    sts_mode       TEXT NOT NULL,
-    successful     INTEGER NOT NULL,
-    failed         INTEGER NOT NULL,
-    policies       INTEGER NOT NULL,
-    PRIMARY KEY (policy_domain, policy_type, sts_mode)
+    policy_domain      TEXT NOT NULL,
+    organization_name  TEXT NOT NULL,
+    policy_type        TEXT NOT NULL,
+    sts_mode           TEXT NOT NULL,
+    successful         INTEGER NOT NULL,
+    failed             INTEGER NOT NULL,
+    policies           INTEGER NOT NULL,
+    PRIMARY KEY (policy_domain, organization_name, policy_type, sts_mode)
 ) WITHOUT ROWID;
 CREATE TABLE roll_failures_day (
     day          INTEGER NOT NULL,
@@ -186,8 +187,8 @@ _SUMS: Final = (
          f"SELECT {_DAY}, policy_domain, policy_type, {_MODE}, {_POLICY_AGG} FROM policies GROUP BY 1, 2, 3, 4"),
     _Sum("roll_org_day", "policies", ("day", "organization_name", "policy_type", "sts_mode"), _POLICY_VALUES,
          f"SELECT {_DAY}, organization_name, policy_type, {_MODE}, {_POLICY_AGG} FROM policies GROUP BY 1, 2, 3, 4"),
-    _Sum("roll_domain", "policies", ("policy_domain", "policy_type", "sts_mode"), _POLICY_VALUES,
-         f"SELECT policy_domain, policy_type, {_MODE}, {_POLICY_AGG} FROM policies GROUP BY 1, 2, 3"),
+    _Sum("roll_domain", "policies", ("policy_domain", "organization_name", "policy_type", "sts_mode"), _POLICY_VALUES,
+         f"SELECT policy_domain, organization_name, policy_type, {_MODE}, {_POLICY_AGG} FROM policies GROUP BY 1, 2, 3, 4"),
     _Sum("roll_failures_day", "failures", ("day", "result_type"), _FAIL_VALUES,
          f"SELECT {_DAY}, result_type, {_FAIL_AGG} FROM failure_details GROUP BY 1, 2"),
     _Sum("roll_failures_key", "failures", ("dim", "key", "result_type"), _FAIL_VALUES,
@@ -226,7 +227,7 @@ def add(conn: sqlite3.Connection, policies: Iterable[PolicyFact], failures: Iter
         v = (s, f, 1)
         _acc(dd, (day, domain, ptype, m), v)
         _acc(od, (day, org, ptype, m), v)
-        _acc(dm, (domain, ptype, m), v)
+        _acc(dm, (domain, org, ptype, m), v)
         days.setdefault((org, domain, ptype), set()).add(day)
     fd, fk = sums["roll_failures_day"], sums["roll_failures_key"]
     for org, mx, ip, rtype, n, start_ts in failures:

@@ -316,7 +316,7 @@ _ORG_FIELDS: Final = {"date", "reporter", "policy_type"}
 def _domain_summary(flt: Filter) -> tuple[str, str, list[Any]] | None:
     """``(table, where, params)`` of the per-domain session summary that answers ``flt``."""
     if not flt.date_from and not flt.date_to:
-        rw = _roll_where(flt, _DOMAIN_FIELDS - {"date"})
+        rw = _roll_where(flt, {"policy_domain", "reporter", "policy_type"})
         if rw is not None:
             return "roll_domain", *rw
     rw = _roll_where(flt, _DOMAIN_FIELDS)
