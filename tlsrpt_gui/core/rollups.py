@@ -280,9 +280,9 @@ def consistent(conn: sqlite3.Connection) -> bool:
     for spec in _SUMS:
         cols = ", ".join((*spec.keys, *spec.values))
         computed = f"SELECT * FROM ({spec.select})"  # a compound SELECT, kept whole
-        stored = f"SELECT {cols} FROM {spec.table}"
-        one_way = conn.execute(f"SELECT COUNT(*) FROM ({computed} EXCEPT {stored})").fetchone()[0]
-        other_way = conn.execute(f"SELECT COUNT(*) FROM ({stored} EXCEPT {computed})").fetchone()[0]
+        kept = f"SELECT {cols} FROM {spec.table}"
+        one_way = conn.execute(f"SELECT COUNT(*) FROM ({computed} EXCEPT {kept})").fetchone()[0]
+        other_way = conn.execute(f"SELECT COUNT(*) FROM ({kept} EXCEPT {computed})").fetchone()[0]
         if one_way or other_way:
             return False
     expected: dict[tuple[str, str, str], set[int]] = {}
