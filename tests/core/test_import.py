@@ -322,3 +322,82 @@ def test_migration_from_schema_1_keeps_data(corpus: Path, tmp_path: Path, monkey
         assert rollups.consistent(ix.conn)
         again = ix.import_paths([corpus / "reports"])
         assert again.imported == 0 and again.duplicates == len(list((corpus / 'reports').iterdir()))
+
+
+def _index_sql(conn: sqlite3.Connection) -> set[tuple[str, str]]:
+    return {(r[0], r[1]) for r in conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")}
+
+
+def test_bulk_import_builds_the_deferred_indexes_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tlsrpt_gui.core.index as index_mod
+
+    folder = tmp_path / "bulk"
+    make_folder(folder, 300)
+    with Index(tmp_path / "fresh.db") as fresh:
+        expected = _index_sql(fresh.conn)
+    monkeypatch.setattr(index_mod, "BULK_MIN_FILES", 100)
+    steps: list[str] = []
+    with Index(tmp_path / "b.db") as ix:
+        ix.conn.execute("CREATE INDEX ui_extra ON reports (contact_info)")  # a window's sort index too
+        dropped: list[int] = []
+        real_flush = index_mod._BatchWriter.flush
+
+        def flush(self: index_mod._BatchWriter) -> None:  # the indexes are gone while rows go in
+            dropped.append(len(_index_sql(ix.conn)))
+            real_flush(self)
+
+        monkeypatch.setattr(index_mod._BatchWriter, "flush", flush)
+        r = ix.import_paths([folder], workers=1, progress=lambda p: steps.append(p.current))
+        assert r.imported == 300
+        assert dropped and max(dropped) == 0
+        assert _index_sql(ix.conn) == expected | {("ui_extra", "CREATE INDEX ui_extra ON reports (contact_info)")}
+        assert ix.conn.execute("SELECT COUNT(*) FROM deferred_indexes").fetchone()[0] == 0
+        assert steps[-1] == "building the indexes"
+        assert rollups.consistent(ix.conn)
+        assert ix.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        # a second bulk import into a fuller index keeps its indexes
+        make_folder(tmp_path / "more", 150)
+        dropped.clear()
+        ix.import_paths([tmp_path / "more"], workers=1)
+        assert min(dropped) > 0
+
+
+def test_killed_bulk_import_gets_its_indexes_back_on_next_open(tmp_path: Path) -> None:
+    folder = tmp_path / "many"
+    n = 3000
+    make_folder(folder, n)
+    db = tmp_path / "k.db"
+    with Index(tmp_path / "fresh.db") as fresh:
+        expected = _index_sql(fresh.conn)
+    code = ("import sys, tlsrpt_gui.core.index as m; m.BULK_MIN_FILES = 100; m.BULK_BATCH_SIZE = 200\n"
+            "with m.Index(sys.argv[2]) as ix: ix.import_paths([sys.argv[1]], workers=1)")
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    proc = subprocess.Popen([sys.executable, "-c", code, str(folder), str(db)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    committed = 0
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
+                committed = conn.execute("SELECT COUNT(*) FROM reports").fetchone()[0]
+        except sqlite3.OperationalError:
+            committed = 0
+        if committed > 0:
+            break
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert committed > 0, "the import never committed a batch"
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        reports = conn.execute("SELECT COUNT(*) FROM reports").fetchone()[0]
+        assert reports < n, "the import finished before it was killed"
+        assert conn.execute("SELECT COUNT(*) FROM deferred_indexes").fetchone()[0] > 0
+        assert not _index_sql(conn) & expected
+    with Index(db) as ix:  # a writable open builds them
+        assert _index_sql(ix.conn) == expected
+        assert ix.conn.execute("SELECT COUNT(*) FROM deferred_indexes").fetchone()[0] == 0
+        assert rollups.consistent(ix.conn)
+        r = ix.import_paths([folder], workers=1)
+        assert r.imported == n - reports and r.duplicates == reports and r.failed == []
+        assert rollups.consistent(ix.conn)

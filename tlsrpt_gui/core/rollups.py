@@ -3,7 +3,7 @@
 A TLS report is one (reporter, policy domain, day); a million of them are a
 million policy rows, and any chart that sums them all would read them all.
 These tables are written in the same transaction as the rows they summarise
-(the import writer calls :func:`add_policies` per batch), so they can never
+(the import writer calls :func:`add` per batch), so they can never
 disagree with them, and :func:`rebuild` recomputes them from the rows:
 
 ``roll_domain_day``
@@ -35,7 +35,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 SECONDS_PER_DAY: Final = 86400
 
@@ -156,11 +156,6 @@ def days_of(first: int, bits: int) -> list[int]:
 
 # --------------------------------------------------------------------------- writing
 
-#: a policy row as the summaries see it: (organization, domain, type, sts_mode, start, successful, failed)
-PolicyFact = tuple[str, str, str, str | None, int, int, int]
-#: a failure row: (organization, receiving MX, sending IP, result type, failed sessions, start)
-FailureFact = tuple[str, str | None, str | None, str, int, int]
-
 _DAY: Final = day_sql("start_ts")
 
 
@@ -169,11 +164,19 @@ class _Sum:
     """One summary table: sums of ``values`` per key, over ``source`` rows."""
 
     table: str
-    source: Literal["policies", "failures"]
     keys: tuple[str, ...]
     values: tuple[str, ...]
-    #: the summary computed from the rows, in SQL (the columns in table order)
-    select: str
+    #: (source table, key expressions) of each part of the summary
+    parts: tuple[tuple[str, tuple[str, ...]], ...]
+
+    def select(self, where: str = "1") -> str:
+        """The summary computed from the source rows matching ``where`` (columns in table order)."""
+        out = []
+        for source, exprs in self.parts:
+            agg = _POLICY_AGG if source == "policies" else _FAIL_AGG
+            groups = ", ".join(str(i + 1) for i in range(len(exprs)))
+            out.append(f"SELECT {', '.join(exprs)}, {agg} FROM {source} WHERE {where} GROUP BY {groups}")
+        return " UNION ALL ".join(out)
 
 
 _POLICY_VALUES: Final = ("successful", "failed", "policies")
@@ -183,63 +186,41 @@ _FAIL_AGG: Final = "SUM(failed_session_count), COUNT(*)"
 _MODE: Final = "COALESCE(sts_mode, '')"
 
 _SUMS: Final = (
-    _Sum("roll_domain_day", "policies", ("day", "policy_domain", "policy_type", "sts_mode"), _POLICY_VALUES,
-         f"SELECT {_DAY}, policy_domain, policy_type, {_MODE}, {_POLICY_AGG} FROM policies GROUP BY 1, 2, 3, 4"),
-    _Sum("roll_org_day", "policies", ("day", "organization_name", "policy_type", "sts_mode"), _POLICY_VALUES,
-         f"SELECT {_DAY}, organization_name, policy_type, {_MODE}, {_POLICY_AGG} FROM policies GROUP BY 1, 2, 3, 4"),
-    _Sum("roll_domain", "policies", ("policy_domain", "organization_name", "policy_type", "sts_mode"), _POLICY_VALUES,
-         f"SELECT policy_domain, organization_name, policy_type, {_MODE}, {_POLICY_AGG} FROM policies GROUP BY 1, 2, 3, 4"),
-    _Sum("roll_failures_day", "failures", ("day", "result_type"), _FAIL_VALUES,
-         f"SELECT {_DAY}, result_type, {_FAIL_AGG} FROM failure_details GROUP BY 1, 2"),
-    _Sum("roll_failures_key", "failures", ("dim", "key", "result_type"), _FAIL_VALUES,
-         " UNION ALL ".join(
-             f"SELECT '{dim}', COALESCE({col}, ''), result_type, {_FAIL_AGG} FROM failure_details GROUP BY 2, 3"
-             for dim, col in (("reporter", "organization_name"), ("mx_host", "receiving_mx_hostname"),
-                              ("sending_ip", "sending_mta_ip"))
-         )),
+    _Sum("roll_domain_day", ("day", "policy_domain", "policy_type", "sts_mode"), _POLICY_VALUES,
+         (("policies", (_DAY, "policy_domain", "policy_type", _MODE)),)),
+    _Sum("roll_org_day", ("day", "organization_name", "policy_type", "sts_mode"), _POLICY_VALUES,
+         (("policies", (_DAY, "organization_name", "policy_type", _MODE)),)),
+    _Sum("roll_domain", ("policy_domain", "organization_name", "policy_type", "sts_mode"), _POLICY_VALUES,
+         (("policies", ("policy_domain", "organization_name", "policy_type", _MODE)),)),
+    _Sum("roll_failures_day", ("day", "result_type"), _FAIL_VALUES,
+         (("failure_details", (_DAY, "result_type")),)),
+    _Sum("roll_failures_key", ("dim", "key", "result_type"), _FAIL_VALUES,
+         tuple(("failure_details", (f"'{dim}'", f"COALESCE({col}, '')", "result_type"))
+               for dim, col in (("reporter", "organization_name"), ("mx_host", "receiving_mx_hostname"),
+                                ("sending_ip", "sending_mta_ip")))),
 )
 
 
-def _upsert_sql(spec: _Sum) -> str:
-    cols = (*spec.keys, *spec.values)
-    sets = ", ".join(f"{v} = {v} + excluded.{v}" for v in spec.values)
-    return (f"INSERT INTO {spec.table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
-            f"ON CONFLICT ({', '.join(spec.keys)}) DO UPDATE SET {sets}")
-
-
-def _acc(acc: dict[tuple[Any, ...], list[int]], key: tuple[Any, ...], values: tuple[int, ...]) -> None:
-    v = acc.get(key)
-    if v is None:
-        acc[key] = list(values)
-    else:
-        for i, x in enumerate(values):
-            v[i] += x
-
-
-def add(conn: sqlite3.Connection, policies: Iterable[PolicyFact], failures: Iterable[FailureFact]) -> None:
-    """Add newly inserted policy and failure rows to the summaries (in the caller's transaction)."""
-    sums: dict[str, dict[tuple[Any, ...], list[int]]] = {spec.table: {} for spec in _SUMS}
-    dd, od, dm = sums["roll_domain_day"], sums["roll_org_day"], sums["roll_domain"]
-    days: dict[tuple[str, str, str], set[int]] = {}
-    for org, domain, ptype, mode, start_ts, s, f in policies:
-        day = start_ts // SECONDS_PER_DAY
-        m = mode or ""
-        v = (s, f, 1)
-        _acc(dd, (day, domain, ptype, m), v)
-        _acc(od, (day, org, ptype, m), v)
-        _acc(dm, (domain, org, ptype, m), v)
-        days.setdefault((org, domain, ptype), set()).add(day)
-    fd, fk = sums["roll_failures_day"], sums["roll_failures_key"]
-    for org, mx, ip, rtype, n, start_ts in failures:
-        fv = (n, 1)
-        _acc(fd, (start_ts // SECONDS_PER_DAY, rtype), fv)
-        _acc(fk, ("reporter", org, rtype), fv)
-        _acc(fk, ("mx_host", mx or "", rtype), fv)
-        _acc(fk, ("sending_ip", ip or "", rtype), fv)
+def add(conn: sqlite3.Connection, after_policy: int, after_failure: int) -> None:
+    """Add the policy rows with ids above ``after_policy`` and the failure rows
+    above ``after_failure`` (the rows just inserted) to the summaries, in the
+    caller's transaction. SQLite groups them; Python only merges day bitmaps."""
     for spec in _SUMS:
-        rows = sums[spec.table]
-        if rows:
-            conn.executemany(_upsert_sql(spec), [(*k, *v) for k, v in rows.items()])
+        after = after_policy if spec.parts[0][0] == "policies" else after_failure
+        cols = (*spec.keys, *spec.values)
+        sets = ", ".join(f"{v} = {v} + excluded.{v}" for v in spec.values)
+        # "WHERE true" tells SQLite's parser the ON CONFLICT belongs to the INSERT.
+        conn.execute(
+            f"INSERT INTO {spec.table} ({', '.join(cols)}) SELECT * FROM ({spec.select('id > ?')}) WHERE true "
+            f"ON CONFLICT ({', '.join(spec.keys)}) DO UPDATE SET {sets}",
+            [after] * len(spec.parts),
+        )
+    days: dict[tuple[str, str, str], list[int]] = {}
+    for org, domain, ptype, d in conn.execute(
+        f"SELECT organization_name, policy_domain, policy_type, {_DAY} FROM policies WHERE id > ? GROUP BY 1, 2, 3, 4",
+        (after_policy,),
+    ):
+        days.setdefault((str(org), str(domain), str(ptype)), []).append(int(d))
     _merge_days(conn, days)
 
 
@@ -264,7 +245,7 @@ def rebuild(conn: sqlite3.Connection) -> None:
     for table in TABLES:
         conn.execute(f"DELETE FROM {table}")
     for spec in _SUMS:
-        conn.execute(f"INSERT INTO {spec.table} ({', '.join((*spec.keys, *spec.values))}) {spec.select}")
+        conn.execute(f"INSERT INTO {spec.table} ({', '.join((*spec.keys, *spec.values))}) {spec.select()}")
     cur = conn.execute(
         f"SELECT organization_name, policy_domain, policy_type, {_DAY} AS d FROM policies "
         "GROUP BY organization_name, policy_domain, policy_type, d"
@@ -279,7 +260,7 @@ def consistent(conn: sqlite3.Connection) -> bool:
     """True if every summary matches the rows it summarises (a slow full check)."""
     for spec in _SUMS:
         cols = ", ".join((*spec.keys, *spec.values))
-        computed = f"SELECT * FROM ({spec.select})"  # a compound SELECT, kept whole
+        computed = f"SELECT * FROM ({spec.select()})"  # a compound SELECT, kept whole
         kept = f"SELECT {cols} FROM {spec.table}"
         one_way = conn.execute(f"SELECT COUNT(*) FROM ({computed} EXCEPT {kept})").fetchone()[0]
         other_way = conn.execute(f"SELECT COUNT(*) FROM ({kept} EXCEPT {computed})").fetchone()[0]
