@@ -315,7 +315,21 @@ class _Collector:
         return out
 
 
+_CANONICAL_DT_RE: Final = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)Z")
+_MAX_COUNT: Final = 2**53
+
+
 def parse_datetime(value: Any, diag: _Collector, path: str) -> datetime:
+    # The form nearly every reporter writes, without the general pattern's work.
+    if type(value) is str and len(value) == 20:
+        m = _CANONICAL_DT_RE.fullmatch(value)
+        if m is not None:
+            sec = int(m[6])
+            if sec < 60:
+                try:
+                    return datetime(int(m[1]), int(m[2]), int(m[3]), int(m[4]), int(m[5]), sec, tzinfo=UTC)
+                except ValueError:
+                    pass  # the general path says what is wrong
     if not isinstance(value, str):
         raise ReportParseError(f"{path} is {_describe(value)}, not an RFC 3339 date-time")
     m = _DT_RE.match(value)
@@ -532,15 +546,24 @@ def _failure_detail(raw: Any, diag: _Collector, path: str, policy_type: str) -> 
     if info is None and "additional-info-uri" in raw:
         diag.add("warning", "additional-info-uri", f"{path} uses the draft key 'additional-info-uri' instead of 'additional-information'; read as the same.", path)
         info = raw.get("additional-info-uri")
+    # Each field takes its well-formed value as is; anything else goes through the
+    # helper that says what is wrong (and builds the JSON path only then).
+    get = raw.get
+    n = get("failed-session-count")
+    sip = get("sending-mta-ip")
+    mx = get("receiving-mx-hostname")
+    helo = get("receiving-mx-helo")
+    rip = get("receiving-ip")
+    code = get("failure-reason-code")
     detail = FailureDetail(
         result_type=result_type,
-        failed_session_count=_count(raw.get("failed-session-count"), diag, f"{path}.failed-session-count"),
-        sending_mta_ip=_ip(raw.get("sending-mta-ip"), diag, f"{path}.sending-mta-ip"),
-        receiving_mx_hostname=_text(raw.get("receiving-mx-hostname"), diag, f"{path}.receiving-mx-hostname"),
-        receiving_mx_helo=_text(raw.get("receiving-mx-helo"), diag, f"{path}.receiving-mx-helo"),
-        receiving_ip=_ip(raw.get("receiving-ip"), diag, f"{path}.receiving-ip"),
-        additional_information=_text(info, diag, f"{path}.additional-information"),
-        failure_reason_code=_text(raw.get("failure-reason-code"), diag, f"{path}.failure-reason-code"),
+        failed_session_count=n if type(n) is int and 0 <= n <= _MAX_COUNT else _count(n, diag, f"{path}.failed-session-count"),
+        sending_mta_ip=sip if type(sip) is str and _IPV4_RE.fullmatch(sip) else _ip(sip, diag, f"{path}.sending-mta-ip"),
+        receiving_mx_hostname=mx if type(mx) is str and mx else _text(mx, diag, f"{path}.receiving-mx-hostname"),
+        receiving_mx_helo=helo if type(helo) is str and helo else _text(helo, diag, f"{path}.receiving-mx-helo"),
+        receiving_ip=rip if type(rip) is str and _IPV4_RE.fullmatch(rip) else _ip(rip, diag, f"{path}.receiving-ip"),
+        additional_information=info if type(info) is str and info else _text(info, diag, f"{path}.additional-information"),
+        failure_reason_code=code if type(code) is str and code else _text(code, diag, f"{path}.failure-reason-code"),
     )
     if detail.failure_reason_code is None and result_type in ("certificate-not-trusted", "validation-failure"):
         diag.add("info", "failure-reason-code-missing", f"{path} ({result_type}) has no failure-reason-code, which RFC 8460 §4.3 asks for.", path)
@@ -594,8 +617,12 @@ def _policy(raw: Any, diag: _Collector, path: str, hint: ReportHint, fallback_do
         summary = {}
         successful = failed = 0
     else:
-        successful = _count(summary.get("total-successful-session-count"), diag, f"{path}.summary.total-successful-session-count")
-        failed = _count(summary.get("total-failure-session-count"), diag, f"{path}.summary.total-failure-session-count")
+        successful = summary.get("total-successful-session-count")
+        if not (type(successful) is int and 0 <= successful <= _MAX_COUNT):
+            successful = _count(successful, diag, f"{path}.summary.total-successful-session-count")
+        failed = summary.get("total-failure-session-count")
+        if not (type(failed) is int and 0 <= failed <= _MAX_COUNT):
+            failed = _count(failed, diag, f"{path}.summary.total-failure-session-count")
     details: list[FailureDetail] = []
     raw_details = _as_list(raw.get("failure-details"), diag, f"{path}.failure-details", "failure-details")
     for i, item in enumerate(raw_details):

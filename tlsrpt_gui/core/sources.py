@@ -285,6 +285,15 @@ def gunzip_bounded(data: bytes, cap: int) -> tuple[bytes, int]:
     second gzip member (``cat a.gz b.gz``) is read too. Memory never exceeds
     ``cap`` plus one chunk, whatever the compression ratio.
     """
+    # The common case in one call: one member, nothing after it, under the cap
+    # (``max_length`` bounds the output, so a bomb stops at cap + 1 bytes).
+    d = zlib.decompressobj(wbits=31)
+    try:
+        whole = d.decompress(data, cap + 1)
+    except zlib.error:
+        whole = None  # the general path below says what is wrong
+    if whole is not None and d.eof and not d.unused_data and len(whole) <= cap:
+        return whole, 0
     out = bytearray()
     pos = 0
     trailing = 0
