@@ -617,12 +617,12 @@ def _policy(raw: Any, diag: _Collector, path: str, hint: ReportHint, fallback_do
         summary = {}
         successful = failed = 0
     else:
-        successful = summary.get("total-successful-session-count")
-        if not (type(successful) is int and 0 <= successful <= _MAX_COUNT):
-            successful = _count(successful, diag, f"{path}.summary.total-successful-session-count")
-        failed = summary.get("total-failure-session-count")
-        if not (type(failed) is int and 0 <= failed <= _MAX_COUNT):
-            failed = _count(failed, diag, f"{path}.summary.total-failure-session-count")
+        ok_raw = summary.get("total-successful-session-count")
+        successful = ok_raw if type(ok_raw) is int and 0 <= ok_raw <= _MAX_COUNT else _count(
+            ok_raw, diag, f"{path}.summary.total-successful-session-count")
+        failed_raw = summary.get("total-failure-session-count")
+        failed = failed_raw if type(failed_raw) is int and 0 <= failed_raw <= _MAX_COUNT else _count(
+            failed_raw, diag, f"{path}.summary.total-failure-session-count")
     details: list[FailureDetail] = []
     raw_details = _as_list(raw.get("failure-details"), diag, f"{path}.failure-details", "failure-details")
     for i, item in enumerate(raw_details):
