@@ -10,7 +10,7 @@ import pytest
 
 from tests.core.conftest import CORPUS_DIRS
 from tlsrpt_gui.core.index import Index
-from tlsrpt_gui.core.query import Filter
+from tlsrpt_gui.core.query import Filter, common_fields
 
 
 @pytest.fixture(scope="module")
@@ -79,3 +79,48 @@ def test_report_and_policy_rows_follow_failure_fields(ix: Index) -> None:
     rows = failure_rows(ix)
     assert count(ix, "reports", flt) == len({r["report_id"] for r in rows if r["result_type"] == flt.result_type})
     assert count(ix, "policies", flt) == len({r["policy_id"] for r in rows if r["result_type"] == flt.result_type})
+
+
+ALL_FIELDS = frozenset({"reporter", "policy_domain", "policy_type", "result_type", "mx_host", "sending_ip"})
+TABLES = {"reports": "reports r", "policies": "policies p", "failures": "failure_details f"}
+
+
+@pytest.mark.parametrize("flt", [
+    Filter(result_type="sts-policy-fetch-error"),
+    Filter(policy_domain="company-y.example", policy_type="sts"),
+    Filter(reporter="Mail.ru", result_type="sts-policy-fetch-error"),
+    Filter(mx_host="mx2.mail.company-y.example", sending_ip="2001:db8:abcd:0013::1"),
+    Filter(policy_type="sts", date_from=date(2019, 1, 1)),
+], ids=repr)
+def test_common_and_rare_forms_select_the_same_rows(ix: Index, flt: Filter) -> None:
+    """Filter.where writes a common value's condition another way (for SQLite's plan); the rows are the same."""
+    for kind, table in TABLES.items():
+        got = []
+        for common in (frozenset(), ALL_FIELDS):
+            where, params = flt.where(kind, common)  # type: ignore[arg-type]
+            got.append(sorted(r[0] for r in ix.conn.execute(f"SELECT {table[-1]}.id FROM {table} WHERE {where}", params)))
+        assert got[0] == got[1], kind
+        assert got[0], f"{kind}: the case should match something in the corpus"
+
+
+def test_common_fields_come_from_the_summaries(ix: Index) -> None:
+    by_org = dict(ix.conn.execute("SELECT organization_name, COUNT(*) FROM policies GROUP BY 1").fetchall())
+    total = sum(by_org.values())
+    big = max(by_org, key=lambda k: by_org[k])
+    small = min(by_org, key=lambda k: by_org[k])
+    assert by_org[big] > 0.02 * total and by_org[small] < by_org[big]
+    assert common_fields(ix.conn, Filter(reporter=big)) == {"reporter"}
+    assert common_fields(ix.conn, Filter(reporter=big), share=by_org[small] / total) == {"reporter"}
+    assert common_fields(ix.conn, Filter(reporter=small), share=by_org[small] / total) == frozenset()
+    assert common_fields(ix.conn, Filter(reporter="nobody at all")) == frozenset()
+    details = ix.conn.execute("SELECT COUNT(*) FROM failure_details WHERE result_type = 'certificate-expired'").fetchone()[0]
+    total_details = ix.conn.execute("SELECT COUNT(*) FROM failure_details").fetchone()[0]
+    expect = {"result_type"} if details > 0.02 * total_details else set()
+    assert common_fields(ix.conn, Filter(result_type="certificate-expired")) == expect
+
+
+def test_common_fields_without_summaries_is_empty(tmp_path: Path) -> None:
+    import sqlite3
+
+    conn = sqlite3.connect(tmp_path / "old.db")
+    assert common_fields(conn, Filter(reporter="x", result_type="y")) == frozenset()

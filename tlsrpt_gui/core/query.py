@@ -8,6 +8,8 @@ rows (``reports``), policy rows (``policies``) or failure rows
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final, Literal
@@ -57,11 +59,22 @@ class Filter:
     def with_(self, **changes: Any) -> Filter:
         return replace(self, **changes)
 
-    def where(self, kind: TableKind) -> tuple[str, list[Any]]:
-        """``(sql, params)``: a condition (``"1"`` when nothing filters) for ``kind``."""
+    def where(self, kind: TableKind, common: Collection[str] = ()) -> tuple[str, list[Any]]:
+        """``(sql, params)``: a condition (``"1"`` when nothing filters) for ``kind``.
+
+        ``common`` names the fields whose value matches a large share of the rows
+        (see :func:`common_fields`). Their condition is written so SQLite does not
+        drive the query from it (a unary ``+``): it walks the sort order and
+        checks, and stops after a page. A rare value instead drives the query
+        through its index, which finds its few rows at once.
+        """
         a = ALIASES[kind]
         clauses: list[str] = []
         params: list[Any] = []
+
+        def hint(field: str) -> str:
+            return "+" if field in common else ""
+
         start_col = f"{a}.start_ts"
         if self.date_from is not None:
             clauses.append(f"{start_col} >= ?")
@@ -70,30 +83,37 @@ class Filter:
             clauses.append(f"{start_col} < ?")
             params.append(day_start(self.date_to + timedelta(days=1)))
         if self.reporter:
-            clauses.append(f"{a}.organization_name = ?")
+            clauses.append(f"{hint('reporter')}{a}.organization_name = ?")
             params.append(self.reporter)
         domain = self.policy_domain.strip().rstrip(".").lower()
-        if domain:
+
+        def through(field: str, table: str, key: str, column: str) -> str:
+            # A row that matches through its child rows (a report through its policies,
+            # a policy through its failures). A rare value: the set of parent ids, made
+            # once from the value's index. A common one: each parent in sort order
+            # looks up its own children (by the parent-id index), until a page is full.
+            if field in common:
+                return f"EXISTS (SELECT 1 FROM {table} x WHERE x.{key} = {a}.id AND +x.{column} = ?)"
+            return f"{a}.id IN (SELECT x.{key} FROM {table} x WHERE x.{column} = ?)"
+
+        for field, value in (("policy_domain", domain), ("policy_type", self.policy_type)):
+            if not value:
+                continue
             if kind == "reports":
-                clauses.append("EXISTS (SELECT 1 FROM policies px WHERE px.report_id = r.id AND px.policy_domain = ?)")
+                clauses.append(through(field, "policies", "report_id", field))
             else:
-                clauses.append(f"{a}.policy_domain = ?")
-            params.append(domain)
-        if self.policy_type:
-            if kind == "reports":
-                clauses.append("EXISTS (SELECT 1 FROM policies px WHERE px.report_id = r.id AND px.policy_type = ?)")
-            else:
-                clauses.append(f"{a}.policy_type = ?")
-            params.append(self.policy_type)
-        for value, column in ((self.result_type, "result_type"), (self.mx_host, "receiving_mx_hostname"), (self.sending_ip, "sending_mta_ip")):
+                clauses.append(f"{hint(field)}{a}.{field} = ?")
+            params.append(value)
+        for field, value, column in (("result_type", self.result_type, "result_type"),
+                                     ("mx_host", self.mx_host, "receiving_mx_hostname"),
+                                     ("sending_ip", self.sending_ip, "sending_mta_ip")):
             if not value:
                 continue
             if kind == "failures":
-                clauses.append(f"f.{column} = ?")
-            elif kind == "policies":
-                clauses.append(f"p.id IN (SELECT fx.policy_id FROM failure_details fx WHERE fx.{column} = ?)")
+                clauses.append(f"{hint(field)}f.{column} = ?")
             else:
-                clauses.append(f"r.id IN (SELECT fx.report_id FROM failure_details fx WHERE fx.{column} = ?)")
+                key = "policy_id" if kind == "policies" else "report_id"
+                clauses.append(through(field, "failure_details", key, column))
             params.append(value)
         text = self.text.strip()
         if text:
@@ -102,3 +122,40 @@ class Filter:
             clauses.append("(" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in cols) + ")")
             params.extend([pattern] * len(cols))
         return (" AND ".join(clauses) if clauses else "1"), params
+
+
+#: a value matching more than this share of the rows is "common" (see Filter.where)
+COMMON_SHARE: Final = 0.02
+
+
+def common_fields(conn: sqlite3.Connection, flt: Filter, share: float = COMMON_SHARE) -> frozenset[str]:
+    """The fields of ``flt`` whose value matches more than ``share`` of all rows.
+
+    Read from the chart summaries (core/rollups.py), so it costs a few small
+    lookups; an index without them (an old schema) gets an empty set.
+    """
+    checks: list[tuple[str, str, list[Any], str]] = []
+    domain = flt.policy_domain.strip().rstrip(".").lower()
+    for field, value, column in (("reporter", flt.reporter, "organization_name"), ("policy_domain", domain, "policy_domain"),
+                                 ("policy_type", flt.policy_type, "policy_type")):
+        if value:
+            checks.append((field, f"SELECT SUM(policies) FROM roll_domain WHERE {column} = ?", [value],
+                           "SELECT SUM(policies) FROM roll_domain"))
+    for field, value in (("result_type", flt.result_type), ("mx_host", flt.mx_host), ("sending_ip", flt.sending_ip)):
+        if not value:
+            continue
+        if field == "result_type":
+            sql, params = "SELECT SUM(details) FROM roll_failures_key WHERE dim = 'reporter' AND result_type = ?", [value]
+        else:
+            sql, params = "SELECT SUM(details) FROM roll_failures_key WHERE dim = ? AND key = ?", [field, value]
+        checks.append((field, sql, params, "SELECT SUM(details) FROM roll_failures_key WHERE dim = 'reporter'"))
+    out: set[str] = set()
+    try:
+        for field, sql, params, total_sql in checks:
+            total = conn.execute(total_sql).fetchone()[0] or 0
+            n = conn.execute(sql, params).fetchone()[0] or 0
+            if total and n > share * total:
+                out.add(field)
+    except sqlite3.OperationalError:  # no summaries in this index
+        return frozenset()
+    return frozenset(out)

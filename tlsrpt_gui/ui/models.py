@@ -27,7 +27,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from tlsrpt_gui.core.export import neutralise, write_rows
-from tlsrpt_gui.core.query import Filter, TableKind
+from tlsrpt_gui.core.query import Filter, TableKind, common_fields
 from tlsrpt_gui.core.report import result_category
 from tlsrpt_gui.ui.formatting import (
     TimeMode,
@@ -117,6 +117,8 @@ class SqlTableModel(QAbstractTableModel):
         self._conn = conn
         self._time = time_mode
         self._filter = Filter()
+        #: filter fields matching many rows (see core.query.common_fields)
+        self._common: frozenset[str] = frozenset()
         self._sort_column, self._order = self.DEFAULT_SORT
         self._rows: list[tuple[Any, ...]] = []
         self._exhausted = False
@@ -156,6 +158,7 @@ class SqlTableModel(QAbstractTableModel):
         self.beginResetModel()
         self._rows = []
         self._exhausted = False
+        self._common = common_fields(self._conn, self._filter)
         self._fetch(max(PAGE_SIZE, keep_rows))
         self.endResetModel()
 
@@ -328,7 +331,7 @@ class SqlTableModel(QAbstractTableModel):
         return ", ".join(parts)
 
     def _where(self) -> tuple[str, list[Any]]:
-        return self._filter.where(self.KIND)
+        return self._filter.where(self.KIND, self._common)
 
     @property
     def _desc(self) -> bool:
