@@ -10,7 +10,7 @@ import pytest
 
 from tests.core.conftest import CORPUS_DIRS
 from tlsrpt_gui.core.index import Index
-from tlsrpt_gui.core.query import Filter, common_fields
+from tlsrpt_gui.core.query import Filter, common_fields, text_values
 
 
 @pytest.fixture(scope="module")
@@ -124,3 +124,24 @@ def test_common_fields_without_summaries_is_empty(tmp_path: Path) -> None:
 
     conn = sqlite3.connect(tmp_path / "old.db")
     assert common_fields(conn, Filter(reporter="x", result_type="y")) == frozenset()
+
+
+@pytest.mark.parametrize("term", ["company-y", "MX2.", "2001:db8", "expired", "50%_", "no-such-text-anywhere", "Mail.ru"])
+def test_free_text_through_the_value_table_selects_the_same_rows(ix: Index, term: str) -> None:
+    flt = Filter(text=term)
+    like_where, like_params = flt.where("failures")
+    expected = sorted(r[0] for r in ix.conn.execute(f"SELECT f.id FROM failure_details f WHERE {like_where}", like_params))
+    values = text_values(ix.conn, flt, share=1.0)  # every term counts as rare here
+    assert values is not None
+    where, params = flt.where("failures", text_values=values)
+    assert "LIKE" not in where
+    assert sorted(r[0] for r in ix.conn.execute(f"SELECT f.id FROM failure_details f WHERE {where}", params)) == expected
+    if term == "no-such-text-anywhere":
+        assert where == "0" and not expected
+
+
+def test_common_free_text_keeps_the_scan(ix: Index) -> None:
+    assert text_values(ix.conn, Filter(text="example")) is None  # in most rows: a page is found at once
+    assert text_values(ix.conn, Filter(text="")) is None
+    values = text_values(ix.conn, Filter(text="no-such-text-anywhere"))
+    assert values is not None and values.columns == {}

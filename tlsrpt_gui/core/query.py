@@ -14,6 +14,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final, Literal
 
+from tlsrpt_gui.core.rollups import TEXT_COLUMNS
+
 TableKind = Literal["reports", "policies", "failures"]
 
 #: the SQL alias each table kind is queried under
@@ -59,7 +61,7 @@ class Filter:
     def with_(self, **changes: Any) -> Filter:
         return replace(self, **changes)
 
-    def where(self, kind: TableKind, common: Collection[str] = ()) -> tuple[str, list[Any]]:
+    def where(self, kind: TableKind, common: Collection[str] = (), text_values: TextValues | None = None) -> tuple[str, list[Any]]:
         """``(sql, params)``: a condition (``"1"`` when nothing filters) for ``kind``.
 
         ``common`` names the fields whose value matches a large share of the rows
@@ -67,6 +69,10 @@ class Filter:
         drive the query from it (a unary ``+``): it walks the sort order and
         checks, and stops after a page. A rare value instead drives the query
         through its index, which finds its few rows at once.
+
+        ``text_values`` (see :func:`text_values`) turns a rare free-text term on
+        failure rows into the column values that contain it, looked up by index,
+        instead of a ``LIKE`` over every row.
         """
         a = ALIASES[kind]
         clauses: list[str] = []
@@ -116,7 +122,16 @@ class Filter:
                 clauses.append(through(field, "failure_details", key, column))
             params.append(value)
         text = self.text.strip()
-        if text:
+        if text and kind == "failures" and text_values is not None and text_values.text == text:
+            if not text_values.columns:
+                clauses.append("0")  # no value anywhere contains the text
+            else:
+                ors = []
+                for column, values in text_values.columns.items():
+                    ors.append(f"f.{column} IN ({', '.join('?' * len(values))})")
+                    params.extend(values)
+                clauses.append("(" + " OR ".join(ors) + ")")
+        elif text:
             pattern = f"%{escape_like(text)}%"
             cols = _TEXT_COLUMNS[kind]
             clauses.append("(" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in cols) + ")")
@@ -159,3 +174,43 @@ def common_fields(conn: sqlite3.Connection, flt: Filter, share: float = COMMON_S
     except sqlite3.OperationalError:  # no summaries in this index
         return frozenset()
     return frozenset(out)
+
+
+@dataclass(frozen=True, slots=True)
+class TextValues:
+    """The failure-row values that contain a free-text term, by column."""
+
+    text: str
+    columns: dict[str, list[str]]
+
+
+#: at most this many matching values become an IN list; more means a common term
+MAX_TEXT_VALUES: Final = 500
+
+
+def text_values(conn: sqlite3.Connection, flt: Filter, share: float = COMMON_SHARE) -> TextValues | None:
+    """The values of the failure rows' text columns that contain ``flt.text``.
+
+    None when there is no text, when the term is common (its values cover more
+    than ``share`` of the rows, or there are many of them: then a scan in sort
+    order fills a page at once), or when the index has no ``text_values`` table.
+    """
+    text = flt.text.strip()
+    if not text:
+        return None
+    pattern = f"%{escape_like(text)}%"
+    try:
+        rows = conn.execute(
+            "SELECT col, value, rows FROM text_values WHERE value LIKE ? ESCAPE '\\' LIMIT ?",
+            (pattern, MAX_TEXT_VALUES + 1),
+        ).fetchall()
+        total = conn.execute("SELECT COALESCE(SUM(details), 0) FROM roll_failures_key WHERE dim = 'reporter'").fetchone()[0]
+    except sqlite3.OperationalError:  # an index without the summaries
+        return None
+    if len(rows) > MAX_TEXT_VALUES or sum(int(r[2]) for r in rows) > share * total:
+        return None
+    columns: dict[str, list[str]] = {}
+    for col, value, _ in rows:
+        if col in TEXT_COLUMNS:  # column names go into SQL: only our own
+            columns.setdefault(str(col), []).append(str(value))
+    return TextValues(text, columns)

@@ -21,6 +21,10 @@ disagree with them, and :func:`rebuild` recomputes them from the rows:
 ``roll_failures_key``
     failed sessions and failure rows per (reporter | MX host | sending IP, result
     type) over all time: the top-N charts before a date or domain is chosen.
+``text_values``
+    every distinct value of each text column of the failure rows, with how many
+    rows hold it: a free-text filter finds the values that contain the text
+    here, then the rows by those values' indexes (see core/query.py).
 ``report_days``
     for each (reporter, policy domain, policy type), the set of days it sent a
     report for, as a bitmap (bit ``i`` is day ``first_day + i``): the missing
@@ -85,6 +89,12 @@ CREATE TABLE roll_failures_key (
     details      INTEGER NOT NULL,
     PRIMARY KEY (dim, key, result_type)
 ) WITHOUT ROWID;
+CREATE TABLE text_values (
+    col    TEXT NOT NULL,
+    value  TEXT NOT NULL,
+    rows   INTEGER NOT NULL,
+    PRIMARY KEY (col, value)
+) WITHOUT ROWID;
 CREATE TABLE report_days (
     organization_name  TEXT NOT NULL,
     policy_domain      TEXT NOT NULL,
@@ -96,7 +106,14 @@ CREATE TABLE report_days (
 """
 
 #: the tables, for checks and rebuilds
-TABLES: Final = ("roll_domain_day", "roll_org_day", "roll_domain", "roll_failures_day", "roll_failures_key", "report_days")
+TABLES: Final = ("roll_domain_day", "roll_org_day", "roll_domain", "roll_failures_day", "roll_failures_key",
+                  "text_values", "report_days")
+
+#: the failure-row columns the free-text filter searches, kept in ``text_values``
+TEXT_COLUMNS: Final = (
+    "result_type", "sending_mta_ip", "receiving_mx_hostname", "receiving_mx_helo", "receiving_ip",
+    "failure_reason_code", "additional_information", "policy_domain", "organization_name",
+)
 
 
 def day_of(ts: int) -> int:
@@ -215,6 +232,7 @@ def add(conn: sqlite3.Connection, after_policy: int, after_failure: int) -> None
             f"ON CONFLICT ({', '.join(spec.keys)}) DO UPDATE SET {sets}",
             [after] * len(spec.parts),
         )
+    _add_text_values(conn, "id > ?", [after_failure])
     days: dict[tuple[str, str, str], list[int]] = {}
     for org, domain, ptype, d in conn.execute(
         f"SELECT organization_name, policy_domain, policy_type, {_DAY} FROM policies WHERE id > ? GROUP BY 1, 2, 3, 4",
@@ -240,12 +258,28 @@ def _merge_days(conn: sqlite3.Connection, days: Mapping[tuple[str, str, str], It
     )
 
 
+def _text_values_sql(where: str) -> str:
+    return " UNION ALL ".join(
+        f"SELECT '{col}', {col}, COUNT(*) FROM failure_details WHERE {col} IS NOT NULL AND {where} GROUP BY 2"
+        for col in TEXT_COLUMNS
+    )
+
+
+def _add_text_values(conn: sqlite3.Connection, where: str, params: list[Any]) -> None:
+    conn.execute(
+        f"INSERT INTO text_values (col, value, rows) SELECT * FROM ({_text_values_sql(where)}) WHERE true "
+        "ON CONFLICT (col, value) DO UPDATE SET rows = rows + excluded.rows",
+        params * len(TEXT_COLUMNS),
+    )
+
+
 def rebuild(conn: sqlite3.Connection) -> None:
     """Recompute every summary from the rows (inside the caller's transaction)."""
     for table in TABLES:
         conn.execute(f"DELETE FROM {table}")
     for spec in _SUMS:
         conn.execute(f"INSERT INTO {spec.table} ({', '.join((*spec.keys, *spec.values))}) {spec.select()}")
+    _add_text_values(conn, "1", [])
     cur = conn.execute(
         f"SELECT organization_name, policy_domain, policy_type, {_DAY} AS d FROM policies "
         "GROUP BY organization_name, policy_domain, policy_type, d"
@@ -265,6 +299,10 @@ def consistent(conn: sqlite3.Connection) -> bool:
         one_way = conn.execute(f"SELECT COUNT(*) FROM ({computed} EXCEPT {kept})").fetchone()[0]
         other_way = conn.execute(f"SELECT COUNT(*) FROM ({kept} EXCEPT {computed})").fetchone()[0]
         if one_way or other_way:
+            return False
+    computed = f"SELECT * FROM ({_text_values_sql('1')})"
+    for a, b in ((computed, "SELECT col, value, rows FROM text_values"), ("SELECT col, value, rows FROM text_values", computed)):
+        if conn.execute(f"SELECT COUNT(*) FROM ({a} EXCEPT {b})").fetchone()[0]:
             return False
     expected: dict[tuple[str, str, str], set[int]] = {}
     for org, domain, ptype, d in conn.execute(f"SELECT organization_name, policy_domain, policy_type, {_DAY} FROM policies"):

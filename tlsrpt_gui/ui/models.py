@@ -27,7 +27,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from tlsrpt_gui.core.export import neutralise, write_rows
-from tlsrpt_gui.core.query import Filter, TableKind, common_fields
+from tlsrpt_gui.core.query import Filter, TableKind, TextValues, common_fields, text_values
 from tlsrpt_gui.core.report import result_category
 from tlsrpt_gui.ui.formatting import (
     TimeMode,
@@ -119,6 +119,7 @@ class SqlTableModel(QAbstractTableModel):
         self._filter = Filter()
         #: filter fields matching many rows (see core.query.common_fields)
         self._common: frozenset[str] = frozenset()
+        self._text_values: TextValues | None = None
         self._sort_column, self._order = self.DEFAULT_SORT
         self._rows: list[tuple[Any, ...]] = []
         self._exhausted = False
@@ -159,6 +160,7 @@ class SqlTableModel(QAbstractTableModel):
         self._rows = []
         self._exhausted = False
         self._common = common_fields(self._conn, self._filter)
+        self._text_values = text_values(self._conn, self._filter) if self.KIND == "failures" else None
         self._fetch(max(PAGE_SIZE, keep_rows))
         self.endResetModel()
 
@@ -331,7 +333,7 @@ class SqlTableModel(QAbstractTableModel):
         return ", ".join(parts)
 
     def _where(self) -> tuple[str, list[Any]]:
-        return self._filter.where(self.KIND, self._common)
+        return self._filter.where(self.KIND, self._common, self._text_values)
 
     @property
     def _desc(self) -> bool:
