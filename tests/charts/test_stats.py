@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from tlsrpt_gui.core import rollups, stats
-from tlsrpt_gui.core.query import Filter
+from tlsrpt_gui.core.query import Filter, text_values
 from tlsrpt_gui.core.report import parse_report_bytes, result_category
 from tlsrpt_gui.core.sources import expand_paths, read_source
 
@@ -275,3 +275,21 @@ def test_summaries_give_the_same_answers_as_the_rows(synth_db: Path, flt: Filter
             stats.reporting_days(conn, flt, rollups=False),
             None if flt.date_to is None else stats.date_to_day(flt.date_to),
         )
+
+
+@pytest.mark.parametrize("term", ["orchard-uni.example/tlsrpt", "2001:db8:10:1::1d", "no-such-text", "certificate"])
+def test_failure_charts_with_free_text_match_the_like_scan(synth_db: Path, term: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    flt = Filter(text=term)
+
+    def charts(conn: sqlite3.Connection) -> list[object]:
+        return [stats.failures_by_result_type(conn, flt), stats.certificate_failures_per_day(conn, flt),
+                *(stats.top_failures(conn, flt, key) for key in ("reporter", "mx_host", "sending_ip"))]
+
+    with sqlite3.connect(synth_db) as conn:
+        rare = text_values(conn, flt) is not None
+        assert rare == (term != "certificate")  # the value table is used for rare terms only
+        through_values = charts(conn)
+        monkeypatch.setattr(stats, "text_values", lambda c, f: None)
+        assert through_values == charts(conn)
+        if term != "no-such-text":
+            assert any(through_values), "the term should match some failure rows"

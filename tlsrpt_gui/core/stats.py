@@ -27,7 +27,7 @@ from datetime import UTC, date, datetime
 from typing import Any, Final, Literal
 
 from tlsrpt_gui.core import rollups as _rollups
-from tlsrpt_gui.core.query import Filter
+from tlsrpt_gui.core.query import Filter, text_values
 from tlsrpt_gui.core.report import DANE_RESULTS, NEGOTIATION_RESULTS, STS_RESULTS, result_category
 
 SECONDS_PER_DAY: Final = 86400
@@ -323,6 +323,11 @@ def _domain_summary(flt: Filter) -> tuple[str, str, list[Any]] | None:
     return None if rw is None else ("roll_domain_day", *rw)
 
 
+def _failure_where(conn: sqlite3.Connection, flt: Filter) -> tuple[str, list[Any]]:
+    """The filter on failure rows; a rare free-text term goes through the value table."""
+    return flt.where("failures", text_values=text_values(conn, flt))
+
+
 _ROLL_TABLES: Final = (("roll_domain_day", _DOMAIN_FIELDS), ("roll_org_day", _ORG_FIELDS))
 
 
@@ -350,7 +355,7 @@ def failures_by_result_type(conn: sqlite3.Connection, flt: Filter, *, rollups: b
         sql = f"SELECT result_type, SUM(failed), SUM(details) FROM roll_failures_day WHERE {rw[0]} GROUP BY result_type"
         params = rw[1]
     else:
-        where, params = flt.where("failures")
+        where, params = _failure_where(conn, flt)
         sql = (
             "SELECT f.result_type, SUM(f.failed_session_count), COUNT(*) "
             f"FROM failure_details f WHERE {where} GROUP BY f.result_type"
@@ -385,7 +390,7 @@ def top_failures(
         sql = f"SELECT key, result_type, failed FROM roll_failures_key WHERE dim = ? AND {where}"
         params = [key, *params]
     else:
-        where, params = flt.where("failures")
+        where, params = _failure_where(conn, flt)
         if not include_missing:
             where = f"{where} AND {col} IS NOT NULL AND {col} != ''"
         # Grouped by the raw columns, so SQLite streams the covering index (key,
@@ -498,7 +503,7 @@ def certificate_failures_per_day(conn: sqlite3.Connection, flt: Filter, *, rollu
                "GROUP BY day, result_type ORDER BY day, result_type")
         params = rw[1]
     else:
-        where, params = flt.where("failures")
+        where, params = _failure_where(conn, flt)
         day = _day_sql("f.start_ts")
         sql = (
             f"SELECT {day} AS day, f.result_type, SUM(f.failed_session_count) FROM failure_details f "
