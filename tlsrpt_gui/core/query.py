@@ -95,12 +95,16 @@ class Filter:
 
         def through(field: str, table: str, key: str, column: str) -> str:
             # A row that matches through its child rows (a report through its policies,
-            # a policy through its failures). A rare value: the set of parent ids, made
-            # once from the value's index. A common one: each parent in sort order
-            # looks up its own children (by the parent-id index), until a page is full.
-            if field in common:
+            # a policy or report through its failures). A rare value: the set of parent
+            # ids, made once from the value's index, drives the query. A common one:
+            # the parents are walked in sort order until a page is full, each checked
+            # against that set (failure indexes cover the parent ids, so the set is
+            # cheap) or by looking up its own one or two policies.
+            if field not in common:
+                return f"{a}.id IN (SELECT x.{key} FROM {table} x WHERE x.{column} = ?)"
+            if table == "policies":
                 return f"EXISTS (SELECT 1 FROM {table} x WHERE x.{key} = {a}.id AND +x.{column} = ?)"
-            return f"{a}.id IN (SELECT x.{key} FROM {table} x WHERE x.{column} = ?)"
+            return f"+{a}.id IN (SELECT x.{key} FROM {table} x WHERE x.{column} = ?)"
 
         for field, value in (("policy_domain", domain), ("policy_type", self.policy_type)):
             if not value:
