@@ -52,6 +52,7 @@ COPY_ROLE: Final = Qt.ItemDataRole.UserRole + 3
 RAW_ROLE: Final = Qt.ItemDataRole.UserRole + 4
 
 PAGE_SIZE: Final = 200
+MAX_PAGE_SIZE: Final = 10_000
 
 Kind = Literal[
     "text", "int", "percent", "date", "datetime", "period", "domain", "domains", "list", "source"
@@ -229,8 +230,11 @@ class SqlTableModel(QAbstractTableModel):
     def fetchMore(self, parent: _Index) -> None:
         if parent.isValid() or self._exhausted:
             return
-        rows = self._query_page(PAGE_SIZE)
-        if len(rows) < PAGE_SIZE:
+        # Each further page is larger (up to MAX_PAGE_SIZE): scrolling far
+        # costs a few queries, not one per 200 rows (each may sort its part again).
+        page = min(MAX_PAGE_SIZE, max(PAGE_SIZE, 3 * len(self._rows)))
+        rows = self._query_page(page)
+        if len(rows) < page:
             self._exhausted = True
         if rows:
             first = len(self._rows)
