@@ -52,7 +52,7 @@ COPY_ROLE: Final = Qt.ItemDataRole.UserRole + 3
 RAW_ROLE: Final = Qt.ItemDataRole.UserRole + 4
 
 PAGE_SIZE: Final = 200
-MAX_PAGE_SIZE: Final = 10_000
+MAX_PAGE_SIZE: Final = 1600
 
 Kind = Literal[
     "text", "int", "percent", "date", "datetime", "period", "domain", "domains", "list", "source"
@@ -232,7 +232,7 @@ class SqlTableModel(QAbstractTableModel):
             return
         # Each further page is larger (up to MAX_PAGE_SIZE): scrolling far
         # costs a few queries, not one per 200 rows (each may sort its part again).
-        page = min(MAX_PAGE_SIZE, max(PAGE_SIZE, 3 * len(self._rows)))
+        page = min(MAX_PAGE_SIZE, max(PAGE_SIZE, len(self._rows)))
         rows = self._query_page(page)
         if len(rows) < page:
             self._exhausted = True
