@@ -79,12 +79,13 @@ def build(path: Path, reports: int) -> dict[str, int]:
             f"""WITH RECURSIVE k(j) AS (SELECT 0 UNION ALL SELECT j + 1 FROM k WHERE j < 4)
             INSERT INTO failure_details (report_id, policy_id, result_type, sending_mta_ip, receiving_mx_hostname,
                 receiving_mx_helo, receiving_ip, failed_session_count, failure_reason_code, additional_information,
-                policy_domain, policy_type, organization_name, start_ts)
+                policy_domain, policy_type, organization_name, start_ts, sts_mode, policy_successful, policy_failed)
             SELECT r.id, r.id, CASE (r.id + k.j) % 8 {results} END,
                 '192.0.2.' || ((r.id * 13 + k.j) % 250), 'mx' || (k.j % 3) || '.' || r.policy_domains,
                 NULL, '203.0.113.' || (k.j % 3), 1 + (r.id + k.j) % 9,
                 CASE WHEN (r.id + k.j) % 8 = 3 THEN 'X509_V_ERR_CERT_HAS_EXPIRED' END, NULL,
-                r.policy_domains, p.policy_type, r.organization_name, r.start_ts
+                r.policy_domains, p.policy_type, r.organization_name, r.start_ts,
+                p.sts_mode, p.successful_sessions, p.failed_sessions
             FROM reports r JOIN policies p ON p.id = r.id JOIN k ON k.j < r.failure_detail_count
             WHERE r.failure_detail_count > 0"""
         )

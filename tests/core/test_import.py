@@ -320,6 +320,13 @@ def test_migration_from_schema_1_keeps_data(corpus: Path, tmp_path: Path, monkey
         # schema 3 filled the chart summaries from the rows already there
         assert ix.conn.execute("SELECT COUNT(*) FROM roll_domain_day").fetchone()[0] > 0
         assert rollups.consistent(ix.conn)
+        # failure rows got their policy's mode and session counts
+        assert ix.conn.execute(
+            "SELECT COUNT(*) FROM failure_details f JOIN policies p ON p.id = f.policy_id WHERE "
+            "f.policy_successful IS NOT p.successful_sessions OR f.policy_failed IS NOT p.failed_sessions "
+            "OR f.sts_mode IS NOT p.sts_mode"
+        ).fetchone()[0] == 0
+        assert ix.conn.execute("SELECT COUNT(*) FROM failure_details WHERE policy_successful IS NOT NULL").fetchone()[0] > 0
         again = ix.import_paths([corpus / "reports"])
         assert again.imported == 0 and again.duplicates == len(list((corpus / 'reports').iterdir()))
 

@@ -52,6 +52,18 @@ def _schema_3(conn: sqlite3.Connection) -> None:
     conn.execute("DROP INDEX failures_type_cover")
     conn.execute("CREATE INDEX failures_type_cover ON failure_details "
                  "(result_type, start_ts, failed_session_count, policy_id, report_id)")
+    # Each failure row also carries its policy's mode and session counts, so the
+    # session charts of "policies with a failure of type X" read one index, not a
+    # hundred thousand policy rows.
+    conn.execute("ALTER TABLE failure_details ADD COLUMN sts_mode TEXT")
+    conn.execute("ALTER TABLE failure_details ADD COLUMN policy_successful INTEGER")
+    conn.execute("ALTER TABLE failure_details ADD COLUMN policy_failed INTEGER")
+    conn.execute(
+        "UPDATE failure_details SET (sts_mode, policy_successful, policy_failed) = "
+        "(SELECT p.sts_mode, p.successful_sessions, p.failed_sessions FROM policies p WHERE p.id = failure_details.policy_id)"
+    )
+    conn.execute("CREATE INDEX failures_policy_sums ON failure_details (result_type, policy_id, start_ts, policy_domain, "
+                 "organization_name, policy_type, sts_mode, policy_successful, policy_failed)")
     for statement in rollups.SCHEMA.split(";"):
         if statement.strip():
             conn.execute(statement)
@@ -310,7 +322,7 @@ def _prepare(item: SourceItem, report: Report) -> _Parsed:
         details = [
             (d.result_type, d.sending_mta_ip, d.receiving_mx_hostname, d.receiving_mx_helo, d.receiving_ip,
              d.failed_session_count, d.failure_reason_code, d.additional_information,
-             p.policy_domain, p.policy_type, org, start_ts)
+             p.policy_domain, p.policy_type, org, start_ts, prow[6], p.successful_sessions, p.failed_sessions)
             for d in p.failure_details
         ]
         n_details += len(details)
@@ -638,6 +650,10 @@ _POLICY_SQL: Final = """INSERT INTO policies (id, report_id, idx, policy_type, p
    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
 _DETAIL_SQL: Final = """INSERT INTO failure_details (report_id, policy_id, result_type, sending_mta_ip, receiving_mx_hostname,
        receiving_mx_helo, receiving_ip, failed_session_count, failure_reason_code, additional_information,
+       policy_domain, policy_type, organization_name, start_ts, sts_mode, policy_successful, policy_failed)
+   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+_DETAIL_SQL_V2: Final = """INSERT INTO failure_details (report_id, policy_id, result_type, sending_mta_ip, receiving_mx_hostname,
+       receiving_mx_helo, receiving_ip, failed_session_count, failure_reason_code, additional_information,
        policy_domain, policy_type, organization_name, start_ts)
    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
 _SOURCE_SQL: Final = """INSERT INTO sources (run_id, path, member, size, sha256, imported_at, outcome, reason, report_id)
@@ -719,9 +735,11 @@ class _BatchWriter:
             conn.executemany("INSERT INTO report_raw (report_id, encoding, raw) VALUES (?, ?, ?)", raw_rows)
             conn.executemany(_POLICY_SQL, policy_rows)
             after_failure = int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM failure_details").fetchone()[0])
-            conn.executemany(_DETAIL_SQL, detail_rows)
-            if self.index.schema_version >= 3:  # older schemas (only in migration tests) have no summaries
+            if self.index.schema_version >= 3:
+                conn.executemany(_DETAIL_SQL, detail_rows)
                 rollups.add(conn, first_policy - 1, after_failure)
+            else:  # an older schema (only made by the migration tests): no policy columns, no summaries
+                conn.executemany(_DETAIL_SQL_V2, [r[:-3] for r in detail_rows])
             conn.executemany("INSERT INTO diagnostics (report_id, severity, code, message, path) VALUES (?, ?, ?, ?, ?)", diag_rows)
             conn.executemany(_SOURCE_SQL, source_rows)
         # Counted only once the batch is committed.

@@ -323,6 +323,28 @@ def _domain_summary(flt: Filter) -> tuple[str, str, list[Any]] | None:
     return None if rw is None else ("roll_domain_day", *rw)
 
 
+def _policy_source(flt: Filter, rollups: bool) -> tuple[str, str, list[Any]]:
+    """``(from, where, params)`` of the policy rows ``flt`` selects, for the session charts.
+
+    A result-type filter ("policies with a failure of type X") is answered from the
+    failure rows, which carry their policy's domain, reporter, type, mode, start and
+    session counts, through one covering index (failures_policy_sums): one row
+    per policy, without reading the policies themselves.
+    """
+    used = _used(flt)
+    if rollups and "result_type" in used and used <= {"result_type", "date", "policy_domain", "reporter", "policy_type"}:
+        where, params = flt.where("failures")
+        sub = (
+            "SELECT MIN(f.start_ts) AS start_ts, MIN(f.policy_domain) AS policy_domain, "
+            "MIN(f.organization_name) AS organization_name, MIN(f.policy_type) AS policy_type, "
+            "MIN(f.sts_mode) AS sts_mode, MIN(f.policy_successful) AS successful_sessions, "
+            f"MIN(f.policy_failed) AS failed_sessions FROM failure_details f WHERE {where} GROUP BY f.policy_id"
+        )
+        return f"({sub}) p", "1", params
+    where, params = flt.where("policies")
+    return "policies p", where, params
+
+
 def _failure_where(conn: sqlite3.Connection, flt: Filter) -> tuple[str, list[Any]]:
     """The filter on failure rows; a rare free-text term goes through the value table."""
     return flt.where("failures", text_values=text_values(conn, flt))
@@ -339,11 +361,11 @@ def sessions_per_day(conn: sqlite3.Connection, flt: Filter, *, rollups: bool = T
             sql = (f"SELECT day, SUM(successful), SUM(failed) FROM {table} "
                    f"WHERE {rw[0]} GROUP BY day ORDER BY day")
             return [DaySessions(int(d), int(s), int(f)) for d, s, f in conn.execute(sql, rw[1])]
-    where, params = flt.where("policies")
+    source, where, params = _policy_source(flt, rollups)
     day = _day_sql("p.start_ts")
     sql = (
         f"SELECT {day} AS day, SUM(p.successful_sessions), SUM(p.failed_sessions) "
-        f"FROM policies p WHERE {where} GROUP BY day ORDER BY day"
+        f"FROM {source} WHERE {where} GROUP BY day ORDER BY day"
     )
     return [DaySessions(int(d), int(s), int(f)) for d, s, f in conn.execute(sql, params)]
 
@@ -430,13 +452,13 @@ def success_rate_by_domain(
         grouped = conn.execute(sql, params).fetchall()  # one row per domain
         items = tuple(DomainRate(str(d), int(s), int(f)) for d, s, f in grouped[:limit])
         return DomainRates(items, len(grouped))
-    where, params = flt.where("policies")
+    source, where, params = _policy_source(flt, rollups)
     sql = (
         # "+p.policy_domain": group with a sort, not by walking policies_domain, which
         # would make the filter's per-policy lookups jump around the file. One row per
         # domain comes back, so the count of domains needs no second pass.
         "SELECT +p.policy_domain AS d, SUM(p.successful_sessions) AS s, SUM(p.failed_sessions) AS f "
-        f"FROM policies p WHERE {where} GROUP BY d "
+        f"FROM {source} WHERE {where} GROUP BY d "
         "ORDER BY s + f DESC, d"
     )
     grouped = conn.execute(sql, params).fetchall()
@@ -457,11 +479,11 @@ def policy_coverage(
             GROUP BY d, kind
         """
     else:
-        where, params = flt.where("policies")
+        source, where, params = _policy_source(flt, rollups)
         sql = f"""
             SELECT +p.policy_domain AS d, {_KIND_SQL} AS kind,
                    SUM(p.successful_sessions), SUM(p.failed_sessions)
-            FROM policies p WHERE {where}
+            FROM {source} WHERE {where}
             GROUP BY d, kind
         """
     # The grouped set has one row per (domain, kind): small, so it is shaped here.
