@@ -334,11 +334,13 @@ def _policy_source(flt: Filter, rollups: bool) -> tuple[str, str, list[Any]]:
     used = _used(flt)
     if rollups and "result_type" in used and used <= {"result_type", "date", "policy_domain", "reporter", "policy_type"}:
         where, params = flt.where("failures")
+        # One row per policy: its failure rows all hold the same policy values, so
+        # SQLite's "bare columns" (taken from any row of the group) are exact.
         sub = (
-            "SELECT MIN(f.start_ts) AS start_ts, MIN(f.policy_domain) AS policy_domain, "
-            "MIN(f.organization_name) AS organization_name, MIN(f.policy_type) AS policy_type, "
-            "MIN(f.sts_mode) AS sts_mode, MIN(f.policy_successful) AS successful_sessions, "
-            f"MIN(f.policy_failed) AS failed_sessions FROM failure_details f WHERE {where} GROUP BY f.policy_id"
+            "SELECT f.start_ts AS start_ts, f.policy_domain AS policy_domain, "
+            "f.organization_name AS organization_name, f.policy_type AS policy_type, "
+            "f.sts_mode AS sts_mode, f.policy_successful AS successful_sessions, "
+            f"f.policy_failed AS failed_sessions FROM failure_details f WHERE {where} GROUP BY f.policy_id"
         )
         return f"({sub}) p", "1", params
     where, params = flt.where("policies")
