@@ -9,12 +9,16 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
+#: the headless commands (the CLI itself is imported only for them: it loads the
+#: DNS checks, which the window does not need before its first paint)
+COMMANDS = ("import", "stats", "export", "check")
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    from tlsrpt_gui import cli
+    if (args and args[0] in COMMANDS) or args == ["--version"]:
+        from tlsrpt_gui import cli
 
-    if (args and args[0] in cli.COMMANDS) or args == ["--version"]:
         return cli.main(args)
     from tlsrpt_gui.ui.application import run_gui
 

@@ -14,13 +14,13 @@ import time
 from collections.abc import Sequence
 from typing import TextIO
 
-from tlsrpt_gui import __version__, cli_check
+from tlsrpt_gui import __version__, app, cli_check
 from tlsrpt_gui.core.export import export_table
 from tlsrpt_gui.core.index import Index, IndexError_, Progress
 from tlsrpt_gui.core.paths import resolve_db_path
 from tlsrpt_gui.logsetup import setup_logging
 
-COMMANDS = ("import", "stats", "export", "check")
+COMMANDS = app.COMMANDS
 
 EXIT_OK = 0
 EXIT_SOME_FAILED = 1

@@ -607,20 +607,27 @@ class Index:
     # ------------------------------------------------------------------ queries
 
     def totals(self) -> Totals:
-        r = self.conn.execute(
-            "SELECT COUNT(*), COALESCE(SUM(successful_sessions), 0), COALESCE(SUM(failed_sessions), 0), "
-            "COUNT(DISTINCT organization_name), MIN(start_ts), MAX(start_ts) FROM reports"
-        ).fetchone()
-        policies, domains = self.conn.execute("SELECT COUNT(*), COUNT(DISTINCT policy_domain) FROM policies").fetchone()
-        details = self.conn.execute("SELECT COUNT(*) FROM failure_details").fetchone()[0]
-        failed, skipped = self.conn.execute(
-            "SELECT COALESCE(SUM(outcome = 'failed'), 0), COALESCE(SUM(outcome = 'skipped'), 0) FROM sources"
-        ).fetchone()
+        # One small query each: SQLite answers COUNT(*), MIN, MAX and a DISTINCT over
+        # an indexed column from the index alone, and the session sums come from a
+        # summary table; summed together in one query they would read every row.
+        def one(sql: str) -> Any:
+            return self.conn.execute(sql).fetchone()[0]
+
+        try:
+            sums = self.conn.execute("SELECT COALESCE(SUM(successful), 0), COALESCE(SUM(failed), 0) FROM roll_domain").fetchone()
+        except sqlite3.OperationalError:  # an older schema, read-only
+            sums = self.conn.execute(
+                "SELECT COALESCE(SUM(successful_sessions), 0), COALESCE(SUM(failed_sessions), 0) FROM reports").fetchone()
         return Totals(
-            reports=int(r[0]), policies=int(policies), failure_details=int(details),
-            successful_sessions=int(r[1]), failed_sessions=int(r[2]), reporters=int(r[3]),
-            policy_domains=int(domains), first_day=r[4], last_day=r[5],
-            failed_inputs=int(failed), skipped_inputs=int(skipped),
+            reports=int(one("SELECT COUNT(*) FROM reports")),
+            policies=int(one("SELECT COUNT(*) FROM policies")),
+            failure_details=int(one("SELECT COUNT(*) FROM failure_details")),
+            successful_sessions=int(sums[0]), failed_sessions=int(sums[1]),
+            reporters=int(one("SELECT COUNT(DISTINCT organization_name) FROM reports")),
+            policy_domains=int(one("SELECT COUNT(DISTINCT policy_domain) FROM policies")),
+            first_day=one("SELECT MIN(start_ts) FROM reports"), last_day=one("SELECT MAX(start_ts) FROM reports"),
+            failed_inputs=int(one("SELECT COUNT(*) FROM sources WHERE outcome = 'failed'")),
+            skipped_inputs=int(one("SELECT COUNT(*) FROM sources WHERE outcome = 'skipped'")),
         )
 
     def raw_json(self, report_row: int) -> bytes | None:
