@@ -472,40 +472,45 @@ class Index:
         last_report = 0.0
         if bulk and total > self._report_count():
             self._defer_indexes()
-        if bulk:  # checkpoint the WAL every 64 MiB instead of every 4 MiB
+        if bulk:  # checkpoint the WAL every 64 MiB instead of every 4 MiB; sort indexes in memory
             self.conn.execute("PRAGMA wal_autocheckpoint = 16384")
+            self.conn.execute("PRAGMA cache_size = -65536")
+            self.conn.execute("PRAGMA temp_store = MEMORY")
         try:
-            with gc_paused():
-                for done, (path, parsed) in enumerate(_load_all(files, limits, workers), start=1):
-                    if cancelled is not None and cancelled():
-                        result.cancelled = True
-                        break
-                    writer.add(parsed)
-                    if progress is not None:
-                        t = time.monotonic()
-                        if t - last_report >= 0.05 or done == total:
-                            last_report = t
-                            progress(Progress(done, total, path))
-                writer.flush()
-        except BaseException:
-            # Record the run as failed if the index can still be written; never let
-            # that second write hide the first error.
             try:
-                self._finish_run(run_id, result, status="failed")
-                self.build_deferred_indexes()
-            except (IndexError_, sqlite3.Error):
-                log.warning("could not record the failed import run", exc_info=True)
-            raise
+                with gc_paused():
+                    for done, (path, parsed) in enumerate(_load_all(files, limits, workers), start=1):
+                        if cancelled is not None and cancelled():
+                            result.cancelled = True
+                            break
+                        writer.add(parsed)
+                        if progress is not None:
+                            t = time.monotonic()
+                            if t - last_report >= 0.05 or done == total:
+                                last_report = t
+                                progress(Progress(done, total, path))
+                    writer.flush()
+            except BaseException:
+                # Record the run as failed if the index can still be written; never let
+                # that second write hide the first error.
+                try:
+                    self._finish_run(run_id, result, status="failed")
+                    self.build_deferred_indexes()
+                except (IndexError_, sqlite3.Error):
+                    log.warning("could not record the failed import run", exc_info=True)
+                raise
+            self._finish_run(run_id, result)
+            if progress is not None and self._has_deferred():
+                progress(Progress(total, total, "building the indexes"))
+            self.build_deferred_indexes()
         finally:
             if bulk:
                 try:
                     self.conn.execute("PRAGMA wal_autocheckpoint = 1000")
-                except sqlite3.Error:  # the connection is gone; the setting goes with it
+                    self.conn.execute("PRAGMA cache_size = -2000")
+                    self.conn.execute("PRAGMA temp_store = DEFAULT")
+                except sqlite3.Error:  # the connection is gone; the settings go with it
                     pass
-        self._finish_run(run_id, result)
-        if progress is not None and self._has_deferred():
-            progress(Progress(total, total, "building the indexes"))
-        self.build_deferred_indexes()
         return result
 
     def _report_count(self) -> int:
