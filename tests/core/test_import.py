@@ -243,15 +243,8 @@ def make_folder(folder: Path, n: int) -> None:
                  make_report(report_id=f"kill-{i}", policies=[sts_policy(ok=5, failed=2, details=details)]))
 
 
-def test_killed_import_leaves_consistent_index_and_rerun_completes(tmp_path: Path) -> None:
-    folder = tmp_path / "many"
-    n = 3000
-    make_folder(folder, n)
-    db = tmp_path / "k.db"
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    proc = subprocess.Popen([sys.executable, "-m", "tlsrpt_gui", "import", str(folder), "--db", str(db), "--workers", "1"],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    # Kill it once at least one batch is committed, but before the end.
+def kill_once_committed(proc: subprocess.Popen[bytes], db: Path) -> None:
+    """SIGKILL an import once at least one batch is committed (but, we hope, before the end)."""
     deadline = time.monotonic() + 120
     committed = 0
     while time.monotonic() < deadline and proc.poll() is None:
@@ -266,6 +259,17 @@ def test_killed_import_leaves_consistent_index_and_rerun_completes(tmp_path: Pat
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert committed > 0, "the import never committed a batch"
+
+
+def test_killed_import_leaves_consistent_index_and_rerun_completes(tmp_path: Path) -> None:
+    folder = tmp_path / "many"
+    n = 3000
+    make_folder(folder, n)
+    db = tmp_path / "k.db"
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    proc = subprocess.Popen([sys.executable, "-m", "tlsrpt_gui", "import", str(folder), "--db", str(db), "--workers", "1"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    kill_once_committed(proc, db)
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         reports = conn.execute("SELECT COUNT(*) FROM reports").fetchone()[0]
@@ -381,20 +385,7 @@ def test_killed_bulk_import_gets_its_indexes_back_on_next_open(tmp_path: Path) -
     env = dict(os.environ, PYTHONPATH=str(REPO))
     proc = subprocess.Popen([sys.executable, "-c", code, str(folder), str(db)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    committed = 0
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
-                committed = conn.execute("SELECT COUNT(*) FROM reports").fetchone()[0]
-        except sqlite3.OperationalError:
-            committed = 0
-        if committed > 0:
-            break
-        time.sleep(0.02)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert committed > 0, "the import never committed a batch"
+    kill_once_committed(proc, db)
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         reports = conn.execute("SELECT COUNT(*) FROM reports").fetchone()[0]
