@@ -163,3 +163,37 @@ def test_declining_the_rebuild_touches_nothing(make_window: Any, prompts: Any, s
     before = db.read_bytes()
     assert open_window(db, settings, prompts) is None
     assert db.read_bytes() == before and not list(tmp_path.glob("d.sqlite3.damaged-*"))
+
+
+def test_an_older_index_is_upgraded_at_start_with_a_note(qtbot: Any, prompts: Any, settings_file: Path,
+                                                         tmp_path: Path, monkeypatch: Any) -> None:
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QProgressDialog
+
+    import tlsrpt_gui.core.index as index_mod
+    from tlsrpt_gui.core import rollups
+    from tlsrpt_gui.core.maintenance import pending_upgrade
+    from tlsrpt_gui.ui.application import open_window
+
+    with monkeypatch.context() as m:
+        m.setattr(index_mod, "SCHEMA_VERSION", 2)
+        db = _thirty_reports(tmp_path)  # an index written at schema 2
+    assert pending_upgrade(db) == 2
+    assert pending_upgrade(tmp_path / "none.sqlite3") is None
+    shown: list[str] = []
+    real_show = QProgressDialog.show
+
+    def show(self: QProgressDialog) -> None:
+        shown.append(self.labelText())
+        real_show(self)
+
+    monkeypatch.setattr(QProgressDialog, "show", show)
+    settings = QSettings(str(settings_file), QSettings.Format.IniFormat)
+    w = open_window(db, settings, prompts)
+    assert w is not None
+    qtbot.addWidget(w)
+    assert shown and "Upgrading the index" in shown[0]
+    assert pending_upgrade(db) is None
+    with sqlite3.connect(db) as conn:
+        assert rollups.consistent(conn)
+    assert not prompts.messages

@@ -222,6 +222,26 @@ def _connect_ro(path: Path, timeout: float) -> sqlite3.Connection:
     return sqlite3.connect(uri + "?mode=ro&immutable=1", uri=True, timeout=timeout)
 
 
+def pending_upgrade(path: str | os.PathLike[str]) -> int | None:
+    """The schema version of an index that opening will upgrade, else None.
+
+    An upgrade rebuilds summary tables from every row (about 20 s for a
+    million reports), so the window says so before it starts.
+    """
+    p = Path(path)
+    if not p.is_file():
+        return None
+    try:
+        conn = sqlite3.connect(p.resolve().as_uri() + "?mode=ro", uri=True, timeout=1.0)
+        try:
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        finally:
+            conn.close()
+    except sqlite3.Error:  # locked or damaged: the open itself says so
+        return None
+    return version if 0 < version < SCHEMA_VERSION else None
+
+
 def check_index(path: str | os.PathLike[str], *, quick: bool = False, timeout: float = 5.0) -> IntegrityResult:
     """Check an index file without changing it.
 

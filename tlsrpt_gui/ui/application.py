@@ -8,6 +8,8 @@ import os
 import sqlite3
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -165,6 +167,35 @@ def _quit_after_first_paint(window: object) -> None:
 REBUILD_KEY = "index/rebuild_requested"
 
 
+@contextmanager
+def _upgrade_notice(db: Path, interactive: bool) -> Iterator[None]:
+    """While an older index is upgraded (once), a busy note instead of a silent wait."""
+    from tlsrpt_gui.core.maintenance import pending_upgrade
+
+    old = pending_upgrade(db)
+    if old is None or not interactive:
+        yield
+        return
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication, QProgressDialog
+
+    log.info("upgrading the index %s from schema %d", db, old)
+    note = QProgressDialog("Upgrading the index to this version's format…\n"
+                           "This happens once; it takes about 20 seconds per million reports.", "", 0, 0)
+    note.setWindowTitle("tlsrpt-gui")
+    note.setCancelButton(None)  # type: ignore[arg-type]
+    note.setMinimumDuration(0)
+    note.show()
+    QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+    QApplication.processEvents()
+    try:
+        yield
+    finally:
+        QGuiApplication.restoreOverrideCursor()
+        note.close()
+
+
 def open_window(db: Path, settings: QSettings, prompts: PromptService, *, interactive: bool = True) -> MainWindow | None:
     """The main window on *db*; a damaged index is offered for rebuilding, never deleted.
 
@@ -181,7 +212,8 @@ def open_window(db: Path, settings: QSettings, prompts: PromptService, *, intera
     first_error = ""
     if not requested:
         try:
-            return MainWindow(db, settings=settings, prompts=prompts)
+            with _upgrade_notice(db, interactive):
+                return MainWindow(db, settings=settings, prompts=prompts)
         except (IndexError_, sqlite3.DatabaseError) as exc:  # damage can surface on the first query
             first_error = str(exc)
     health = check_index(db)
