@@ -126,18 +126,24 @@ def test_common_fields_without_summaries_is_empty(tmp_path: Path) -> None:
     assert common_fields(conn, Filter(reporter="x", result_type="y")) == frozenset()
 
 
-@pytest.mark.parametrize("term", ["company-y", "MX2.", "2001:db8", "expired", "50%_", "no-such-text-anywhere", "Mail.ru"])
-def test_free_text_through_the_value_table_selects_the_same_rows(ix: Index, term: str) -> None:
+@pytest.mark.parametrize("kind", ["failures", "policies", "reports"])
+@pytest.mark.parametrize("term", ["company-y", "MX2.", "2001:db8", "expired", "50%_", "no-such-text-anywhere", "Mail.ru",
+                                  "STSv1", "enforce", ".json", "tlsrpt@", "rid-", "Google"])
+def test_free_text_through_the_value_table_selects_the_same_rows(ix: Index, term: str, kind: str) -> None:
     flt = Filter(text=term)
-    like_where, like_params = flt.where("failures")
-    expected = sorted(r[0] for r in ix.conn.execute(f"SELECT f.id FROM failure_details f WHERE {like_where}", like_params))
-    values = text_values(ix.conn, flt, share=1.0)  # every term counts as rare here
+    table = TABLES[kind]
+    like_where, like_params = flt.where(kind)  # type: ignore[arg-type]
+    expected = sorted(r[0] for r in ix.conn.execute(f"SELECT {table[-1]}.id FROM {table} WHERE {like_where}", like_params))
+    values = text_values(ix.conn, flt, kind, share=1.0)  # type: ignore[arg-type]  # every term counts as rare here
     assert values is not None
-    where, params = flt.where("failures", text_values=values)
-    assert "LIKE" not in where
-    assert sorted(r[0] for r in ix.conn.execute(f"SELECT f.id FROM failure_details f WHERE {where}", params)) == expected
-    if term == "no-such-text-anywhere":
+    where, params = flt.where(kind, text_values=values)  # type: ignore[arg-type]
+    if kind != "reports":
+        assert "LIKE" not in where
+    assert sorted(r[0] for r in ix.conn.execute(f"SELECT {table[-1]}.id FROM {table} WHERE {where}", params)) == expected
+    if term == "no-such-text-anywhere" and kind != "reports":
         assert where == "0" and not expected
+    # the value table of another kind is not applied
+    assert flt.where(kind, text_values=text_values(ix.conn, flt, "failures" if kind != "failures" else "policies", share=1.0)) == (like_where, like_params)  # type: ignore[arg-type]
 
 
 def test_common_free_text_keeps_the_scan(ix: Index) -> None:

@@ -749,7 +749,7 @@ class _BatchWriter:
             after_failure = int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM failure_details").fetchone()[0])
             if self.index.schema_version >= 3:
                 conn.executemany(_DETAIL_SQL, detail_rows)
-                rollups.add(conn, first_policy - 1, after_failure)
+                rollups.add(conn, first_report - 1, first_policy - 1, after_failure)
             else:  # an older schema (only made by the migration tests): no policy columns, no summaries
                 conn.executemany(_DETAIL_SQL_V2, [r[:-3] for r in detail_rows])
             conn.executemany("INSERT INTO diagnostics (report_id, severity, code, message, path) VALUES (?, ?, ?, ?, ?)", diag_rows)

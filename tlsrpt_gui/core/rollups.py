@@ -22,9 +22,9 @@ disagree with them, and :func:`rebuild` recomputes them from the rows:
     failed sessions and failure rows per (reporter | MX host | sending IP, result
     type) over all time: the top-N charts before a date or domain is chosen.
 ``text_values``
-    every distinct value of each text column of the failure rows, with how many
-    rows hold it: a free-text filter finds the values that contain the text
-    here, then the rows by those values' indexes (see core/query.py).
+    every distinct value of each text column (see :data:`TEXT_COLUMNS`), with
+    how many rows hold it: a free-text filter finds the values that contain the
+    text here, then the rows through those values (see core/query.py).
 ``report_days``
     for each (reporter, policy domain, policy type), the set of days it sent a
     report for, as a bitmap (bit ``i`` is day ``first_day + i``): the missing
@@ -109,10 +109,22 @@ CREATE TABLE report_days (
 TABLES: Final = ("roll_domain_day", "roll_org_day", "roll_domain", "roll_failures_day", "roll_failures_key",
                   "text_values", "report_days")
 
-#: the failure-row columns the free-text filter searches, kept in ``text_values``
-TEXT_COLUMNS: Final = (
-    "result_type", "sending_mta_ip", "receiving_mx_hostname", "receiving_mx_helo", "receiving_ip",
-    "failure_reason_code", "additional_information", "policy_domain", "organization_name",
+#: per table kind: (table, alias, the columns whose distinct values ``text_values``
+#: keeps for the free-text filter). Its ``col`` is "alias.column", e.g. "f.result_type".
+#: Report ids and source paths are unique per report, so they are not kept (a
+#: free-text filter searches them through their own indexes).
+TEXT_COLUMNS: Final[dict[str, tuple[str, str, tuple[str, ...]]]] = {
+    "failures": ("failure_details", "f", (
+        "result_type", "sending_mta_ip", "receiving_mx_hostname", "receiving_mx_helo", "receiving_ip",
+        "failure_reason_code", "additional_information", "policy_domain", "organization_name",
+    )),
+    "policies": ("policies", "p", (
+        "policy_domain", "organization_name", "policy_type", "policy_strings", "mx_hosts", "sts_mode",
+    )),
+    "reports": ("reports", "r", ("organization_name", "policy_domains", "contact_info")),
+}
+_TEXT_PARTS: Final = tuple(
+    (table, f"{alias}.{col}", col) for table, alias, cols in TEXT_COLUMNS.values() for col in cols
 )
 
 
@@ -218,10 +230,10 @@ _SUMS: Final = (
 )
 
 
-def add(conn: sqlite3.Connection, after_policy: int, after_failure: int) -> None:
-    """Add the policy rows with ids above ``after_policy`` and the failure rows
-    above ``after_failure`` (the rows just inserted) to the summaries, in the
-    caller's transaction. SQLite groups them; Python only merges day bitmaps."""
+def add(conn: sqlite3.Connection, after_report: int, after_policy: int, after_failure: int) -> None:
+    """Add the rows with ids above ``after_report`` / ``after_policy`` / ``after_failure``
+    (the rows just inserted) to the summaries, in the caller's transaction. SQLite
+    groups them; Python only merges day bitmaps."""
     for spec in _SUMS:
         after = after_policy if spec.parts[0][0] == "policies" else after_failure
         cols = (*spec.keys, *spec.values)
@@ -232,7 +244,7 @@ def add(conn: sqlite3.Connection, after_policy: int, after_failure: int) -> None
             f"ON CONFLICT ({', '.join(spec.keys)}) DO UPDATE SET {sets}",
             [after] * len(spec.parts),
         )
-    _add_text_values(conn, "id > ?", [after_failure])
+    _add_text_values(conn, "id > ?", {"reports": after_report, "policies": after_policy, "failure_details": after_failure})
     days: dict[tuple[str, str, str], list[int]] = {}
     for org, domain, ptype, d in conn.execute(
         f"SELECT organization_name, policy_domain, policy_type, {_DAY} FROM policies WHERE id > ? GROUP BY 1, 2, 3, 4",
@@ -259,17 +271,20 @@ def _merge_days(conn: sqlite3.Connection, days: Mapping[tuple[str, str, str], It
 
 
 def _text_values_sql(where: str) -> str:
+    """Distinct values per kept column, of the rows matching ``where`` (an ``id`` bound per
+    part when it has a "?")."""
     return " UNION ALL ".join(
-        f"SELECT '{col}', {col}, COUNT(*) FROM failure_details WHERE {col} IS NOT NULL AND {where} GROUP BY 2"
-        for col in TEXT_COLUMNS
+        f"SELECT '{name}', {col}, COUNT(*) FROM {table} WHERE {col} IS NOT NULL AND {where} GROUP BY 2"
+        for table, name, col in _TEXT_PARTS
     )
 
 
-def _add_text_values(conn: sqlite3.Connection, where: str, params: list[Any]) -> None:
+def _add_text_values(conn: sqlite3.Connection, where: str, after: Mapping[str, int] | None = None) -> None:
+    params = [] if after is None else [after[table] for table, _, _ in _TEXT_PARTS]
     conn.execute(
         f"INSERT INTO text_values (col, value, rows) SELECT * FROM ({_text_values_sql(where)}) WHERE true "
         "ON CONFLICT (col, value) DO UPDATE SET rows = rows + excluded.rows",
-        params * len(TEXT_COLUMNS),
+        params,
     )
 
 
@@ -279,7 +294,7 @@ def rebuild(conn: sqlite3.Connection) -> None:
         conn.execute(f"DELETE FROM {table}")
     for spec in _SUMS:
         conn.execute(f"INSERT INTO {spec.table} ({', '.join((*spec.keys, *spec.values))}) {spec.select()}")
-    _add_text_values(conn, "1", [])
+    _add_text_values(conn, "1")
     cur = conn.execute(
         f"SELECT organization_name, policy_domain, policy_type, {_DAY} AS d FROM policies "
         "GROUP BY organization_name, policy_domain, policy_type, d"

@@ -161,7 +161,7 @@ class SqlTableModel(QAbstractTableModel):
         self._rows = []
         self._exhausted = False
         self._common = common_fields(self._conn, self._filter)
-        self._text_values = text_values(self._conn, self._filter) if self.KIND == "failures" else None
+        self._text_values = text_values(self._conn, self._filter, self.KIND)
         self._fetch(max(PAGE_SIZE, keep_rows))
         self.endResetModel()
 
