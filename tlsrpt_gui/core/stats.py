@@ -323,7 +323,7 @@ def _domain_summary(flt: Filter) -> tuple[str, str, list[Any]] | None:
     return None if rw is None else ("roll_domain_day", *rw)
 
 
-def _policy_source(flt: Filter, rollups: bool) -> tuple[str, str, list[Any]]:
+def _policy_source(conn: sqlite3.Connection, flt: Filter, rollups: bool) -> tuple[str, str, list[Any]]:
     """``(from, where, params)`` of the policy rows ``flt`` selects, for the session charts.
 
     A result-type filter ("policies with a failure of type X") is answered from the
@@ -343,7 +343,7 @@ def _policy_source(flt: Filter, rollups: bool) -> tuple[str, str, list[Any]]:
             f"f.policy_failed AS failed_sessions FROM failure_details f WHERE {where} GROUP BY f.policy_id"
         )
         return f"({sub}) p", "1", params
-    where, params = flt.where("policies")
+    where, params = flt.where("policies", text_values=text_values(conn, flt, "policies") if rollups else None)
     return "policies p", where, params
 
 
@@ -363,7 +363,7 @@ def sessions_per_day(conn: sqlite3.Connection, flt: Filter, *, rollups: bool = T
             sql = (f"SELECT day, SUM(successful), SUM(failed) FROM {table} "
                    f"WHERE {rw[0]} GROUP BY day ORDER BY day")
             return [DaySessions(int(d), int(s), int(f)) for d, s, f in conn.execute(sql, rw[1])]
-    source, where, params = _policy_source(flt, rollups)
+    source, where, params = _policy_source(conn, flt, rollups)
     day = _day_sql("p.start_ts")
     sql = (
         f"SELECT {day} AS day, SUM(p.successful_sessions), SUM(p.failed_sessions) "
@@ -454,7 +454,7 @@ def success_rate_by_domain(
         grouped = conn.execute(sql, params).fetchall()  # one row per domain
         items = tuple(DomainRate(str(d), int(s), int(f)) for d, s, f in grouped[:limit])
         return DomainRates(items, len(grouped))
-    source, where, params = _policy_source(flt, rollups)
+    source, where, params = _policy_source(conn, flt, rollups)
     sql = (
         # "+p.policy_domain": group with a sort, not by walking policies_domain, which
         # would make the filter's per-policy lookups jump around the file. One row per
@@ -481,7 +481,7 @@ def policy_coverage(
             GROUP BY d, kind
         """
     else:
-        source, where, params = _policy_source(flt, rollups)
+        source, where, params = _policy_source(conn, flt, rollups)
         sql = f"""
             SELECT +p.policy_domain AS d, {_KIND_SQL} AS kind,
                    SUM(p.successful_sessions), SUM(p.failed_sessions)
