@@ -52,7 +52,7 @@ COPY_ROLE: Final = Qt.ItemDataRole.UserRole + 3
 RAW_ROLE: Final = Qt.ItemDataRole.UserRole + 4
 
 PAGE_SIZE: Final = 200
-MAX_PAGE_SIZE: Final = 1600
+MAX_PAGE_SIZE: Final = 3200
 
 Kind = Literal[
     "text", "int", "percent", "date", "datetime", "period", "domain", "domains", "list", "source"
