@@ -70,9 +70,9 @@ class Filter:
         checks, and stops after a page. A rare value instead drives the query
         through its index, which finds its few rows at once.
 
-        ``text_values`` (see :func:`text_values`) turns a rare free-text term on
-        failure rows into the column values that contain it, looked up by index,
-        instead of a ``LIKE`` over every row.
+        ``text_values`` (see :func:`text_values`, made for the same ``kind``) turns
+        a rare free-text term into the column values that contain it, looked up
+        by index, instead of a ``LIKE`` over every row.
         """
         a = ALIASES[kind]
         clauses: list[str] = []
