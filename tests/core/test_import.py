@@ -363,7 +363,7 @@ def test_bulk_import_builds_the_deferred_indexes_again(tmp_path: Path, monkeypat
         assert dropped and max(dropped) == 0
         assert _index_sql(ix.conn) == expected | {("ui_extra", "CREATE INDEX ui_extra ON reports (contact_info)")}
         assert ix.conn.execute("SELECT COUNT(*) FROM deferred_indexes").fetchone()[0] == 0
-        assert steps[-1] == "building the indexes"
+        assert steps[-1] == index_mod.INDEXING
         assert rollups.consistent(ix.conn)
         assert ix.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         # a second bulk import into a fuller index keeps its indexes

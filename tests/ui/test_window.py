@@ -529,3 +529,32 @@ def test_check_dns_switches_to_the_dns_tab(qtbot: Any, make_window: Any, corpus_
     w.check_dns("example.com")
     assert w.tabs.currentWidget() is w.dns
     assert asked == ["example.com"]
+
+
+def test_a_bulk_import_says_when_it_builds_the_indexes(qtbot: Any, make_window: Any, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import tlsrpt_gui.core.index as index_mod
+
+    monkeypatch.setattr(index_mod, "BULK_MIN_FILES", 10)
+    w = make_window(tmp_path / "bulk.sqlite3")
+    folder = tmp_path / "many"
+    write_reports(folder, 30)
+    seen: list[str] = []
+    w.importer.progress.connect(lambda done, total, current: seen.append(current))
+    banners: list[str] = []
+    real = w._on_import_progress
+
+    def record(done: int, total: int, current: str) -> None:
+        real(done, total, current)
+        banners.append(f"{w.banner_label.text()} | busy={w.progress_bar.maximum() == 0}")
+
+    w.importer.progress.disconnect(w._on_import_progress)
+    w.importer.progress.connect(record)
+    result = _import(qtbot, w, [folder])
+    assert result.imported == 30
+    assert index_mod.INDEXING in seen
+    assert "Imported 30 files; building the indexes… | busy=True" in banners
+    assert "Import finished: 30 imported" in w.banner_label.text()
+    with sqlite3.connect(tmp_path / "bulk.sqlite3") as conn:
+        assert conn.execute("SELECT COUNT(*) FROM deferred_indexes").fetchone()[0] == 0
+        assert conn.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'failures_report'").fetchone()[0] == 1

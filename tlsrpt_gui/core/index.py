@@ -36,6 +36,8 @@ BULK_BATCH_SIZE: Final = 2000
 #: an import of at least this many files, and more than the index already
 #: holds, drops the secondary indexes and builds them again at the end
 BULK_MIN_FILES: Final = 5000
+#: ``Progress.current`` while a bulk import builds its deferred indexes
+INDEXING: Final = "building the indexes"
 #: tables whose secondary indexes a bulk import defers
 _DEFERRABLE: Final = ("reports", "policies", "failure_details", "diagnostics", "sources")
 
@@ -501,7 +503,7 @@ class Index:
                 raise
             self._finish_run(run_id, result)
             if progress is not None and self._has_deferred():
-                progress(Progress(total, total, "building the indexes"))
+                progress(Progress(total, total, INDEXING))
             self.build_deferred_indexes()
         finally:
             if bulk:

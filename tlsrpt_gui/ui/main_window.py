@@ -50,7 +50,7 @@ from PySide6.QtWidgets import (
 
 import tlsrpt_gui
 from tlsrpt_gui.core.export import neutralise
-from tlsrpt_gui.core.index import ImportResult, Index
+from tlsrpt_gui.core.index import INDEXING, ImportResult, Index
 from tlsrpt_gui.core.query import Filter
 from tlsrpt_gui.core.report import KNOWN_RESULT_TYPES
 from tlsrpt_gui.ui.detail import DetailPane
@@ -961,6 +961,11 @@ class MainWindow(QMainWindow):
         self.banner_label.setText(f"Importing {what}…")
 
     def _on_import_progress(self, done: int, total: int, current: str) -> None:
+        if current == INDEXING:  # a bulk import's last step, of unknown length
+            self.progress_bar.setRange(0, 0)
+            self.banner_label.setText(f"Imported {total} files; building the indexes…")
+            self.banner_label.setToolTip("")
+            return
         self.progress_bar.setRange(0, max(total, 1))
         self.progress_bar.setValue(done)
         if not self.importer.running or self.banner_label.text() != "Cancelling…":
