@@ -686,6 +686,8 @@ class _BatchWriter:
         self.run_id = run_id
         self.result = result
         self.batch_size = batch_size
+        #: older schemas (made only by the migration tests) have no summaries
+        self.summaries = index.schema_version >= 3
         self.pending: list[_Parsed] = []
 
     def add(self, items: list[_Parsed]) -> None:
@@ -748,10 +750,10 @@ class _BatchWriter:
             conn.executemany("INSERT INTO report_raw (report_id, encoding, raw) VALUES (?, ?, ?)", raw_rows)
             conn.executemany(_POLICY_SQL, policy_rows)
             after_failure = int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM failure_details").fetchone()[0])
-            if self.index.schema_version >= 3:
+            if self.summaries:
                 conn.executemany(_DETAIL_SQL, detail_rows)
                 rollups.add(conn, first_report - 1, first_policy - 1, after_failure)
-            else:  # an older schema (only made by the migration tests): no policy columns, no summaries
+            else:  # no policy columns either
                 conn.executemany(_DETAIL_SQL_V2, [r[:-3] for r in detail_rows])
             conn.executemany("INSERT INTO diagnostics (report_id, severity, code, message, path) VALUES (?, ?, ?, ?, ?)", diag_rows)
             conn.executemany(_SOURCE_SQL, source_rows)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final, Literal
 
+from tlsrpt_gui.core.report import normalise_domain
 from tlsrpt_gui.core.rollups import TEXT_COLUMNS
 
 TableKind = Literal["reports", "policies", "failures"]
@@ -21,13 +22,14 @@ TableKind = Literal["reports", "policies", "failures"]
 #: the SQL alias each table kind is queried under
 ALIASES: Final[dict[str, str]] = {"reports": "r", "policies": "p", "failures": "f"}
 
+#: report columns unique per report: searched through their own indexes, not ``text_values``
+_REPORT_UNIQUE_TEXT: Final = ("report_id", "source_path", "source_member")
+
+#: the columns free text searches, per table kind: those the value table keeps, and for
+#: reports the unique ones too
 _TEXT_COLUMNS: Final[dict[str, tuple[str, ...]]] = {
-    "reports": ("r.organization_name", "r.report_id", "r.policy_domains", "r.contact_info", "r.source_path", "r.source_member"),
-    "policies": ("p.policy_domain", "p.organization_name", "p.policy_type", "p.policy_strings", "p.mx_hosts", "p.sts_mode"),
-    "failures": (
-        "f.result_type", "f.sending_mta_ip", "f.receiving_mx_hostname", "f.receiving_mx_helo", "f.receiving_ip",
-        "f.failure_reason_code", "f.additional_information", "f.policy_domain", "f.organization_name",
-    ),
+    kind: tuple(f"{alias}.{c}" for c in (*cols, *(_REPORT_UNIQUE_TEXT if kind == "reports" else ())))
+    for kind, (_, alias, cols) in TEXT_COLUMNS.items()
 }
 
 
@@ -54,6 +56,11 @@ class Filter:
     mx_host: str = ""
     #: a sending MTA IP, set by clicking a chart
     sending_ip: str = ""
+
+    @property
+    def domain(self) -> str:
+        """The policy domain as the index stores it (lower case, no trailing dot)."""
+        return normalise_domain(self.policy_domain)
 
     def is_empty(self) -> bool:
         return self == Filter()
@@ -91,7 +98,7 @@ class Filter:
         if self.reporter:
             clauses.append(f"{hint('reporter')}{a}.organization_name = ?")
             params.append(self.reporter)
-        domain = self.policy_domain.strip().rstrip(".").lower()
+        domain = self.domain
 
         def through(field: str, table: str, key: str, column: str) -> str:
             # A row that matches through its child rows (a report through its policies,
@@ -133,9 +140,10 @@ class Filter:
                 params.extend(values)
             if kind == "reports":  # unique per report, so not in the value table: their own indexes
                 pattern = f"%{escape_like(text)}%"
-                ors.append("r.id IN (SELECT x.id FROM reports x WHERE x.report_id LIKE ? ESCAPE '\\' "
-                           "UNION SELECT x.id FROM reports x WHERE x.source_path LIKE ? ESCAPE '\\' "
-                           "OR x.source_member LIKE ? ESCAPE '\\')")
+                rid, path, member = _REPORT_UNIQUE_TEXT
+                ors.append(f"r.id IN (SELECT x.id FROM reports x WHERE x.{rid} LIKE ? ESCAPE '\\' "
+                           f"UNION SELECT x.id FROM reports x WHERE x.{path} LIKE ? ESCAPE '\\' "
+                           f"OR x.{member} LIKE ? ESCAPE '\\')")
                 params.extend([pattern] * 3)
             clauses.append("(" + " OR ".join(ors) + ")" if ors else "0")  # "0": no value contains the text
         elif text:
@@ -157,8 +165,7 @@ def common_fields(conn: sqlite3.Connection, flt: Filter, share: float = COMMON_S
     lookups; an index without them (an old schema) gets an empty set.
     """
     checks: list[tuple[str, str, list[Any], str]] = []
-    domain = flt.policy_domain.strip().rstrip(".").lower()
-    for field, value, column in (("reporter", flt.reporter, "organization_name"), ("policy_domain", domain, "policy_domain"),
+    for field, value, column in (("reporter", flt.reporter, "organization_name"), ("policy_domain", flt.domain, "policy_domain"),
                                  ("policy_type", flt.policy_type, "policy_type")):
         if value:
             checks.append((field, f"SELECT SUM(policies) FROM roll_domain WHERE {column} = ?", [value],
@@ -172,9 +179,12 @@ def common_fields(conn: sqlite3.Connection, flt: Filter, share: float = COMMON_S
             sql, params = "SELECT SUM(details) FROM roll_failures_key WHERE dim = ? AND key = ?", [field, value]
         checks.append((field, sql, params, "SELECT SUM(details) FROM roll_failures_key WHERE dim = 'reporter'"))
     out: set[str] = set()
+    totals: dict[str, int] = {}
     try:
         for field, sql, params, total_sql in checks:
-            total = conn.execute(total_sql).fetchone()[0] or 0
+            if total_sql not in totals:  # policies or failure rows: each counted once
+                totals[total_sql] = conn.execute(total_sql).fetchone()[0] or 0
+            total = totals[total_sql]
             n = conn.execute(sql, params).fetchone()[0] or 0
             if total and n > share * total:
                 out.add(field)

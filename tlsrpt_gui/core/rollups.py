@@ -128,13 +128,9 @@ _TEXT_PARTS: Final = tuple(
 )
 
 
-def day_of(ts: int) -> int:
-    """The UTC day number of a unix time (floor division, also before 1970)."""
-    return ts // SECONDS_PER_DAY
-
-
 def day_sql(col: str) -> str:
-    """:func:`day_of` in SQL (SQLite's ``/`` truncates towards zero)."""
+    """The UTC day number of a unix time column: floor division, also before 1970
+    (SQLite's ``/`` truncates towards zero)."""
     n = SECONDS_PER_DAY
     return f"(({col} - ((({col} % {n}) + {n}) % {n})) / {n})"
 

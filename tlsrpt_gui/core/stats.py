@@ -28,7 +28,7 @@ from typing import Any, Final, Literal
 
 from tlsrpt_gui.core import rollups as _rollups
 from tlsrpt_gui.core.query import Filter, text_values
-from tlsrpt_gui.core.report import DANE_RESULTS, NEGOTIATION_RESULTS, STS_RESULTS, result_category
+from tlsrpt_gui.core.report import result_category
 
 SECONDS_PER_DAY: Final = 86400
 DEFAULT_LIMIT: Final = 15
@@ -90,22 +90,6 @@ _day_sql = _rollups.day_sql
 _days_of = _rollups.days_of
 
 
-def _in_list(values: Iterable[str]) -> str:
-    # Only our own constant result-type names reach this (letters and dashes).
-    items = sorted(values)
-    assert all(v.replace("-", "").isalnum() for v in items)
-    return "(" + ", ".join(f"'{v}'" for v in items) + ")"
-
-
-def category_sql(col: str) -> str:
-    """A SQL expression giving the RFC 8460 category of a result-type column."""
-    return (
-        f"CASE WHEN {col} IN {_in_list(NEGOTIATION_RESULTS)} THEN 'negotiation' "
-        f"WHEN {col} IN {_in_list(DANE_RESULTS)} THEN 'dane' "
-        f"WHEN {col} IN {_in_list(STS_RESULTS)} THEN 'sts' ELSE 'other' END"
-    )
-
-
 def _kind_sql(a: str) -> str:
     """The policy kind (see :data:`POLICY_KINDS`) of a policy row or summary row ``a``."""
     return (
@@ -128,8 +112,24 @@ def _rate(successful: int, failed: int) -> float | None:
 # --------------------------------------------------------------------------- results
 
 
+class _SessionCounts:
+    """``total`` and ``success_rate`` of a result that has ``successful`` and ``failed``."""
+
+    __slots__ = ()
+    successful: int
+    failed: int
+
+    @property
+    def total(self) -> int:
+        return self.successful + self.failed
+
+    @property
+    def success_rate(self) -> float | None:
+        return _rate(self.successful, self.failed)
+
+
 @dataclass(frozen=True, slots=True)
-class DaySessions:
+class DaySessions(_SessionCounts):
     """Sessions of one UTC day."""
 
     day: int
@@ -139,14 +139,6 @@ class DaySessions:
     @property
     def date(self) -> date:
         return day_to_date(self.day)
-
-    @property
-    def total(self) -> int:
-        return self.successful + self.failed
-
-    @property
-    def success_rate(self) -> float | None:
-        return _rate(self.successful, self.failed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,18 +169,10 @@ class TopList:
 
 
 @dataclass(frozen=True, slots=True)
-class DomainRate:
+class DomainRate(_SessionCounts):
     policy_domain: str
     successful: int
     failed: int
-
-    @property
-    def total(self) -> int:
-        return self.successful + self.failed
-
-    @property
-    def success_rate(self) -> float | None:
-        return _rate(self.successful, self.failed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,17 +182,9 @@ class DomainRates:
 
 
 @dataclass(frozen=True, slots=True)
-class KindSessions:
+class KindSessions(_SessionCounts):
     successful: int
     failed: int
-
-    @property
-    def total(self) -> int:
-        return self.successful + self.failed
-
-    @property
-    def success_rate(self) -> float | None:
-        return _rate(self.successful, self.failed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,16 +248,12 @@ class DayResultCount:
 # --------------------------------------------------------------------------- queries
 
 
-def _norm_domain(flt: Filter) -> str:
-    return flt.policy_domain.strip().rstrip(".").lower()
-
-
 def _used(flt: Filter) -> set[str]:
     """The filter's fields in use: date, policy_domain, reporter, policy_type, result_type, mx_host, sending_ip, text."""
     used = {name for name in ("reporter", "policy_type", "result_type", "mx_host", "sending_ip") if getattr(flt, name)}
     if flt.date_from is not None or flt.date_to is not None:
         used.add("date")
-    if _norm_domain(flt):
+    if flt.domain:
         used.add("policy_domain")
     if flt.text.strip():
         used.add("text")
@@ -301,7 +273,7 @@ def _roll_where(flt: Filter, allowed: set[str]) -> tuple[str, list[Any]] | None:
     if flt.date_to is not None:
         clauses.append("day <= ?")
         params.append(date_to_day(flt.date_to))
-    for value, column in ((_norm_domain(flt), "policy_domain"), (flt.reporter, "organization_name"),
+    for value, column in ((flt.domain, "policy_domain"), (flt.reporter, "organization_name"),
                           (flt.policy_type, "policy_type"), (flt.result_type, "result_type")):
         if value:
             clauses.append(f"{column} = ?")
@@ -669,7 +641,7 @@ def reporting_bits(conn: sqlite3.Connection, flt: Filter) -> dict[Pair, tuple[in
     """
     clauses: list[str] = []
     params: list[Any] = []
-    for value, column in ((flt.reporter, "organization_name"), (_norm_domain(flt), "policy_domain"),
+    for value, column in ((flt.reporter, "organization_name"), (flt.domain, "policy_domain"),
                           (flt.policy_type, "policy_type")):
         if value:
             clauses.append(f"{column} = ?")
