@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, NamedTuple
 
-from tlsrpt_gui.core import rollups
-from tlsrpt_gui.core.report import Report, ReportParseError, parse_report_bytes
+from tlsrpt_gui.core import fastparse, rollups
+from tlsrpt_gui.core.fastparse import FastReport
+from tlsrpt_gui.core.report import ReportParseError, decode_json, parse_report_value
 from tlsrpt_gui.core.sources import DEFAULT_LIMITS, Limits, SourceItem, expand_paths, read_source
 
 log = logging.getLogger(__name__)
@@ -307,32 +308,30 @@ def _failed(path: str, reason: str, member: str = "") -> _Parsed:
     return _Parsed(path, member, "failed", reason, 0, "")
 
 
-def _prepare(item: SourceItem, report: Report) -> _Parsed:
+def _prepare(item: SourceItem, report: FastReport) -> _Parsed:
     """Turn a parsed report into the rows the writer inserts."""
     org = report.organization_name
-    start_ts, end_ts = int(report.start.timestamp()), int(report.end.timestamp())
-    severities = {d.severity for d in report.diagnostics}
+    start_ts, end_ts = report.start_ts, report.end_ts
     policies: list[tuple[tuple[Any, ...], list[tuple[Any, ...]]]] = []
-    n_details = 0
+    n_details = successful = failed = 0
+    domains: dict[str, None] = {}
     for idx, p in enumerate(report.policies):
-        prow = (
-            idx, p.policy_type, p.policy_domain, p.policy_domain_source,
-            _json_list(p.policy_strings), _json_list(p.mx_hosts),
-            p.sts_mode if p.policy_type == "sts" else None, p.successful_sessions, p.failed_sessions,
-            org, start_ts, end_ts,
-        )
-        details = [
-            (d.result_type, d.sending_mta_ip, d.receiving_mx_hostname, d.receiving_mx_helo, d.receiving_ip,
-             d.failed_session_count, d.failure_reason_code, d.additional_information,
-             p.policy_domain, p.policy_type, org, start_ts, prow[6], p.successful_sessions, p.failed_sessions)
-            for d in p.failure_details
-        ]
-        n_details += len(details)
-        policies.append((prow, details))
+        ptype, domain, _, strings, hosts, mode, ok, bad, fds = p
+        prow = (idx, ptype, domain, p.policy_domain_source, _json_list(strings), _json_list(hosts), mode, ok, bad,
+                org, start_ts, end_ts)
+        tail = (domain, ptype, org, start_ts, mode, ok, bad)
+        policies.append((prow, [d + tail for d in fds]))
+        n_details += len(fds)
+        successful += ok
+        failed += bad
+        if domain:
+            domains[domain] = None
+    notes = report.diagnostics
+    severities = {d.severity for d in notes} if notes else ()
     report_row = (
         org, report.report_id, report.report_id or "sha256:" + item.sha256, report.contact_info, start_ts, end_ts,
-        ", ".join(report.policy_domains), len(report.policies), report.successful_sessions, report.failed_sessions,
-        n_details, len(report.diagnostics), next((s for s in ("error", "warning", "info") if s in severities), None),
+        ", ".join(domains), len(policies), successful, failed,
+        n_details, len(notes), next((s for s in ("error", "warning", "info") if s in severities), None),
         item.path, item.member,
     )
     if item.compressed is not None:
@@ -340,7 +339,7 @@ def _prepare(item: SourceItem, report: Report) -> _Parsed:
     else:
         assert item.data is not None
         raw = ("zlib", zlib.compress(item.data, 1))
-    diagnostics = tuple((str(d.severity), d.code, d.message, d.path) for d in report.diagnostics)
+    diagnostics = tuple((str(d.severity), d.code, d.message, d.path) for d in notes)
     return _Parsed(item.path, item.member, "report", "", item.size, item.sha256, report_row, tuple(policies), diagnostics, raw)
 
 
@@ -348,8 +347,15 @@ def _parse_item(item: SourceItem, limits: Limits) -> _Parsed:
     if item.outcome != "payload" or item.data is None:
         return _Parsed(item.path, item.member, item.outcome if item.outcome == "skipped" else "failed", item.reason, item.size, item.sha256)
     try:
-        report = parse_report_bytes(item.data, item.hint, max_depth=limits.max_json_depth,
-                                    max_failure_details=limits.max_failure_details)
+        # as report.parse_report_bytes, with the fast path first
+        try:
+            value, notes = decode_json(item.data, max_depth=limits.max_json_depth)
+            report = None if notes else fastparse.parse(value, item.hint, time.time(), limits.max_failure_details)
+            if report is None:
+                report = fastparse.flatten(parse_report_value(value, item.hint, pre_diagnostics=notes,
+                                                              max_failure_details=limits.max_failure_details))
+        except (RecursionError, MemoryError):
+            raise ReportParseError("the report is too large or too deeply nested to read") from None
     except ReportParseError as exc:
         return _Parsed(item.path, item.member, "failed", str(exc), item.size, item.sha256)
     return _prepare(item, report)
@@ -481,7 +487,7 @@ class Index:
         try:
             try:
                 with gc_paused():
-                    for done, (path, parsed) in enumerate(_load_all(files, limits, workers), start=1):
+                    for done, (path, parsed) in enumerate(_load_all(files, limits, workers, 2 * writer.batch_size), start=1):
                         if cancelled is not None and cancelled():
                             result.cancelled = True
                             break
@@ -673,6 +679,15 @@ _SOURCE_SQL: Final = """INSERT INTO sources (run_id, path, member, size, sha256,
    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"""
 
 
+def _columns(insert_sql: str) -> tuple[str, ...]:
+    return tuple(c.strip() for c in insert_sql[insert_sql.index("(") + 1 : insert_sql.index(")")].split(","))
+
+
+#: the columns of the rows the writer inserts, for the summaries it counts from them
+_TALLY_COLUMNS: Final = {"reports": _columns(_REPORT_SQL), "policies": _columns(_POLICY_SQL),
+                         "failure_details": _columns(_DETAIL_SQL)}
+
+
 class _BatchWriter:
     """Collects parsed items and writes them in transactions of ``batch_size`` reports.
 
@@ -704,7 +719,6 @@ class _BatchWriter:
         with self.index._transaction():
             next_report = int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM reports").fetchone()[0]) + 1
             next_policy = int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM policies").fetchone()[0]) + 1
-            first_policy = next_policy
             first_report = next_report
             ids: list[int | None] = []
             report_rows: list[tuple[Any, ...]] = []
@@ -749,10 +763,14 @@ class _BatchWriter:
                 diag_rows.extend((rid, *d) for d in parsed.diagnostics)
             conn.executemany("INSERT INTO report_raw (report_id, encoding, raw) VALUES (?, ?, ?)", raw_rows)
             conn.executemany(_POLICY_SQL, policy_rows)
-            after_failure = int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM failure_details").fetchone()[0])
             if self.summaries:
                 conn.executemany(_DETAIL_SQL, detail_rows)
-                rollups.add(conn, first_report - 1, first_policy - 1, after_failure)
+                tally = rollups.Tally(_TALLY_COLUMNS)
+                tally.add("reports", report_rows if len(inserted) == len(report_rows) else
+                          [r for r in report_rows if r[0] in inserted])
+                tally.add("policies", policy_rows)
+                tally.add("failure_details", detail_rows)
+                tally.write(conn)
             else:  # no policy columns either
                 conn.executemany(_DETAIL_SQL_V2, [r[:-3] for r in detail_rows])
             conn.executemany("INSERT INTO diagnostics (report_id, severity, code, message, path) VALUES (?, ?, ?, ?, ?)", diag_rows)
@@ -764,8 +782,12 @@ class _BatchWriter:
         self.result.failed.extend(failed)
 
 
-def _load_all(files: list[str], limits: Limits, workers: int | None) -> Iterator[tuple[str, list[_Parsed]]]:
-    """Parse files, in a process pool when there are many, yielding in order."""
+def _load_all(files: list[str], limits: Limits, workers: int | None, ahead: int = 2 * BULK_BATCH_SIZE) -> Iterator[tuple[str, list[_Parsed]]]:
+    """Parse files, in a process pool when there are many, yielding in order.
+
+    Up to ``ahead`` files are parsed ahead of the caller: two of its batches, so the
+    parsers keep working while it writes one.
+    """
     n = workers if workers is not None else (os.cpu_count() or 1)
     if n <= 1 or len(files) < 1000:  # starting worker processes costs more than it saves
         for path in files:
@@ -776,7 +798,7 @@ def _load_all(files: list[str], limits: Limits, workers: int | None) -> Iterator
 
     ctx = multiprocessing.get_context("spawn" if os.name == "nt" else "forkserver")
     chunk = 32
-    window = n * 4
+    window = max(n * 4, ahead // chunk)
     pos = 0
     try:
         pool = concurrent.futures.ProcessPoolExecutor(max_workers=n, mp_context=ctx)

@@ -302,6 +302,12 @@ class _Collector:
             return
         self.items.append(Diagnostic(severity, code, message, path))
 
+    def put(self, note: Diagnostic) -> None:
+        if len(self.items) >= self.max_items - 2:
+            self.dropped += 1
+            return
+        self.items.append(note)
+
     def finish(self) -> list[Diagnostic]:
         """The diagnostics, with a note of what the caps left out (the raw JSON keeps it all)."""
         out = list(self.items)
@@ -537,7 +543,7 @@ def _failure_detail(raw: Any, diag: _Collector, path: str, policy_type: str) -> 
         diag.add("error", "result-type-missing", f"{path}.result-type is {'missing' if rt_raw is None else _describe(rt_raw)}; recorded as 'unknown'.", path)
         result_type = "unknown"
     if result_type not in KNOWN_RESULT_TYPES and result_type != "unknown":
-        diag.add("info", "result-type-unknown", f"{path}.result-type {_short(result_type, 60)!r} is not in the IANA registry; kept as given.", path)
+        diag.put(note_result_type_unknown(path, result_type))
     if result_type in DANE_RESULTS - {"dane-required"} and policy_type not in ("tlsa", ""):
         diag.add("warning", "result-type-mismatch", f"{path}.result-type {result_type!r} is a DANE result under a {policy_type!r} policy.", path)
     if result_type in STS_RESULTS and policy_type not in ("sts", ""):
@@ -565,11 +571,46 @@ def _failure_detail(raw: Any, diag: _Collector, path: str, policy_type: str) -> 
         additional_information=info if type(info) is str and info else _text(info, diag, f"{path}.additional-information"),
         failure_reason_code=code if type(code) is str and code else _text(code, diag, f"{path}.failure-reason-code"),
     )
-    if detail.failure_reason_code is None and result_type in ("certificate-not-trusted", "validation-failure"):
-        diag.add("info", "failure-reason-code-missing", f"{path} ({result_type}) has no failure-reason-code, which RFC 8460 §4.3 asks for.", path)
+    if detail.failure_reason_code is None and result_type in REASON_CODE_RESULTS:
+        diag.put(note_reason_code_missing(path, result_type))
     if result_type in STS_RESULTS and (detail.sending_mta_ip is None or detail.receiving_mx_hostname is None):
-        diag.add("info", "failure-detail-sparse", f"{path} ({result_type}) names no sending IP or receiving MX, as is common for policy errors.", path)
+        diag.put(note_detail_sparse(path, result_type))
     return detail
+
+
+# Notes that the fast path (core/fastparse.py) writes too, so both say the same.
+
+#: result types whose failure details should carry a failure-reason-code (RFC 8460 §4.3)
+REASON_CODE_RESULTS: Final = ("certificate-not-trusted", "validation-failure")
+
+NOTE_NEXT_MIDNIGHT: Final = Diagnostic("info", "date-range-next-midnight", "date-range ends at the next midnight rather than 23:59:59Z; read as the same day.", "date-range.end-datetime")
+
+
+def note_result_type_unknown(path: str, result_type: str) -> Diagnostic:
+    return Diagnostic("info", "result-type-unknown", f"{path}.result-type {_short(result_type, 60)!r} is not in the IANA registry; kept as given.", path)
+
+
+def note_reason_code_missing(path: str, result_type: str) -> Diagnostic:
+    return Diagnostic("info", "failure-reason-code-missing", f"{path} ({result_type}) has no failure-reason-code, which RFC 8460 §4.3 asks for.", path)
+
+
+def note_detail_sparse(path: str, result_type: str) -> Diagnostic:
+    return Diagnostic("info", "failure-detail-sparse", f"{path} ({result_type}) names no sending IP or receiving MX, as is common for policy errors.", path)
+
+
+def note_detail_counts(path: str, n_details: int, detail_sum: int, failed: int) -> Diagnostic | None:
+    """How a policy's failure details compare with its failed-session count, if they differ."""
+    if n_details and failed == 0 and detail_sum > 0:
+        return Diagnostic("warning", "failure-count-mismatch", f"{path}: total-failure-session-count is 0 but the failure details count {detail_sum} failed sessions.", path)
+    if n_details and detail_sum != failed:
+        return Diagnostic("info", "failure-count-mismatch", f"{path}: the failure details add up to {detail_sum} sessions, the summary says {failed} (result types can overlap, and transient failures need not be detailed).", path)
+    if failed > 0 and not n_details:
+        return Diagnostic("info", "failure-details-missing", f"{path}: {failed} failed sessions but no failure details.", path)
+    return None
+
+
+def note_filename_domain(filename_domain: str) -> Diagnostic:
+    return Diagnostic("info", "filename-domain-mismatch", f"The file name names {_short(filename_domain, 80)!r}, the report body does not; the body wins (RFC 8460 §5.6).")
 
 
 def _policy(raw: Any, diag: _Collector, path: str, hint: ReportHint, fallback_domain: tuple[str, str] | None) -> Policy | None:
@@ -633,13 +674,9 @@ def _policy(raw: Any, diag: _Collector, path: str, hint: ReportHint, fallback_do
         if d is not None:
             details.append(d)
             diag.details_left -= 1
-    detail_sum = sum(d.failed_session_count for d in details)
-    if details and failed == 0 and detail_sum > 0:
-        diag.add("warning", "failure-count-mismatch", f"{path}: total-failure-session-count is 0 but the failure details count {detail_sum} failed sessions.", path)
-    elif details and detail_sum != failed:
-        diag.add("info", "failure-count-mismatch", f"{path}: the failure details add up to {detail_sum} sessions, the summary says {failed} (result types can overlap, and transient failures need not be detailed).", path)
-    elif failed > 0 and not details:
-        diag.add("info", "failure-details-missing", f"{path}: {failed} failed sessions but no failure details.", path)
+    counts = note_detail_counts(path, len(details), sum(d.failed_session_count for d in details), failed)
+    if counts is not None:
+        diag.put(counts)
     return Policy(
         policy_type=policy_type,
         policy_strings=strings,
@@ -766,7 +803,7 @@ def _check_dates(start: datetime, end: datetime, diag: _Collector, now: datetime
         return
     span = end - start
     if end.hour == 0 and end.minute == 0 and end.second == 0 and span == timedelta(days=1):
-        diag.add("info", "date-range-next-midnight", "date-range ends at the next midnight rather than 23:59:59Z; read as the same day.", "date-range.end-datetime")
+        diag.put(NOTE_NEXT_MIDNIGHT)
     elif not (timedelta(hours=23) <= span <= timedelta(hours=25)):
         hours = span.total_seconds() / 3600
         diag.add("info", "date-range-not-one-day", f"date-range spans {hours:.1f} hours, not one UTC day (RFC 8460 §4.1).", "date-range")
@@ -791,4 +828,4 @@ def _check_envelope(hint: ReportHint, fn: ReportFilename | None, contact: str | 
     if hint.header_domain and domains and normalise_domain(hint.header_domain) not in domains:
         diag.add("info", "header-domain-mismatch", f"TLS-Report-Domain {_short(hint.header_domain, 80)!r} is not a policy domain of the report; the report body wins (RFC 8460 §5.6).")
     if fn is not None and domains and fn.policy_domain not in domains:
-        diag.add("info", "filename-domain-mismatch", f"The file name names {_short(fn.policy_domain, 80)!r}, the report body does not; the body wins (RFC 8460 §5.6).")
+        diag.put(note_filename_domain(fn.policy_domain))

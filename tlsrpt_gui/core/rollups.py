@@ -3,7 +3,7 @@
 A TLS report is one (reporter, policy domain, day); a million of them are a
 million policy rows, and any chart that sums them all would read them all.
 These tables are written in the same transaction as the rows they summarise
-(the import writer calls :func:`add` per batch), so they can never
+(the import writer counts each batch with a :class:`Tally`), so they can never
 disagree with them, and :func:`rebuild` recomputes them from the rows:
 
 ``roll_domain_day``
@@ -37,8 +37,10 @@ missing ``sts_mode`` is stored as ``''`` (primary-key columns cannot be NULL).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, Final
 
 SECONDS_PER_DAY: Final = 86400
@@ -194,13 +196,13 @@ class _Sum:
     #: (source table, key expressions) of each part of the summary
     parts: tuple[tuple[str, tuple[str, ...]], ...]
 
-    def select(self, where: str = "1") -> str:
-        """The summary computed from the source rows matching ``where`` (columns in table order)."""
+    def select(self) -> str:
+        """The summary computed from the source rows (columns in table order)."""
         out = []
         for source, exprs in self.parts:
             agg = _POLICY_AGG if source == "policies" else _FAIL_AGG
             groups = ", ".join(str(i + 1) for i in range(len(exprs)))
-            out.append(f"SELECT {', '.join(exprs)}, {agg} FROM {source} WHERE {where} GROUP BY {groups}")
+            out.append(f"SELECT {', '.join(exprs)}, {agg} FROM {source} GROUP BY {groups}")
         return " UNION ALL ".join(out)
 
 
@@ -226,28 +228,107 @@ _SUMS: Final = (
 )
 
 
-def add(conn: sqlite3.Connection, after_report: int, after_policy: int, after_failure: int) -> None:
-    """Add the rows with ids above ``after_report`` / ``after_policy`` / ``after_failure``
-    (the rows just inserted) to the summaries, in the caller's transaction. SQLite
-    groups them; Python only merges day bitmaps."""
-    for spec in _SUMS:
-        after = after_policy if spec.parts[0][0] == "policies" else after_failure
-        cols = (*spec.keys, *spec.values)
-        sets = ", ".join(f"{v} = {v} + excluded.{v}" for v in spec.values)
-        # "WHERE true" tells SQLite's parser the ON CONFLICT belongs to the INSERT.
-        conn.execute(
-            f"INSERT INTO {spec.table} ({', '.join(cols)}) SELECT * FROM ({spec.select('id > ?')}) WHERE true "
-            f"ON CONFLICT ({', '.join(spec.keys)}) DO UPDATE SET {sets}",
-            [after] * len(spec.parts),
+_INT64_MAX: Final = 2**63 - 1
+
+
+class Tally:
+    """The summaries of a batch of new rows, counted in Python as the import writer
+    inserts the rows, then added to the tables with one upsert per table.
+
+    ``columns`` names the columns of the rows :meth:`add` is given, per table (the
+    writer's INSERT column lists). The sums are those of :func:`rebuild`'s SQL;
+    :func:`consistent` and the tests check that the two agree.
+    """
+
+    def __init__(self, columns: Mapping[str, Sequence[str]]) -> None:
+        pos = {table: {c: i for i, c in enumerate(cols)} for table, cols in columns.items()}
+        self._text = {table: [(f"{alias}.{c}", pos[table][c]) for c in cols] for table, alias, cols in TEXT_COLUMNS.values()}
+        p, f = pos["policies"], pos["failure_details"]
+        self._p = [p[c] for c in ("start_ts", "policy_domain", "organization_name", "policy_type", "sts_mode",
+                                  "successful_sessions", "failed_sessions")]
+        self._f = [f[c] for c in ("start_ts", "result_type", "failed_session_count", "organization_name",
+                                  "receiving_mx_hostname", "sending_mta_ip")]
+        self.sums: dict[str, dict[tuple[Any, ...], list[int]]] = {spec.table: {} for spec in _SUMS}
+        self.text: dict[tuple[str, Any], int] = {}
+        self.days: dict[tuple[str, str, str], set[int]] = {}
+
+    def add(self, table: str, rows: Iterable[Sequence[Any]]) -> None:
+        """Count new rows of ``reports``, ``policies`` or ``failure_details``."""
+        text = self.text
+        rows = rows if isinstance(rows, list) else list(rows)
+        for name, i in self._text[table]:
+            for v, n in Counter(map(itemgetter(i), rows)).items():
+                if v is not None:
+                    key = (name, v)
+                    text[key] = text.get(key, 0) + n
+        if table == "policies":
+            self._policies(rows)
+        elif table == "failure_details":
+            self._failures(rows)
+
+    def _policies(self, rows: list[Sequence[Any]]) -> None:
+        i_start, i_domain, i_org, i_type, i_mode, i_ok, i_bad = self._p
+        by_domain_day, by_org_day, by_domain = (self.sums[t] for t in ("roll_domain_day", "roll_org_day", "roll_domain"))
+        days = self.days
+        for row in rows:
+            day = row[i_start] // SECONDS_PER_DAY
+            domain, org, ptype, mode = row[i_domain], row[i_org], row[i_type], row[i_mode]
+            if mode is None:
+                mode = ""
+            ok, bad = row[i_ok], row[i_bad]
+            for sums, key in ((by_domain_day, (day, domain, ptype, mode)), (by_org_day, (day, org, ptype, mode)),
+                              (by_domain, (domain, org, ptype, mode))):
+                acc = sums.get(key)
+                if acc is None:
+                    sums[key] = [ok, bad, 1]
+                else:
+                    acc[0] += ok
+                    acc[1] += bad
+                    acc[2] += 1
+            seen = days.get((org, domain, ptype))
+            if seen is None:
+                days[(org, domain, ptype)] = {day}
+            else:
+                seen.add(day)
+
+    def _failures(self, rows: list[Sequence[Any]]) -> None:
+        i_start, i_type, i_count, i_org, i_mx, i_ip = self._f
+        by_day, by_key = self.sums["roll_failures_day"], self.sums["roll_failures_key"]
+        for row in rows:
+            rtype, n = row[i_type], row[i_count]
+            org, mx, ip = row[i_org], row[i_mx], row[i_ip]
+            for sums, key in ((by_day, (row[i_start] // SECONDS_PER_DAY, rtype)),
+                              (by_key, ("reporter", "" if org is None else org, rtype)),
+                              (by_key, ("mx_host", "" if mx is None else mx, rtype)),
+                              (by_key, ("sending_ip", "" if ip is None else ip, rtype))):
+                acc = sums.get(key)
+                if acc is None:
+                    sums[key] = [n, 1]
+                else:
+                    acc[0] += n
+                    acc[1] += 1
+
+    def write(self, conn: sqlite3.Connection) -> None:
+        """Add the counts to the summary tables, in the caller's transaction."""
+        for spec in _SUMS:
+            cols = (*spec.keys, *spec.values)
+            sets = ", ".join(f"{v} = {v} + excluded.{v}" for v in spec.values)
+            conn.executemany(
+                f"INSERT INTO {spec.table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
+                f"ON CONFLICT ({', '.join(spec.keys)}) DO UPDATE SET {sets}",
+                [(*key, *map(_int64, acc)) for key, acc in self.sums[spec.table].items()],
+            )
+        conn.executemany(
+            "INSERT INTO text_values (col, value, rows) VALUES (?, ?, ?) "
+            "ON CONFLICT (col, value) DO UPDATE SET rows = rows + excluded.rows",
+            [(name, value, n) for (name, value), n in self.text.items()],
         )
-    _add_text_values(conn, "id > ?", {"reports": after_report, "policies": after_policy, "failure_details": after_failure})
-    days: dict[tuple[str, str, str], list[int]] = {}
-    for org, domain, ptype, d in conn.execute(
-        f"SELECT organization_name, policy_domain, policy_type, {_DAY} FROM policies WHERE id > ? GROUP BY 1, 2, 3, 4",
-        (after_policy,),
-    ):
-        days.setdefault((str(org), str(domain), str(ptype)), []).append(int(d))
-    _merge_days(conn, days)
+        _merge_days(conn, self.days)
+
+
+def _int64(n: int) -> int | float:
+    # as SQLite's own "+" does when a sum leaves the 64-bit range
+    return n if n <= _INT64_MAX else float(n)
 
 
 def _merge_days(conn: sqlite3.Connection, days: Mapping[tuple[str, str, str], Iterable[int]]) -> None:
@@ -266,21 +347,11 @@ def _merge_days(conn: sqlite3.Connection, days: Mapping[tuple[str, str, str], It
     )
 
 
-def _text_values_sql(where: str) -> str:
-    """Distinct values per kept column, of the rows matching ``where`` (an ``id`` bound per
-    part when it has a "?")."""
+def _text_values_sql() -> str:
+    """Distinct values per kept column, with how many rows hold each."""
     return " UNION ALL ".join(
-        f"SELECT '{name}', {col}, COUNT(*) FROM {table} WHERE {col} IS NOT NULL AND {where} GROUP BY 2"
+        f"SELECT '{name}', {col}, COUNT(*) FROM {table} WHERE {col} IS NOT NULL GROUP BY 2"
         for table, name, col in _TEXT_PARTS
-    )
-
-
-def _add_text_values(conn: sqlite3.Connection, where: str, after: Mapping[str, int] | None = None) -> None:
-    params = [] if after is None else [after[table] for table, _, _ in _TEXT_PARTS]
-    conn.execute(
-        f"INSERT INTO text_values (col, value, rows) SELECT * FROM ({_text_values_sql(where)}) WHERE true "
-        "ON CONFLICT (col, value) DO UPDATE SET rows = rows + excluded.rows",
-        params,
     )
 
 
@@ -290,7 +361,7 @@ def rebuild(conn: sqlite3.Connection) -> None:
         conn.execute(f"DELETE FROM {table}")
     for spec in _SUMS:
         conn.execute(f"INSERT INTO {spec.table} ({', '.join((*spec.keys, *spec.values))}) {spec.select()}")
-    _add_text_values(conn, "1")
+    conn.execute(f"INSERT INTO text_values (col, value, rows) {_text_values_sql()}")
     cur = conn.execute(
         f"SELECT organization_name, policy_domain, policy_type, {_DAY} AS d FROM policies "
         "GROUP BY organization_name, policy_domain, policy_type, d"
@@ -311,7 +382,7 @@ def consistent(conn: sqlite3.Connection) -> bool:
         other_way = conn.execute(f"SELECT COUNT(*) FROM ({kept} EXCEPT {computed})").fetchone()[0]
         if one_way or other_way:
             return False
-    computed = f"SELECT * FROM ({_text_values_sql('1')})"
+    computed = f"SELECT * FROM ({_text_values_sql()})"
     for a, b in ((computed, "SELECT col, value, rows FROM text_values"), ("SELECT col, value, rows FROM text_values", computed)):
         if conn.execute(f"SELECT COUNT(*) FROM ({a} EXCEPT {b})").fetchone()[0]:
             return False

@@ -1,0 +1,322 @@
+"""A fast path for the well-formed reports that make up nearly every import.
+
+:mod:`report` reads anything a reporter may send and says what is wrong with it.
+That care costs time on every report, though nearly all reports are well formed.
+:func:`parse` reads such a report straight into plain tuples, and gives up
+(returns ``None``) at the first thing it does not expect; the caller then runs the
+full parser. It writes only the few notes well-formed reports carry (a count
+mismatch, an unknown result type, a file name that names another domain, ...),
+built by the same functions as the full parser's.
+
+The contract, checked by tests on the corpus, the synthetic reports and random
+mutations of both: whenever :func:`parse` returns a result, it is exactly what
+the full parser makes of the same input.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from datetime import UTC, datetime
+from typing import Any, Final, NamedTuple
+
+from .report import (
+    _CANONICAL_DT_RE,
+    _FILENAME_RE,
+    _IPV4_RE,
+    _MAX_COUNT,
+    _TLSA_RE,
+    DANE_RESULTS,
+    KNOWN_POLICY_TYPES,
+    KNOWN_RESULT_TYPES,
+    MAX_DIAGNOSTICS,
+    NOTE_NEXT_MIDNIGHT,
+    REASON_CODE_RESULTS,
+    STS_RESULTS,
+    Diagnostic,
+    Report,
+    ReportHint,
+    normalise_domain,
+    note_detail_counts,
+    note_detail_sparse,
+    note_filename_domain,
+    note_reason_code_missing,
+    note_result_type_unknown,
+)
+
+#: result-type, sending-mta-ip, receiving-mx-hostname, receiving-mx-helo, receiving-ip,
+#: failed-session-count, failure-reason-code, additional-information
+Detail = tuple[str, str | None, str | None, str | None, str | None, int, str | None, str | None]
+
+
+class FastPolicy(NamedTuple):
+    policy_type: str
+    policy_domain: str
+    policy_domain_source: str
+    policy_strings: list[str]
+    mx_hosts: list[str]
+    sts_mode: str | None
+    successful_sessions: int
+    failed_sessions: int
+    failure_details: list[Detail]
+
+
+class FastReport(NamedTuple):
+    """A report as flat values: what :func:`parse` returns, and what :func:`flatten`
+    makes of the full parser's :class:`~tlsrpt_gui.core.report.Report`."""
+
+    organization_name: str
+    report_id: str
+    contact_info: str | None
+    start_ts: int
+    end_ts: int
+    policies: list[FastPolicy]
+    diagnostics: list[Diagnostic]
+
+
+_DAY: Final = 86400
+_DANE_ONLY: Final = DANE_RESULTS - {"dane-required"}
+_CACHE_MAX: Final = 4096
+
+# Reports of one import share a few dates and sending addresses: each is checked once.
+_timestamps: dict[str, int] = {}
+_addresses: dict[str, str] = {}
+
+
+def _timestamp(value: Any) -> int | None:
+    """The UTC seconds of a date-time in the canonical form 2025-01-31T23:59:59Z."""
+    if type(value) is not str:
+        return None
+    ts = _timestamps.get(value)
+    if ts is not None:
+        return ts
+    if len(value) != 20:
+        return None
+    m = _CANONICAL_DT_RE.fullmatch(value)
+    if m is None or int(m[6]) >= 60:
+        return None
+    try:
+        ts = int(datetime(int(m[1]), int(m[2]), int(m[3]), int(m[4]), int(m[5]), int(m[6]), tzinfo=UTC).timestamp())
+    except ValueError:
+        return None
+    if len(_timestamps) >= _CACHE_MAX:
+        _timestamps.clear()
+    _timestamps[value] = ts
+    return ts
+
+
+def _address(value: str) -> str | None:
+    """A well-formed IPv4 or IPv6 address as the full parser keeps it, or None."""
+    known = _addresses.get(value)
+    if known is not None:
+        return known
+    if _IPV4_RE.fullmatch(value):
+        return value
+    text = value.strip()
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if len(_addresses) >= _CACHE_MAX:
+        _addresses.clear()
+    _addresses[value] = text
+    return text
+
+
+def _text(value: Any) -> tuple[bool, str | None]:
+    """(well formed, value) of an optional string field: absent, or a non-empty string."""
+    if value is None:
+        return True, None
+    if type(value) is str and value:
+        return True, value
+    return False, None
+
+
+def _strings(value: Any, policy_type: str) -> list[str] | None:
+    if value is None:
+        return []
+    if type(value) is not list:
+        return None
+    for item in value:
+        if type(item) is not str:
+            return None
+    if len(value) == 1 and value[0].lstrip().startswith("["):
+        return None  # perhaps Microsoft's packed TLSA records
+    if policy_type == "tlsa":
+        for rec in value:
+            if not _TLSA_RE.match(rec.strip()):
+                return None
+    elif policy_type == "sts":
+        for line in value:
+            if ":" not in line:
+                return None
+    return list(value)
+
+
+def _hosts(value: Any) -> list[str] | None:
+    if value is None:
+        return []
+    if type(value) is not list:
+        return None
+    out: list[str] = []
+    for item in value:
+        if type(item) is not str:
+            return None
+        host = item.strip()
+        if host.lower().startswith("mx:"):
+            return None
+        if host:
+            out.append(host)
+    return out
+
+
+def _count(value: Any) -> int | None:
+    return value if type(value) is int and 0 <= value <= _MAX_COUNT else None
+
+
+def _details(value: Any, path: str, policy_type: str, notes: list[Diagnostic]) -> list[Detail] | None:
+    if value is None:
+        return []
+    if type(value) is not list:
+        return None
+    out: list[Detail] = []
+    for i, raw in enumerate(value):
+        if type(raw) is not dict:
+            return None
+        get = raw.get
+        rt = get("result-type")
+        if type(rt) is not str:
+            return None
+        rt = rt.strip()
+        if not rt:
+            return None
+        known = rt in KNOWN_RESULT_TYPES
+        if (rt in _DANE_ONLY and policy_type != "tlsa") or (rt in STS_RESULTS and policy_type != "sts"):
+            return None
+        info = get("additional-information")
+        if info is None and "additional-info-uri" in raw:
+            return None
+        n = _count(get("failed-session-count"))
+        sip = get("sending-mta-ip")
+        rip = get("receiving-ip")
+        if sip is not None:
+            sip = _address(sip) if type(sip) is str and sip else None
+            if sip is None:
+                return None
+        if rip is not None:
+            rip = _address(rip) if type(rip) is str and rip else None
+            if rip is None:
+                return None
+        ok_mx, mx = _text(get("receiving-mx-hostname"))
+        ok_helo, helo = _text(get("receiving-mx-helo"))
+        ok_info, info = _text(info)
+        ok_code, code = _text(get("failure-reason-code"))
+        if n is None or not (ok_mx and ok_helo and ok_info and ok_code):
+            return None
+        if not known and rt != "unknown":
+            notes.append(note_result_type_unknown(f"{path}[{i}]", rt))
+        if code is None and rt in REASON_CODE_RESULTS:
+            notes.append(note_reason_code_missing(f"{path}[{i}]", rt))
+        if rt in STS_RESULTS and (sip is None or mx is None):
+            notes.append(note_detail_sparse(f"{path}[{i}]", rt))
+        out.append((rt, sip, mx, helo, rip, n, code, info))
+    return out
+
+
+def _sts_mode(strings: list[str]) -> str | None:
+    for line in strings:
+        key, sep, value = line.partition(":")
+        if sep and key.strip() == "mode":
+            return value.strip()
+    return None
+
+
+def parse(value: Any, hint: ReportHint, now: float, max_failure_details: int) -> FastReport | None:
+    """A well-formed report read fast, or None to ask for the full parser.
+
+    ``value`` is the decoded JSON; ``hint`` must come from a plain file (mails and
+    transport notes take the full parser); ``now`` is the current UNIX time.
+    """
+    if type(value) is not dict or hint.from_mail or hint.header_domain or hint.transport_notes:
+        return None
+    org = value.get("organization-name")
+    dr = value.get("date-range")
+    contact = value.get("contact-info")
+    rid = value.get("report-id")
+    policies_raw = value.get("policies")
+    if (type(org) is not str or type(dr) is not dict or type(contact) is not str or not contact
+            or type(rid) is not str or type(policies_raw) is not list or not policies_raw):
+        return None
+    org = org.strip()
+    rid = rid.strip()
+    start = _timestamp(dr.get("start-datetime"))
+    end = _timestamp(dr.get("end-datetime"))
+    if not org or not rid or start is None or end is None:
+        return None
+    # The date checks of report._check_dates that let a report through without a word.
+    span = end - start
+    if start % _DAY or start >= end or start > now + _DAY:
+        return None
+    notes: list[Diagnostic] = []
+    if span == _DAY and end % _DAY == 0:
+        notes.append(NOTE_NEXT_MIDNIGHT)
+    elif not 82800 <= span <= 90000:
+        return None
+    policies: list[FastPolicy] = []
+    budget = max_failure_details
+    for i, raw in enumerate(policies_raw):
+        if type(raw) is not dict:
+            return None
+        pol = raw.get("policy")
+        summary = raw.get("summary")
+        if type(pol) is not dict or type(summary) is not dict:
+            return None
+        ptype = pol.get("policy-type")
+        domain = pol.get("policy-domain")
+        if type(ptype) is not str or ptype not in KNOWN_POLICY_TYPES or type(domain) is not str or not domain.strip():
+            return None
+        domain = normalise_domain(domain)
+        if not domain.isascii():
+            return None
+        strings = _strings(pol.get("policy-string"), ptype)
+        hosts = _hosts(pol.get("mx-host"))
+        ok = _count(summary.get("total-successful-session-count"))
+        failed = _count(summary.get("total-failure-session-count"))
+        if strings is None or hosts is None or ok is None or failed is None:
+            return None
+        path = f"policies[{i}]"
+        details = _details(raw.get("failure-details"), f"{path}.failure-details", ptype, notes)
+        if details is None:
+            return None
+        budget -= len(details)
+        if budget < 0:
+            return None  # the full parser says what it left out
+        counts = note_detail_counts(path, len(details), sum(d[5] for d in details), failed)
+        if counts is not None:
+            notes.append(counts)
+        policies.append(FastPolicy(ptype, domain, "report", strings, hosts, _sts_mode(strings) if ptype == "sts" else None,
+                                   ok, failed, details))
+    if hint.filename:
+        m = _FILENAME_RE.match(hint.filename.replace("\\", "/").rsplit("/", 1)[-1])
+        if m is not None:
+            named = m["domain"].lower().rstrip(".")
+            domains = {p.policy_domain for p in policies if p.policy_domain}
+            if domains and named not in domains:
+                notes.append(note_filename_domain(named))
+    if len(notes) > MAX_DIAGNOSTICS - 2:
+        return None
+    return FastReport(org, rid, contact, start, end, policies, notes)
+
+
+def flatten(report: Report) -> FastReport:
+    """The full parser's report in the shape :func:`parse` returns."""
+    return FastReport(
+        report.organization_name, report.report_id, report.contact_info,
+        int(report.start.timestamp()), int(report.end.timestamp()),
+        [FastPolicy(p.policy_type, p.policy_domain, p.policy_domain_source, p.policy_strings, p.mx_hosts,
+                    p.sts_mode if p.policy_type == "sts" else None, p.successful_sessions, p.failed_sessions,
+                    [(d.result_type, d.sending_mta_ip, d.receiving_mx_hostname, d.receiving_mx_helo, d.receiving_ip,
+                      d.failed_session_count, d.failure_reason_code, d.additional_information)
+                     for d in p.failure_details])
+         for p in report.policies],
+        report.diagnostics,
+    )
