@@ -356,6 +356,9 @@ def test_bulk_import_builds_the_deferred_indexes_again(tmp_path: Path, monkeypat
         def flush(self: index_mod._BatchWriter) -> None:  # the indexes are gone while rows go in
             dropped.append(len(_index_sql(ix.conn)))
             real_flush(self)
+            if dropped[-1] == 0:  # and the summaries wait for the end, which readers can tell
+                assert not rollups.ready(ix.conn)
+                assert ix.conn.execute("SELECT COUNT(*) FROM roll_domain_day").fetchone()[0] == 0
 
         monkeypatch.setattr(index_mod._BatchWriter, "flush", flush)
         r = ix.import_paths([folder], workers=1, progress=lambda p: steps.append(p.current))
@@ -364,13 +367,56 @@ def test_bulk_import_builds_the_deferred_indexes_again(tmp_path: Path, monkeypat
         assert _index_sql(ix.conn) == expected | {("ui_extra", "CREATE INDEX ui_extra ON reports (contact_info)")}
         assert ix.conn.execute("SELECT COUNT(*) FROM deferred_indexes").fetchone()[0] == 0
         assert steps[-1] == index_mod.INDEXING
-        assert rollups.consistent(ix.conn)
+        assert rollups.consistent(ix.conn) and rollups.ready(ix.conn)
         assert ix.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         # a second bulk import into a fuller index keeps its indexes
         make_folder(tmp_path / "more", 150)
         dropped.clear()
         ix.import_paths([tmp_path / "more"], workers=1)
         assert min(dropped) > 0
+
+
+@pytest.mark.parametrize("job", ["stale", "failed"])
+def test_bulk_summaries_are_recomputed_when_the_snapshot_is_stale(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                   job: str) -> None:
+    """The summaries a bulk import computes beside its index builds come from a snapshot;
+    if the rows changed meanwhile (another import), or that computation failed, the
+    writer computes them itself."""
+    import tlsrpt_gui.core.index as index_mod
+
+    make_folder(tmp_path / "bulk", 150)
+    monkeypatch.setattr(index_mod, "BULK_MIN_FILES", 100)
+    stale: tuple[Any, ...] | None = (((0, None),) * 3, {t: [] for t in rollups.TABLES}) if job == "stale" else None
+    monkeypatch.setattr(index_mod._SummaryJob, "join_result", lambda self: (self.join(), stale)[1])
+    with Index(tmp_path / "s.db") as ix:
+        assert ix.import_paths([tmp_path / "bulk"], workers=1).imported == 150
+        assert rollups.ready(ix.conn) and rollups.consistent(ix.conn)
+        assert ix.conn.execute("SELECT SUM(policies) FROM roll_domain").fetchone()[0] == 150
+
+
+def test_stats_read_the_rows_while_summaries_are_pending(tmp_path: Path) -> None:
+    from tlsrpt_gui.core import stats
+    from tlsrpt_gui.core.query import Filter, text_values
+
+    make_folder(tmp_path / "r", 40)
+    with Index(tmp_path / "p.db") as ix:
+        ix.import_paths([tmp_path / "r"], workers=1)
+        conn = ix.conn
+        flt = Filter(text="STSv1")
+        truth = (stats.sessions_per_day(conn, Filter(), rollups=False), stats.reporting_days(conn, Filter(), rollups=False))
+        assert text_values(conn, flt, "policies", share=1.0) is not None
+        # as a bulk import leaves it until its end: summaries empty, marked pending
+        with conn:
+            for table in rollups.TABLES:
+                conn.execute(f"DELETE FROM {table}")
+            conn.execute("INSERT INTO deferred_indexes (name, sql) VALUES (?, '')", (rollups.PENDING,))
+        assert not rollups.ready(conn)
+        assert (stats.sessions_per_day(conn, Filter()), stats.reporting_days(conn, Filter())) == truth
+        assert stats.reporting_bits(conn, Filter())
+        assert text_values(conn, flt, "policies", share=1.0) is None  # the filter scans instead of trusting empty values
+    with Index(tmp_path / "p.db") as ix:  # the next writable open fills them
+        assert rollups.ready(ix.conn) and rollups.consistent(ix.conn)
+        assert stats.sessions_per_day(ix.conn, Filter()) == truth[0]
 
 
 def test_killed_bulk_import_gets_its_indexes_back_on_next_open(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import sqlite3
+import threading
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -537,9 +538,14 @@ class Index:
         The note and the drop are one transaction, so a process killed mid-import
         leaves the note, and the next writable open builds them
         (:meth:`build_deferred_indexes`). Unique constraints stay: they de-duplicate.
+
+        The summary tables are deferred the same way: the batches skip them, and
+        they are computed once at the end, beside the index builds. Until then
+        :func:`rollups.ready` is false, and readers sum the rows instead.
         """
         marks = ", ".join("?" * len(_DEFERRABLE))
         with self._transaction():
+            self.conn.execute("INSERT OR REPLACE INTO deferred_indexes (name, sql) VALUES (?, '')", (rollups.PENDING,))
             rows = self.conn.execute(
                 f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ({marks})",
                 _DEFERRABLE,
@@ -550,10 +556,31 @@ class Index:
         log.info("bulk import: %d indexes deferred", len(rows))
 
     def build_deferred_indexes(self) -> int:
-        """Build the indexes a bulk import deferred, one transaction each; returns how many."""
+        """Build the indexes a bulk import deferred, one transaction each, and fill its
+        summaries; returns how many indexes were built.
+
+        The summaries are computed from a snapshot by a second connection, in a
+        thread, while this one builds the indexes (SQLite works outside the GIL).
+        """
         if not self._has_deferred():
             return 0
         names = [r[0] for r in self.conn.execute("SELECT name FROM deferred_indexes ORDER BY name")]
+        job = _SummaryJob(self.path) if rollups.PENDING in names else None
+        try:
+            built = self._build_indexes([n for n in names if n != rollups.PENDING])
+        finally:
+            computed = job.join_result() if job is not None else None
+        if job is not None:
+            with self._transaction():
+                if not rollups.ready(self.conn):
+                    if computed is not None and computed[0] == _row_state(self.conn):
+                        rollups.store(self.conn, computed[1])
+                    else:  # the rows changed meanwhile (another import), or the job failed
+                        rollups.rebuild(self.conn)
+                    self.conn.execute("DELETE FROM deferred_indexes WHERE name = ?", (rollups.PENDING,))
+        return built
+
+    def _build_indexes(self, names: list[str]) -> int:
         built = 0
         for name in names:
             with self._transaction():
@@ -763,16 +790,17 @@ class _BatchWriter:
                 diag_rows.extend((rid, *d) for d in parsed.diagnostics)
             conn.executemany("INSERT INTO report_raw (report_id, encoding, raw) VALUES (?, ?, ?)", raw_rows)
             conn.executemany(_POLICY_SQL, policy_rows)
-            if self.summaries:
-                conn.executemany(_DETAIL_SQL, detail_rows)
-                tally = rollups.Tally(_TALLY_COLUMNS)
-                tally.add("reports", report_rows if len(inserted) == len(report_rows) else
-                          [r for r in report_rows if r[0] in inserted])
-                tally.add("policies", policy_rows)
-                tally.add("failure_details", detail_rows)
-                tally.write(conn)
-            else:  # no policy columns either
+            if not self.summaries:  # an old schema: no policy columns on failure rows either
                 conn.executemany(_DETAIL_SQL_V2, [r[:-3] for r in detail_rows])
+            else:
+                conn.executemany(_DETAIL_SQL, detail_rows)
+                if rollups.ready(conn):  # else a bulk import fills them at the end
+                    tally = rollups.Tally(_TALLY_COLUMNS)
+                    tally.add("reports", report_rows if len(inserted) == len(report_rows) else
+                              [r for r in report_rows if r[0] in inserted])
+                    tally.add("policies", policy_rows)
+                    tally.add("failure_details", detail_rows)
+                    tally.write(conn)
             conn.executemany("INSERT INTO diagnostics (report_id, severity, code, message, path) VALUES (?, ?, ?, ?, ?)", diag_rows)
             conn.executemany(_SOURCE_SQL, source_rows)
         # Counted only once the batch is committed.
@@ -780,6 +808,39 @@ class _BatchWriter:
         self.result.duplicates += duplicates
         self.result.skipped.extend(skipped)
         self.result.failed.extend(failed)
+
+
+def _row_state(conn: sqlite3.Connection) -> tuple[Any, ...]:
+    """What the summaries are computed from, in brief: rows and highest id per table."""
+    return tuple(conn.execute(f"SELECT COUNT(*), MAX(id) FROM {table}").fetchone()
+                 for table in ("reports", "policies", "failure_details"))
+
+
+class _SummaryJob(threading.Thread):
+    """Computes the summaries of an index from a snapshot, on its own connection."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(name="tlsrpt-summaries", daemon=True)
+        self.path = path
+        self.result: tuple[tuple[Any, ...], rollups.Computed] | None = None
+        self.start()
+
+    def run(self) -> None:
+        try:
+            conn = sqlite3.connect(self.path.resolve().as_uri() + "?mode=ro", uri=True)
+            try:
+                conn.execute("PRAGMA cache_size = -65536")
+                conn.execute("BEGIN")  # one snapshot for the state and the sums
+                state = _row_state(conn)
+                self.result = (state, rollups.compute(conn))
+            finally:
+                conn.close()
+        except Exception:  # the writer computes them itself instead
+            log.warning("could not compute the summaries on a second connection", exc_info=True)
+
+    def join_result(self) -> tuple[tuple[Any, ...], rollups.Computed] | None:
+        self.join()
+        return self.result
 
 
 def _load_all(files: list[str], limits: Limits, workers: int | None, ahead: int = 2 * BULK_BATCH_SIZE) -> Iterator[tuple[str, list[_Parsed]]]:
@@ -797,7 +858,7 @@ def _load_all(files: list[str], limits: Limits, workers: int | None, ahead: int 
     import multiprocessing
 
     ctx = multiprocessing.get_context("spawn" if os.name == "nt" else "forkserver")
-    chunk = 32
+    chunk = 128
     window = max(n * 4, ahead // chunk)
     pos = 0
     try:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final, Literal
 
+from tlsrpt_gui.core import rollups
 from tlsrpt_gui.core.report import normalise_domain
 from tlsrpt_gui.core.rollups import TEXT_COLUMNS
 
@@ -220,7 +221,7 @@ def text_values(conn: sqlite3.Connection, flt: Filter, kind: TableKind = "failur
     order fills a page at once), or when the index has no ``text_values`` table.
     """
     text = flt.text.strip()
-    if not text:
+    if not text or not rollups.ready(conn):  # no term, or a bulk import has yet to fill the values
         return None
     if share is None:
         share = REPORT_TEXT_SHARE if kind == "reports" else COMMON_SHARE

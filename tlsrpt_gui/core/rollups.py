@@ -313,11 +313,13 @@ class Tally:
         for spec in _SUMS:
             cols = (*spec.keys, *spec.values)
             sets = ", ".join(f"{v} = {v} + excluded.{v}" for v in spec.values)
-            conn.executemany(
-                f"INSERT INTO {spec.table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
-                f"ON CONFLICT ({', '.join(spec.keys)}) DO UPDATE SET {sets}",
-                [(*key, *map(_int64, acc)) for key, acc in self.sums[spec.table].items()],
-            )
+            sql = (f"INSERT INTO {spec.table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
+                   f"ON CONFLICT ({', '.join(spec.keys)}) DO UPDATE SET {sets}")
+            sums = self.sums[spec.table]
+            if sums and max(map(max, sums.values())) > _INT64_MAX:  # absurd counts: as SQLite's "+" would store them
+                conn.executemany(sql, [(*key, *map(_int64, acc)) for key, acc in sums.items()])
+            else:
+                conn.executemany(sql, [(*key, *acc) for key, acc in sums.items()])
         conn.executemany(
             "INSERT INTO text_values (col, value, rows) VALUES (?, ?, ?) "
             "ON CONFLICT (col, value) DO UPDATE SET rows = rows + excluded.rows",
@@ -355,21 +357,53 @@ def _text_values_sql() -> str:
     )
 
 
-def rebuild(conn: sqlite3.Connection) -> None:
-    """Recompute every summary from the rows (inside the caller's transaction)."""
-    for table in TABLES:
-        conn.execute(f"DELETE FROM {table}")
-    for spec in _SUMS:
-        conn.execute(f"INSERT INTO {spec.table} ({', '.join((*spec.keys, *spec.values))}) {spec.select()}")
-    conn.execute(f"INSERT INTO text_values (col, value, rows) {_text_values_sql()}")
-    cur = conn.execute(
+#: the row of the index's ``deferred_indexes`` table that says a bulk import has yet
+#: to fill the summaries (it computes them once, at the end, beside its index builds)
+PENDING: Final = "summaries"
+
+Computed = dict[str, list[tuple[Any, ...]]]
+
+
+def ready(conn: sqlite3.Connection) -> bool:
+    """False while a bulk import has yet to fill the summaries: read the rows instead."""
+    try:
+        return conn.execute("SELECT 1 FROM deferred_indexes WHERE name = ?", (PENDING,)).fetchone() is None
+    except sqlite3.OperationalError:  # an index from before bulk imports
+        return True
+
+
+def compute(conn: sqlite3.Connection) -> Computed:
+    """Every summary table's rows, computed from the rows they summarise (reads only)."""
+    out = {spec.table: conn.execute(spec.select()).fetchall() for spec in _SUMS}
+    out["text_values"] = conn.execute(_text_values_sql()).fetchall()
+    merged: dict[tuple[str, str, str], list[int]] = {}
+    for org, domain, ptype, d in conn.execute(
         f"SELECT organization_name, policy_domain, policy_type, {_DAY} AS d FROM policies "
         "GROUP BY organization_name, policy_domain, policy_type, d"
-    )
-    merged: dict[tuple[str, str, str], list[int]] = {}
-    for org, domain, ptype, d in cur:
+    ):
         merged.setdefault((str(org), str(domain), str(ptype)), []).append(int(d))
-    _merge_days(conn, merged)
+    out["report_days"] = []
+    for key, days in merged.items():
+        first, bits = bits_from_days(days)
+        out["report_days"].append((*key, first, encode_bits(bits)))
+    return out
+
+
+def store(conn: sqlite3.Connection, computed: Computed) -> None:
+    """Replace the summaries with ``computed`` (inside the caller's transaction)."""
+    columns = {spec.table: (*spec.keys, *spec.values) for spec in _SUMS} | {
+        "text_values": ("col", "value", "rows"),
+        "report_days": ("organization_name", "policy_domain", "policy_type", "first_day", "days"),
+    }
+    for table in TABLES:
+        conn.execute(f"DELETE FROM {table}")
+        cols = columns[table]
+        conn.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", computed[table])
+
+
+def rebuild(conn: sqlite3.Connection) -> None:
+    """Recompute every summary from the rows (inside the caller's transaction)."""
+    store(conn, compute(conn))
 
 
 def consistent(conn: sqlite3.Connection) -> bool:

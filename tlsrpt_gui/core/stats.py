@@ -329,6 +329,7 @@ _ROLL_TABLES: Final = (("roll_domain_day", _DOMAIN_FIELDS), ("roll_org_day", _OR
 
 def sessions_per_day(conn: sqlite3.Connection, flt: Filter, *, rollups: bool = True) -> list[DaySessions]:
     """Successful and failed sessions per UTC day, oldest first."""
+    rollups = rollups and _rollups.ready(conn)
     for table, fields in _ROLL_TABLES:
         rw = _roll_where(flt, fields) if rollups else None
         if rw is not None:
@@ -346,6 +347,7 @@ def sessions_per_day(conn: sqlite3.Connection, flt: Filter, *, rollups: bool = T
 
 def failures_by_result_type(conn: sqlite3.Connection, flt: Filter, *, rollups: bool = True) -> list[ResultTypeCount]:
     """Failed sessions per result type, grouped by category (display order), largest first."""
+    rollups = rollups and _rollups.ready(conn)
     rw = _roll_where(flt, {"date", "result_type"}) if rollups else None
     if rw is not None:
         sql = f"SELECT result_type, SUM(failed), SUM(details) FROM roll_failures_day WHERE {rw[0]} GROUP BY result_type"
@@ -377,6 +379,7 @@ def top_failures(
     A failure detail that leaves the key out is counted under :data:`NOT_GIVEN`,
     or skipped when ``include_missing`` is false.
     """
+    rollups = rollups and _rollups.ready(conn)
     col = _TOP_COLUMNS[key]
     rw = _roll_where(flt, {"result_type"}) if rollups else None
     if rw is not None:  # all time: the per-key summary
@@ -416,6 +419,7 @@ def success_rate_by_domain(
     conn: sqlite3.Connection, flt: Filter, limit: int = DEFAULT_LIMIT, *, rollups: bool = True
 ) -> DomainRates:
     """Sessions and success rate of the ``limit`` policy domains with most sessions."""
+    rollups = rollups and _rollups.ready(conn)
     summary = _domain_summary(flt) if rollups else None
     if summary is not None:
         table, where, params = summary
@@ -444,6 +448,7 @@ def policy_coverage(
     conn: sqlite3.Connection, flt: Filter, limit: int = DEFAULT_LIMIT, *, rollups: bool = True
 ) -> Coverage:
     """Sessions per policy domain by policy kind (sts enforce/testing, tlsa, none found)."""
+    rollups = rollups and _rollups.ready(conn)
     summary = _domain_summary(flt) if rollups else None
     if summary is not None:
         table, where, params = summary
@@ -482,6 +487,7 @@ def policy_coverage(
 
 def certificate_failures_per_day(conn: sqlite3.Connection, flt: Filter, *, rollups: bool = True) -> list[DayResultCount]:
     """Failed sessions per day of the ``certificate-*`` result types, oldest first."""
+    rollups = rollups and _rollups.ready(conn)
     # A range on result_type (instead of LIKE) lets SQLite use an index.
     certificate = "result_type >= 'certificate-' AND result_type < 'certificate.'"
     rw = _roll_where(flt, {"date", "result_type"}) if rollups else None
@@ -639,6 +645,8 @@ def reporting_bits(conn: sqlite3.Connection, flt: Filter) -> dict[Pair, tuple[in
     Only the reporter, policy domain, policy type and date parts of the filter
     apply: a result-type or text filter would hide reports, not show gaps.
     """
+    if not _rollups.ready(conn):  # a bulk import has yet to fill the bitmaps
+        return {pair: _rollups.bits_from_days(days) for pair, days in reporting_days(conn, flt, rollups=False).items()}
     clauses: list[str] = []
     params: list[Any] = []
     for value, column in ((flt.reporter, "organization_name"), (flt.domain, "policy_domain"),
@@ -662,7 +670,7 @@ def reporting_bits(conn: sqlite3.Connection, flt: Filter) -> dict[Pair, tuple[in
 def reporting_days(conn: sqlite3.Connection, flt: Filter, *, rollups: bool = True) -> dict[Pair, list[int]]:
     """The days each (reporter, policy domain) pair sent a report for, oldest first
     (see :func:`reporting_bits`; ``rollups=False`` reads the policy rows instead)."""
-    if rollups:
+    if rollups and _rollups.ready(conn):
         return {pair: _days_of(*fb) for pair, fb in reporting_bits(conn, flt).items()}
     base = Filter(
         policy_domain=flt.policy_domain, date_from=flt.date_from, date_to=flt.date_to,
