@@ -86,13 +86,39 @@ def test_corpus_imports_with_no_failures_and_totals_match(corpus: Path, tmp_path
     assert json.loads(run_cli("stats", "--db", str(db), "--json").stdout)["reports"] == expected["reports"]
 
 
-def test_corpus_import_in_process_with_workers(corpus: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("method", ["fork", "forkserver"])
+def test_corpus_import_in_process_with_workers(corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                               method: str) -> None:
+    import tlsrpt_gui.core.index as index_mod
+
+    monkeypatch.setattr(index_mod, "_start_method", lambda: method)
     with Index(tmp_path / "w.db") as ix:
         one = ix.import_paths(corpus_args(corpus), workers=1)
     with Index(tmp_path / "p.db") as ix:
         many = ix.import_paths(corpus_args(corpus) * 20, workers=2)  # over 1000 files: the process pool
         assert many.imported == one.imported and many.failed == []
         assert many.duplicates == one.duplicates + 19 * (one.imported + one.duplicates)
+
+
+def test_parsers_are_forked_only_from_a_single_thread() -> None:
+    import threading
+
+    from tlsrpt_gui.core.index import _start_method
+
+    if sys.platform != "linux":
+        assert _start_method() == "spawn"
+        return
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert _start_method() == "forkserver"  # a fork would copy locks other threads hold
+    finally:
+        stop.set()
+        other.join()
+    lone = subprocess.run([sys.executable, "-c", "from tlsrpt_gui.core.index import _start_method; print(_start_method())"],
+                          capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(REPO)), check=True)
+    assert lone.stdout.strip() == "fork"
 
 
 def bad_inputs(folder: Path) -> dict[str, str]:

@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import sqlite3
+import sys
 import threading
 import time
 import zlib
@@ -565,11 +566,14 @@ class Index:
         if not self._has_deferred():
             return 0
         names = [r[0] for r in self.conn.execute("SELECT name FROM deferred_indexes ORDER BY name")]
-        job = _SummaryJob(self.path) if rollups.PENDING in names else None
+        job = _Beside(self.path, _compute_summaries) if rollups.PENDING in names else None
+        # The rows just written are in the WAL: copy them into the database meanwhile too.
+        checkpoint = _Beside(self.path, _checkpoint, read_only=False)
         try:
             built = self._build_indexes([n for n in names if n != rollups.PENDING])
         finally:
             computed = job.join_result() if job is not None else None
+            checkpoint.join_result()
         if job is not None:
             with self._transaction():
                 if not rollups.ready(self.conn):
@@ -816,29 +820,38 @@ def _row_state(conn: sqlite3.Connection) -> tuple[Any, ...]:
                  for table in ("reports", "policies", "failure_details"))
 
 
-class _SummaryJob(threading.Thread):
-    """Computes the summaries of an index from a snapshot, on its own connection."""
+def _compute_summaries(conn: sqlite3.Connection) -> tuple[tuple[Any, ...], rollups.Computed]:
+    conn.execute("PRAGMA cache_size = -65536")
+    conn.execute("BEGIN")  # one snapshot for the state and the sums
+    return _row_state(conn), rollups.compute(conn)
 
-    def __init__(self, path: Path) -> None:
-        super().__init__(name="tlsrpt-summaries", daemon=True)
-        self.path = path
-        self.result: tuple[tuple[Any, ...], rollups.Computed] | None = None
+
+def _checkpoint(conn: sqlite3.Connection) -> None:
+    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")  # never waits for the writer
+
+
+class _Beside(threading.Thread):
+    """Work on a second connection to the index, in a thread, while the writer goes on
+    (SQLite runs outside the GIL). A failure is logged, and the result is None."""
+
+    def __init__(self, path: Path, work: Callable[[sqlite3.Connection], Any], *, read_only: bool = True) -> None:
+        super().__init__(name=f"tlsrpt-{work.__name__.strip('_')}", daemon=True)
+        self.path, self.work, self.read_only = path, work, read_only
+        self.result: Any = None
         self.start()
 
     def run(self) -> None:
         try:
-            conn = sqlite3.connect(self.path.resolve().as_uri() + "?mode=ro", uri=True)
+            uri = self.path.resolve().as_uri() + ("?mode=ro" if self.read_only else "")
+            conn = sqlite3.connect(uri, uri=True)
             try:
-                conn.execute("PRAGMA cache_size = -65536")
-                conn.execute("BEGIN")  # one snapshot for the state and the sums
-                state = _row_state(conn)
-                self.result = (state, rollups.compute(conn))
+                self.result = self.work(conn)
             finally:
                 conn.close()
-        except Exception:  # the writer computes them itself instead
-            log.warning("could not compute the summaries on a second connection", exc_info=True)
+        except Exception:  # the writer does without, or does it itself
+            log.warning("%s on a second connection failed", self.work.__name__, exc_info=True)
 
-    def join_result(self) -> tuple[tuple[Any, ...], rollups.Computed] | None:
+    def join_result(self) -> Any:
         self.join()
         return self.result
 
@@ -857,7 +870,7 @@ def _load_all(files: list[str], limits: Limits, workers: int | None, ahead: int 
     import concurrent.futures
     import multiprocessing
 
-    ctx = multiprocessing.get_context("spawn" if os.name == "nt" else "forkserver")
+    ctx = multiprocessing.get_context(_start_method())
     chunk = 128
     window = max(n * 4, ahead // chunk)
     pos = 0
@@ -895,6 +908,19 @@ def _load_all(files: list[str], limits: Limits, workers: int | None, ahead: int 
             fut.cancel()
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _start_method() -> str:
+    """How to start parser processes. A fork starts at once, with the parser loaded,
+    but is safe only from a process that runs one thread (the command line); the
+    window, with its threads, uses a fork server. Windows and macOS spawn."""
+    if sys.platform == "linux":
+        try:
+            alone = len(os.listdir("/proc/self/task")) == 1  # every thread, Qt's too
+        except OSError:
+            alone = False
+        return "fork" if alone else "forkserver"
+    return "spawn"
 
 
 def _load_group(paths: list[str], limits: Limits) -> list[list[_Parsed]]:
