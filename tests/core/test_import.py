@@ -412,8 +412,12 @@ def test_bulk_summaries_are_recomputed_when_the_snapshot_is_stale(tmp_path: Path
 
     make_folder(tmp_path / "bulk", 150)
     monkeypatch.setattr(index_mod, "BULK_MIN_FILES", 100)
-    stale: tuple[Any, ...] | None = (((0, None),) * 3, {t: [] for t in rollups.TABLES}) if job == "stale" else None
-    monkeypatch.setattr(index_mod._SummaryJob, "join_result", lambda self: (self.join(), stale)[1])
+    def compute(conn: sqlite3.Connection) -> tuple[Any, ...]:
+        if job == "failed":
+            raise sqlite3.OperationalError("disk I/O error")
+        return ((0, None),) * 3, {t: [] for t in rollups.TABLES}  # from before the import
+
+    monkeypatch.setattr(index_mod, "_compute_summaries", compute)
     with Index(tmp_path / "s.db") as ix:
         assert ix.import_paths([tmp_path / "bulk"], workers=1).imported == 150
         assert rollups.ready(ix.conn) and rollups.consistent(ix.conn)
