@@ -98,6 +98,12 @@ def test_corpus_import_in_process_with_workers(corpus: Path, tmp_path: Path, mon
         many = ix.import_paths(corpus_args(corpus) * 20, workers=2)  # over 1000 files: the process pool
         assert many.imported == one.imported and many.failed == []
         assert many.duplicates == one.duplicates + 19 * (one.imported + one.duplicates)
+        # the writer skips SQLite's reference and CHECK tests while it writes; they hold all the same
+        assert ix.conn.execute("PRAGMA foreign_key_check").fetchall() == []
+        assert ix.conn.execute("SELECT COUNT(*) FROM sources WHERE outcome NOT IN "
+                               "('imported', 'duplicate', 'skipped', 'failed')").fetchone()[0] == 0
+        assert ix.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert ix.conn.execute("PRAGMA ignore_check_constraints").fetchone()[0] == 0
 
 
 def test_parsers_are_forked_only_from_a_single_thread() -> None:
