@@ -408,6 +408,27 @@ def test_bulk_import_builds_the_deferred_indexes_again(tmp_path: Path, monkeypat
         assert min(dropped) > 0
 
 
+def test_bulk_import_with_parser_processes_computes_summaries_in_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tlsrpt_gui.core.index as index_mod
+
+    make_folder(tmp_path / "bulk", 1100)  # enough for the process pool
+    monkeypatch.setattr(index_mod, "BULK_MIN_FILES", 100)
+    monkeypatch.setattr(index_mod, "_start_method", lambda: "fork")  # the children see the patch below
+    real = index_mod._compute_summaries
+    where = tmp_path / "pid"
+
+    def compute(conn: sqlite3.Connection) -> Any:
+        where.write_text(str(os.getpid()))
+        return real(conn)
+
+    monkeypatch.setattr(index_mod, "_compute_summaries", compute)
+    with Index(tmp_path / "p.db") as ix:
+        assert ix.import_paths([tmp_path / "bulk"], workers=2).imported == 1100
+        assert int(where.read_text()) != os.getpid()
+        assert rollups.ready(ix.conn) and rollups.consistent(ix.conn)
+        assert ix.conn.execute("SELECT COUNT(*) FROM deferred_indexes").fetchone()[0] == 0
+
+
 @pytest.mark.parametrize("job", ["stale", "failed"])
 def test_bulk_summaries_are_recomputed_when_the_snapshot_is_stale(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                                    job: str) -> None:

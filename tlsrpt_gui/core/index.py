@@ -486,10 +486,11 @@ class Index:
             # (index builds sort through temporary files, so memory stays bounded at any size)
             self.conn.execute("PRAGMA wal_autocheckpoint = 16384")
             self.conn.execute("PRAGMA cache_size = -65536")
+        parsers = _Parsers(workers, total)
         try:
             try:
                 with gc_paused():
-                    for done, (path, parsed) in enumerate(_load_all(files, limits, workers, 2 * writer.batch_size), start=1):
+                    for done, (path, parsed) in enumerate(parsers.load(files, limits, 2 * writer.batch_size), start=1):
                         if cancelled is not None and cancelled():
                             result.cancelled = True
                             break
@@ -512,8 +513,9 @@ class Index:
             self._finish_run(run_id, result)
             if progress is not None and self._has_deferred():
                 progress(Progress(total, total, INDEXING))
-            self.build_deferred_indexes()
+            self.build_deferred_indexes(parsers)
         finally:
+            parsers.close()
             if bulk:
                 try:
                     self.conn.execute("PRAGMA wal_autocheckpoint = 1000")
@@ -556,25 +558,35 @@ class Index:
                 self.conn.execute(f'DROP INDEX "{name}"')
         log.info("bulk import: %d indexes deferred", len(rows))
 
-    def build_deferred_indexes(self) -> int:
+    def build_deferred_indexes(self, parsers: _Parsers | None = None) -> int:
         """Build the indexes a bulk import deferred, one transaction each, and fill its
         summaries; returns how many indexes were built.
 
-        The summaries are computed from a snapshot by a second connection, in a
-        thread, while this one builds the indexes (SQLite works outside the GIL).
+        The summaries are computed from a snapshot on a second connection while this
+        one builds the indexes: in a parser process of the import if it has them,
+        else in a thread (SQLite works outside the GIL, Python's counting does not).
         """
         if not self._has_deferred():
             return 0
         names = [r[0] for r in self.conn.execute("SELECT name FROM deferred_indexes ORDER BY name")]
-        job = _Beside(self.path, _compute_summaries) if rollups.PENDING in names else None
-        # The rows just written are in the WAL: copy them into the database meanwhile too.
-        checkpoint = _Beside(self.path, _checkpoint, read_only=False)
+        pending = rollups.PENDING in names
+        # The index builds wait for the GIL between statements: hand it over sooner.
+        switch = sys.getswitchinterval()
+        sys.setswitchinterval(min(switch, 0.0005))
         try:
-            built = self._build_indexes([n for n in names if n != rollups.PENDING])
+            wait = parsers.compute_summaries(self.path) if pending and parsers is not None else None
+            if pending and wait is None:
+                wait = _Beside(self.path, _compute_summaries).join_result
+            # The rows just written are in the WAL: copy them into the database meanwhile too.
+            checkpoint = _Beside(self.path, _checkpoint, read_only=False)
+            try:
+                built = self._build_indexes([n for n in names if n != rollups.PENDING])
+            finally:
+                computed = wait() if wait is not None else None
+                checkpoint.join_result()
         finally:
-            computed = job.join_result() if job is not None else None
-            checkpoint.join_result()
-        if job is not None:
+            sys.setswitchinterval(switch)
+        if pending:
             with self._transaction():
                 if not rollups.ready(self.conn):
                     if computed is not None and computed[0] == _row_state(self.conn):
@@ -871,58 +883,98 @@ class _Beside(threading.Thread):
         return self.result
 
 
-def _load_all(files: list[str], limits: Limits, workers: int | None, ahead: int = 2 * BULK_BATCH_SIZE) -> Iterator[tuple[str, list[_Parsed]]]:
-    """Parse files, in a process pool when there are many, yielding in order.
+class _Parsers:
+    """The parser processes of one import: a pool when there are many files, else none
+    (starting processes would cost more than it saves). The pool also computes a bulk
+    import's summaries at the end, beside the index builds, free of this process's GIL."""
 
-    Up to ``ahead`` files are parsed ahead of the caller: two of its batches, so the
-    parsers keep working while it writes one.
-    """
-    n = workers if workers is not None else (os.cpu_count() or 1)
-    if n <= 1 or len(files) < 1000:  # starting worker processes costs more than it saves
-        for path in files:
-            yield path, _load_safely(path, limits)
-        return
-    import concurrent.futures
-    import multiprocessing
+    def __init__(self, workers: int | None, n_files: int) -> None:
+        import concurrent.futures
+        import multiprocessing
 
-    ctx = multiprocessing.get_context(_start_method())
-    chunk = 128
-    window = max(n * 4, ahead // chunk)
-    pos = 0
-    try:
-        pool = concurrent.futures.ProcessPoolExecutor(max_workers=n, mp_context=ctx)
-    except (OSError, ValueError):  # no processes here: parse in this one
-        pool = None
-    futures: list[tuple[list[str], concurrent.futures.Future[list[list[_Parsed]]]]] = []
-    try:
-        while pool is not None and (pos < len(files) or futures):
+        n = workers if workers is not None else (os.cpu_count() or 1)
+        self.workers = n
+        self.pool: concurrent.futures.ProcessPoolExecutor | None = None
+        if n > 1 and n_files >= 1000:
             try:
-                while pos < len(files) and len(futures) < window:
-                    group = files[pos : pos + chunk]
-                    futures.append((group, pool.submit(_load_group, group, limits)))
-                    pos += len(group)
-            except RuntimeError:  # the pool broke while submitting: parse the rest here
-                pool = None
-                break
-            group, fut = futures.pop(0)
-            try:
-                results = fut.result()
-            except Exception:  # a worker died: read this group here instead
-                log.warning("a parser process failed; reading %d file(s) in the main process", len(group), exc_info=True)
-                results = [_load_safely(p, limits) for p in group]
-            yield from zip(group, results, strict=True)
-        for group, fut in futures:  # what was submitted to a broken pool
-            fut.cancel()
-            for p in group:
+                self.pool = concurrent.futures.ProcessPoolExecutor(
+                    max_workers=n, mp_context=multiprocessing.get_context(_start_method()))
+            except (OSError, ValueError):  # no processes here: parse in this one
+                self.pool = None
+
+    def load(self, files: list[str], limits: Limits, ahead: int = 2 * BULK_BATCH_SIZE) -> Iterator[tuple[str, list[_Parsed]]]:
+        """Parse files, yielding in order. Up to ``ahead`` files are parsed ahead of the
+        caller: two of its batches, so the parsers keep working while it writes one."""
+        if self.pool is None:
+            for path in files:
+                yield path, _load_safely(path, limits)
+            return
+        import concurrent.futures
+
+        chunk = 128
+        window = max(self.workers * 4, ahead // chunk)
+        pos = 0
+        pool: concurrent.futures.ProcessPoolExecutor | None = self.pool
+        futures: list[tuple[list[str], concurrent.futures.Future[list[list[_Parsed]]]]] = []
+        try:
+            while pool is not None and (pos < len(files) or futures):
+                try:
+                    while pos < len(files) and len(futures) < window:
+                        group = files[pos : pos + chunk]
+                        futures.append((group, pool.submit(_load_group, group, limits)))
+                        pos += len(group)
+                except RuntimeError:  # the pool broke while submitting: parse the rest here
+                    pool = None
+                    break
+                group, fut = futures.pop(0)
+                try:
+                    results = fut.result()
+                except Exception:  # a worker died: read this group here instead
+                    log.warning("a parser process failed; reading %d file(s) in the main process", len(group), exc_info=True)
+                    results = [_load_safely(p, limits) for p in group]
+                yield from zip(group, results, strict=True)
+            for group, fut in futures:  # what was submitted to a broken pool
+                fut.cancel()
+                for p in group:
+                    yield p, _load_safely(p, limits)
+            futures = []
+            for p in files[pos:]:
                 yield p, _load_safely(p, limits)
-        futures = []
-        for p in files[pos:]:
-            yield p, _load_safely(p, limits)
+        finally:
+            for _, fut in futures:
+                fut.cancel()
+
+    def compute_summaries(self, path: Path) -> Callable[[], tuple[tuple[Any, ...], rollups.Computed] | None] | None:
+        """Start computing an index's summaries in a parser process; returns a function
+        that waits for the result (None if that failed), or None without a pool."""
+        if self.pool is None:
+            return None
+        try:
+            fut = self.pool.submit(_compute_summaries_of, str(path))
+        except RuntimeError:  # the pool is broken
+            return None
+
+        def result() -> tuple[tuple[Any, ...], rollups.Computed] | None:
+            try:
+                return fut.result()
+            except Exception:  # the writer computes them itself
+                log.warning("could not compute the summaries in a parser process", exc_info=True)
+                return None
+
+        return result
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+
+def _compute_summaries_of(path: str) -> tuple[tuple[Any, ...], rollups.Computed]:
+    conn = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True)
+    try:
+        return _compute_summaries(conn)
     finally:
-        for _, fut in futures:
-            fut.cancel()
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+        conn.close()
 
 
 def _start_method() -> str:

@@ -231,23 +231,36 @@ _SUMS: Final = (
 _INT64_MAX: Final = 2**63 - 1
 
 
+_POLICY_SUM_COLUMNS: Final = ("start_ts", "policy_domain", "organization_name", "policy_type", "sts_mode",
+                               "successful_sessions", "failed_sessions")
+_FAIL_SUM_COLUMNS: Final = ("start_ts", "result_type", "failed_session_count", "organization_name",
+                            "receiving_mx_hostname", "sending_mta_ip")
+
+
 class Tally:
-    """The summaries of a batch of new rows, counted in Python as the import writer
-    inserts the rows, then added to the tables with one upsert per table.
+    """Summaries counted in Python: of a batch of new rows, as the import writer
+    inserts them (:meth:`write` adds them to the tables with one upsert per table),
+    or of every row (:func:`compute`: one scan per table, not one grouping per sum).
 
     ``columns`` names the columns of the rows :meth:`add` is given, per table (the
-    writer's INSERT column lists). The sums are those of :func:`rebuild`'s SQL;
-    :func:`consistent` and the tests check that the two agree.
+    writer's INSERT column lists, or :data:`NEEDS`). The sums are those that
+    :class:`_Sum` and :func:`_text_values_sql` define in SQL; :func:`consistent`
+    compares the tables with that SQL.
     """
+
+    #: the columns :meth:`add` reads, per table
+    NEEDS: Final = {
+        "reports": TEXT_COLUMNS["reports"][2],
+        "policies": tuple(dict.fromkeys((*TEXT_COLUMNS["policies"][2], *_POLICY_SUM_COLUMNS))),
+        "failure_details": tuple(dict.fromkeys((*TEXT_COLUMNS["failures"][2], *_FAIL_SUM_COLUMNS))),
+    }
 
     def __init__(self, columns: Mapping[str, Sequence[str]]) -> None:
         pos = {table: {c: i for i, c in enumerate(cols)} for table, cols in columns.items()}
         self._text = {table: [(f"{alias}.{c}", pos[table][c]) for c in cols] for table, alias, cols in TEXT_COLUMNS.values()}
         p, f = pos["policies"], pos["failure_details"]
-        self._p = [p[c] for c in ("start_ts", "policy_domain", "organization_name", "policy_type", "sts_mode",
-                                  "successful_sessions", "failed_sessions")]
-        self._f = [f[c] for c in ("start_ts", "result_type", "failed_session_count", "organization_name",
-                                  "receiving_mx_hostname", "sending_mta_ip")]
+        self._p = [p[c] for c in _POLICY_SUM_COLUMNS]
+        self._f = [f[c] for c in _FAIL_SUM_COLUMNS]
         self.sums: dict[str, dict[tuple[Any, ...], list[int]]] = {spec.table: {} for spec in _SUMS}
         self.text: dict[tuple[str, Any], int] = {}
         self.days: dict[tuple[str, str, str], set[int]] = {}
@@ -308,23 +321,24 @@ class Tally:
                     acc[0] += n
                     acc[1] += 1
 
+    def sum_rows(self, table: str) -> list[tuple[Any, ...]]:
+        sums = self.sums[table]
+        if sums and max(map(max, sums.values())) > _INT64_MAX:  # absurd counts: as SQLite's "+" would store them
+            return [(*key, *map(_int64, acc)) for key, acc in sums.items()]
+        return [(*key, *acc) for key, acc in sums.items()]
+
+    def text_rows(self) -> list[tuple[Any, ...]]:
+        return [(name, value, n) for (name, value), n in self.text.items()]
+
     def write(self, conn: sqlite3.Connection) -> None:
         """Add the counts to the summary tables, in the caller's transaction."""
         for spec in _SUMS:
             cols = (*spec.keys, *spec.values)
             sets = ", ".join(f"{v} = {v} + excluded.{v}" for v in spec.values)
-            sql = (f"INSERT INTO {spec.table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
-                   f"ON CONFLICT ({', '.join(spec.keys)}) DO UPDATE SET {sets}")
-            sums = self.sums[spec.table]
-            if sums and max(map(max, sums.values())) > _INT64_MAX:  # absurd counts: as SQLite's "+" would store them
-                conn.executemany(sql, [(*key, *map(_int64, acc)) for key, acc in sums.items()])
-            else:
-                conn.executemany(sql, [(*key, *acc) for key, acc in sums.items()])
-        conn.executemany(
-            "INSERT INTO text_values (col, value, rows) VALUES (?, ?, ?) "
-            "ON CONFLICT (col, value) DO UPDATE SET rows = rows + excluded.rows",
-            [(name, value, n) for (name, value), n in self.text.items()],
-        )
+            conn.executemany(f"INSERT INTO {spec.table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
+                             f"ON CONFLICT ({', '.join(spec.keys)}) DO UPDATE SET {sets}", self.sum_rows(spec.table))
+        conn.executemany("INSERT INTO text_values (col, value, rows) VALUES (?, ?, ?) "
+                         "ON CONFLICT (col, value) DO UPDATE SET rows = rows + excluded.rows", self.text_rows())
         _merge_days(conn, self.days)
 
 
@@ -374,16 +388,15 @@ def ready(conn: sqlite3.Connection) -> bool:
 
 def compute(conn: sqlite3.Connection) -> Computed:
     """Every summary table's rows, computed from the rows they summarise (reads only)."""
-    out = {spec.table: conn.execute(spec.select()).fetchall() for spec in _SUMS}
-    out["text_values"] = conn.execute(_text_values_sql()).fetchall()
-    merged: dict[tuple[str, str, str], list[int]] = {}
-    for org, domain, ptype, d in conn.execute(
-        f"SELECT organization_name, policy_domain, policy_type, {_DAY} AS d FROM policies "
-        "GROUP BY organization_name, policy_domain, policy_type, d"
-    ):
-        merged.setdefault((str(org), str(domain), str(ptype)), []).append(int(d))
+    tally = Tally(Tally.NEEDS)
+    for table, cols in Tally.NEEDS.items():
+        cur = conn.execute(f"SELECT {', '.join(cols)} FROM {table}")
+        while rows := cur.fetchmany(20000):
+            tally.add(table, rows)
+    out = {spec.table: tally.sum_rows(spec.table) for spec in _SUMS}
+    out["text_values"] = tally.text_rows()
     out["report_days"] = []
-    for key, days in merged.items():
+    for key, days in tally.days.items():
         first, bits = bits_from_days(days)
         out["report_days"].append((*key, first, encode_bits(bits)))
     return out
