@@ -296,12 +296,17 @@ def parse(value: Any, hint: ReportHint, now: float, max_failure_details: int) ->
         policies.append(FastPolicy(ptype, domain, "report", strings, hosts, _sts_mode(strings) if ptype == "sts" else None,
                                    ok, failed, details))
     if hint.filename:
-        m = _FILENAME_RE.match(hint.filename.replace("\\", "/").rsplit("/", 1)[-1])
-        if m is not None:
-            named = m["domain"].lower().rstrip(".")
-            domains = {p.policy_domain for p in policies if p.policy_domain}
-            if domains and named not in domains:
-                notes.append(note_filename_domain(named))
+        domains = {p.policy_domain for p in policies if p.policy_domain}
+        base = hint.filename.replace("\\", "/").rsplit("/", 1)[-1]
+        parts = base.split("!", 2)
+        # An RFC 8460 file name's domain is its second field: when that is a domain of
+        # the report, there is nothing to say, whether or not the rest of the name fits.
+        if domains and (len(parts) < 3 or parts[1].lower().rstrip(".") not in domains):
+            m = _FILENAME_RE.match(base)
+            if m is not None:
+                named = m["domain"].lower().rstrip(".")
+                if named not in domains:
+                    notes.append(note_filename_domain(named))
     if len(notes) > MAX_DIAGNOSTICS - 2:
         return None
     return FastReport(org, rid, contact, start, end, policies, notes)

@@ -132,24 +132,45 @@ def _os_reason(exc: OSError) -> str:
 def read_source(path: str, limits: Limits = DEFAULT_LIMITS) -> Iterator[SourceItem]:
     """Every payload (or refusal) found in one file. Never raises for bad input."""
     try:
-        with open(path, "rb") as fh:
+        # os-level reads: half the cost of a file object, for the many small files of an import
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        try:
             # Ask for the file's own size (a huge read() would allocate the whole cap).
-            size = os.fstat(fh.fileno()).st_size
-            data = fh.read(min(size, limits.max_input_bytes) + 1)
-            if _looks_like_mbox(data[:64]):
-                yield from _read_mbox(path, fh, limits)
-                return
-            if data[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
-                fh.seek(0)
-                yield from _read_zip(path, "", fh, limits, depth=0)
+            size = os.fstat(fd).st_size
+            data = _read_fd(fd, min(size, limits.max_input_bytes) + 1)
+            if _looks_like_mbox(data[:64]) or data[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
+                with open(fd, "rb", closefd=False) as fh:  # streamed, never held whole
+                    if _looks_like_mbox(data[:64]):
+                        yield from _read_mbox(path, fh, limits)
+                    else:
+                        fh.seek(0)
+                        yield from _read_zip(path, "", fh, limits, depth=0)
                 return
             if len(data) > limits.max_input_bytes:
                 yield _refuse(path, "", f"file is {_fmt_size(size)}, over the {_fmt_size(limits.max_input_bytes)} input cap", size)
                 return
+        finally:
+            os.close(fd)
     except OSError as exc:
         yield SourceItem(path, "", "failed", f"cannot read: {_os_reason(exc)}")
         return
     yield from _classify(path, "", data, limits, depth=0, hint=ReportHint(filename=os.path.basename(path)), explicit=_has_report_ext(path))
+
+
+def _read_fd(fd: int, limit: int) -> bytes:
+    """Up to ``limit`` bytes from the start of an open file (fewer at its end)."""
+    first = os.read(fd, limit)
+    if len(first) in (0, limit):
+        return first
+    parts = [first]
+    left = limit - len(first)
+    while left > 0:
+        more = os.read(fd, left)
+        if not more:
+            break
+        parts.append(more)
+        left -= len(more)
+    return b"".join(parts)
 
 
 def read_bytes(path: str, member: str, data: bytes, limits: Limits = DEFAULT_LIMITS, *, hint: ReportHint | None = None) -> Iterator[SourceItem]:
