@@ -414,14 +414,14 @@ def test_bulk_import_with_parser_processes_computes_summaries_in_one(tmp_path: P
     make_folder(tmp_path / "bulk", 1100)  # enough for the process pool
     monkeypatch.setattr(index_mod, "BULK_MIN_FILES", 100)
     monkeypatch.setattr(index_mod, "_start_method", lambda: "fork")  # the children see the patch below
-    real = index_mod._compute_summaries
+    real = rollups.compute_into
     where = tmp_path / "pid"
 
-    def compute(conn: sqlite3.Connection) -> Any:
+    def compute(src: sqlite3.Connection, out: sqlite3.Connection) -> None:
         where.write_text(str(os.getpid()))
-        return real(conn)
+        real(src, out)
 
-    monkeypatch.setattr(index_mod, "_compute_summaries", compute)
+    monkeypatch.setattr(rollups, "compute_into", compute)
     with Index(tmp_path / "p.db") as ix:
         assert ix.import_paths([tmp_path / "bulk"], workers=2).imported == 1100
         assert int(where.read_text()) != os.getpid()
@@ -439,12 +439,25 @@ def test_bulk_summaries_are_recomputed_when_the_snapshot_is_stale(tmp_path: Path
 
     make_folder(tmp_path / "bulk", 150)
     monkeypatch.setattr(index_mod, "BULK_MIN_FILES", 100)
-    def compute(conn: sqlite3.Connection) -> tuple[Any, ...]:
+    real = rollups.compute_into
+
+    def compute(src: sqlite3.Connection, out: sqlite3.Connection) -> None:
+        if src is out:  # the writer's own rebuild
+            return real(src, out)
         if job == "failed":
             raise sqlite3.OperationalError("disk I/O error")
-        return ((0, None),) * 3, {t: [] for t in rollups.TABLES}  # from before the import
+        # else: sums from an older snapshot (here: none at all), which must not be copied
+        return None
 
-    monkeypatch.setattr(index_mod, "_compute_summaries", compute)
+    real_state = index_mod._row_state
+    states: list[tuple[Any, ...]] = []
+
+    def row_state(conn: sqlite3.Connection) -> tuple[Any, ...]:
+        states.append(real_state(conn))
+        return ((0, None),) * 3 if len(states) == 1 else states[-1]  # the snapshot's: before the rows
+
+    monkeypatch.setattr(rollups, "compute_into", compute)
+    monkeypatch.setattr(index_mod, "_row_state", row_state)
     with Index(tmp_path / "s.db") as ix:
         assert ix.import_paths([tmp_path / "bulk"], workers=1).imported == 150
         assert rollups.ready(ix.conn) and rollups.consistent(ix.conn)

@@ -16,11 +16,12 @@ import logging
 import os
 import sqlite3
 import sys
+import tempfile
 import threading
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, NamedTuple
@@ -570,31 +571,51 @@ class Index:
             return 0
         names = [r[0] for r in self.conn.execute("SELECT name FROM deferred_indexes ORDER BY name")]
         pending = rollups.PENDING in names
+        scratch = _scratch_file() if pending else None
+        state: tuple[Any, ...] | None = None
         # The index builds wait for the GIL between statements: hand it over sooner.
         switch = sys.getswitchinterval()
         sys.setswitchinterval(min(switch, 0.0005))
         try:
-            wait = parsers.compute_summaries(self.path) if pending and parsers is not None else None
-            if pending and wait is None:
-                wait = _Beside(self.path, _compute_summaries).join_result
+            wait: Callable[[], Any] | None = None
+            if scratch is not None:
+                wait = parsers.compute_summaries(self.path, scratch) if parsers is not None else None
+                if wait is None:
+                    wait = _Beside(_summaries_into, str(self.path), scratch).join_result
             # The rows just written are in the WAL: copy them into the database meanwhile too.
-            checkpoint = _Beside(self.path, _checkpoint, read_only=False)
+            checkpoint = _Beside(_checkpoint, str(self.path))
             try:
                 built = self._build_indexes([n for n in names if n != rollups.PENDING])
             finally:
-                computed = wait() if wait is not None else None
+                state = wait() if wait is not None else None
                 checkpoint.join_result()
         finally:
             sys.setswitchinterval(switch)
         if pending:
+            try:
+                self._fill_summaries(scratch if state is not None else None, state)
+            finally:
+                if scratch is not None:
+                    with suppress(OSError):
+                        os.unlink(scratch)
+        return built
+
+    def _fill_summaries(self, scratch: str | None, state: tuple[Any, ...] | None) -> None:
+        """Copy the summaries computed beside the index builds into the index, or compute
+        them here if the rows changed meanwhile (another import) or that failed."""
+        if scratch is not None:
+            self.conn.execute("ATTACH DATABASE ? AS computed", (scratch,))
+        try:
             with self._transaction():
                 if not rollups.ready(self.conn):
-                    if computed is not None and computed[0] == _row_state(self.conn):
-                        rollups.store(self.conn, computed[1])
-                    else:  # the rows changed meanwhile (another import), or the job failed
+                    if scratch is not None and state == _row_state(self.conn):
+                        rollups.copy_from(self.conn, "computed")
+                    else:
                         rollups.rebuild(self.conn)
                     self.conn.execute("DELETE FROM deferred_indexes WHERE name = ?", (rollups.PENDING,))
-        return built
+        finally:
+            if scratch is not None:
+                self.conn.execute("DETACH DATABASE computed")
 
     def _build_indexes(self, names: list[str]) -> int:
         built = 0
@@ -847,34 +868,59 @@ def _row_state(conn: sqlite3.Connection) -> tuple[Any, ...]:
                  for table in ("reports", "policies", "failure_details"))
 
 
-def _compute_summaries(conn: sqlite3.Connection) -> tuple[tuple[Any, ...], rollups.Computed]:
-    conn.execute("PRAGMA cache_size = -65536")
-    conn.execute("BEGIN")  # one snapshot for the state and the sums
-    return _row_state(conn), rollups.compute(conn)
+def _scratch_file() -> str | None:
+    """A new, empty scratch file for the summaries a bulk import computes beside its
+    index builds (None if there is nowhere to put one: the writer computes them)."""
+    try:
+        fd, path = tempfile.mkstemp(prefix="tlsrpt-summaries-", suffix=".sqlite3")
+    except OSError:
+        return None
+    os.close(fd)
+    return path
 
 
-def _checkpoint(conn: sqlite3.Connection) -> None:
-    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")  # never waits for the writer
+def _summaries_into(path: str, scratch: str) -> tuple[Any, ...]:
+    """Compute the summaries of the index at ``path``, from one snapshot, into the
+    scratch database ``scratch``; returns the rows' state in that snapshot. Runs in a
+    parser process or a thread; its memory is bounded (see rollups.compute_into)."""
+    src = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True)
+    out = sqlite3.connect(scratch)
+    try:
+        out.execute("PRAGMA journal_mode = OFF")
+        out.execute("PRAGMA synchronous = OFF")
+        out.executescript(rollups.SCHEMA)
+        src.execute("PRAGMA cache_size = -65536")
+        src.execute("BEGIN")  # one snapshot for the state and the sums
+        state = _row_state(src)
+        rollups.compute_into(src, out)
+        out.commit()
+        return state
+    finally:
+        src.close()
+        out.close()
+
+
+def _checkpoint(path: str) -> None:
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")  # never waits for the writer
+    finally:
+        conn.close()
 
 
 class _Beside(threading.Thread):
     """Work on a second connection to the index, in a thread, while the writer goes on
     (SQLite runs outside the GIL). A failure is logged, and the result is None."""
 
-    def __init__(self, path: Path, work: Callable[[sqlite3.Connection], Any], *, read_only: bool = True) -> None:
+    def __init__(self, work: Callable[..., Any], *args: Any) -> None:
         super().__init__(name=f"tlsrpt-{work.__name__.strip('_')}", daemon=True)
-        self.path, self.work, self.read_only = path, work, read_only
+        self.work, self.args = work, args
         self.result: Any = None
         self.start()
 
     def run(self) -> None:
         try:
-            uri = self.path.resolve().as_uri() + ("?mode=ro" if self.read_only else "")
-            conn = sqlite3.connect(uri, uri=True)
-            try:
-                self.result = self.work(conn)
-            finally:
-                conn.close()
+            self.result = self.work(*self.args)
         except Exception:  # the writer does without, or does it itself
             log.warning("%s on a second connection failed", self.work.__name__, exc_info=True)
 
@@ -944,17 +990,18 @@ class _Parsers:
             for _, fut in futures:
                 fut.cancel()
 
-    def compute_summaries(self, path: Path) -> Callable[[], tuple[tuple[Any, ...], rollups.Computed] | None] | None:
-        """Start computing an index's summaries in a parser process; returns a function
-        that waits for the result (None if that failed), or None without a pool."""
+    def compute_summaries(self, path: Path, scratch: str) -> Callable[[], tuple[Any, ...] | None] | None:
+        """Start computing an index's summaries into ``scratch`` in a parser process;
+        returns a function that waits for the rows' state (None if that failed), or
+        None without a pool."""
         if self.pool is None:
             return None
         try:
-            fut = self.pool.submit(_compute_summaries_of, str(path))
+            fut = self.pool.submit(_summaries_into, str(path), scratch)
         except RuntimeError:  # the pool is broken
             return None
 
-        def result() -> tuple[tuple[Any, ...], rollups.Computed] | None:
+        def result() -> tuple[Any, ...] | None:
             try:
                 return fut.result()
             except Exception:  # the writer computes them itself
@@ -967,14 +1014,6 @@ class _Parsers:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
-
-
-def _compute_summaries_of(path: str) -> tuple[tuple[Any, ...], rollups.Computed]:
-    conn = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True)
-    try:
-        return _compute_summaries(conn)
-    finally:
-        conn.close()
 
 
 def _start_method() -> str:

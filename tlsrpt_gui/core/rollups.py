@@ -321,6 +321,10 @@ class Tally:
                     acc[0] += n
                     acc[1] += 1
 
+    def size(self) -> int:
+        """How many distinct keys are counted."""
+        return len(self.text) + sum(map(len, self.sums.values())) + len(self.days)
+
     def sum_rows(self, table: str) -> list[tuple[Any, ...]]:
         sums = self.sums[table]
         if sums and max(map(max, sums.values())) > _INT64_MAX:  # absurd counts: as SQLite's "+" would store them
@@ -375,7 +379,6 @@ def _text_values_sql() -> str:
 #: to fill the summaries (it computes them once, at the end, beside its index builds)
 PENDING: Final = "summaries"
 
-Computed = dict[str, list[tuple[Any, ...]]]
 
 
 def ready(conn: sqlite3.Connection) -> bool:
@@ -386,37 +389,38 @@ def ready(conn: sqlite3.Connection) -> bool:
         return True
 
 
-def compute(conn: sqlite3.Connection) -> Computed:
-    """Every summary table's rows, computed from the rows they summarise (reads only)."""
+#: distinct keys a :class:`Tally` of :func:`compute_into` holds before it writes them
+#: out: memory stays bounded whatever the number of rows and distinct values
+TALLY_KEYS: Final = 100_000
+
+
+def compute_into(src: sqlite3.Connection, out: sqlite3.Connection) -> None:
+    """Compute every summary from ``src``'s rows into ``out``'s summary tables (empty,
+    and perhaps ``src``'s own): one scan per table, counted in Python."""
     tally = Tally(Tally.NEEDS)
     for table, cols in Tally.NEEDS.items():
-        cur = conn.execute(f"SELECT {', '.join(cols)} FROM {table}")
+        cur = src.execute(f"SELECT {', '.join(cols)} FROM {table}")
         while rows := cur.fetchmany(20000):
             tally.add(table, rows)
-    out = {spec.table: tally.sum_rows(spec.table) for spec in _SUMS}
-    out["text_values"] = tally.text_rows()
-    out["report_days"] = []
-    for key, days in tally.days.items():
-        first, bits = bits_from_days(days)
-        out["report_days"].append((*key, first, encode_bits(bits)))
-    return out
+            if tally.size() > TALLY_KEYS:
+                tally.write(out)
+                tally = Tally(Tally.NEEDS)
+    tally.write(out)
 
 
-def store(conn: sqlite3.Connection, computed: Computed) -> None:
-    """Replace the summaries with ``computed`` (inside the caller's transaction)."""
-    columns = {spec.table: (*spec.keys, *spec.values) for spec in _SUMS} | {
-        "text_values": ("col", "value", "rows"),
-        "report_days": ("organization_name", "policy_domain", "policy_type", "first_day", "days"),
-    }
+def copy_from(conn: sqlite3.Connection, schema: str) -> None:
+    """Replace the summaries with those of the attached database ``schema`` (inside the
+    caller's transaction)."""
     for table in TABLES:
-        conn.execute(f"DELETE FROM {table}")
-        cols = columns[table]
-        conn.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", computed[table])
+        conn.execute(f"DELETE FROM main.{table}")
+        conn.execute(f"INSERT INTO main.{table} SELECT * FROM {schema}.{table}")
 
 
 def rebuild(conn: sqlite3.Connection) -> None:
     """Recompute every summary from the rows (inside the caller's transaction)."""
-    store(conn, compute(conn))
+    for table in TABLES:
+        conn.execute(f"DELETE FROM {table}")
+    compute_into(conn, conn)
 
 
 def consistent(conn: sqlite3.Connection) -> bool:
