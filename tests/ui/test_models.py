@@ -104,6 +104,17 @@ def test_pages_are_fetched_on_demand(synth_db: Path, model_cls: type[SqlTableMod
     assert len(ids) == total == len(set(ids))
 
 
+def test_deep_scrolls_take_few_pages(synth_db: Path) -> None:
+    """Each further page is four times larger: 3 x 200 + 37 failure rows are one fetch
+    from the first page (doubling pages would take two), each page a full query."""
+    conn = _open(synth_db)
+    model = FailuresModel(conn, TimeMode())
+    total = conn.execute("SELECT COUNT(*) FROM failure_details").fetchone()[0]
+    assert model.rowCount() == PAGE_SIZE < total <= 4 * PAGE_SIZE + PAGE_SIZE
+    model.fetchMore(QModelIndex())
+    assert model.rowCount() == total and not model.canFetchMore(QModelIndex())
+
+
 @pytest.mark.parametrize("model_cls", MODELS)
 @pytest.mark.parametrize("order", [ASC, DESC])
 def test_every_column_sorts_like_python(

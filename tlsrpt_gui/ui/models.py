@@ -52,7 +52,7 @@ COPY_ROLE: Final = Qt.ItemDataRole.UserRole + 3
 RAW_ROLE: Final = Qt.ItemDataRole.UserRole + 4
 
 PAGE_SIZE: Final = 200
-MAX_PAGE_SIZE: Final = 3200
+MAX_PAGE_SIZE: Final = 6400
 
 Kind = Literal[
     "text", "int", "percent", "date", "datetime", "period", "domain", "domains", "list", "source"
@@ -230,9 +230,10 @@ class SqlTableModel(QAbstractTableModel):
     def fetchMore(self, parent: _Index) -> None:
         if parent.isValid() or self._exhausted:
             return
-        # Each further page is larger (up to MAX_PAGE_SIZE): scrolling far
-        # costs a few queries, not one per 200 rows (each may sort its part again).
-        page = min(MAX_PAGE_SIZE, max(PAGE_SIZE, len(self._rows)))
+        # Each further page is four times larger (up to MAX_PAGE_SIZE): scrolling far
+        # costs a few queries, not one per 200 rows (each may read and sort the rest of
+        # a filtered view again; the end of ten thousand rows is three pages away).
+        page = min(MAX_PAGE_SIZE, max(PAGE_SIZE, 4 * len(self._rows)))
         rows = self._query_page(page)
         if len(rows) < page:
             self._exhausted = True
