@@ -483,11 +483,15 @@ class Index:
         last_report = 0.0
         if bulk and total > self._report_count():
             self._defer_indexes()
-        if bulk:  # checkpoint the WAL every 64 MiB instead of every 4 MiB, and cache 64 MiB
-            # (index builds sort through temporary files, so memory stays bounded at any size)
-            self.conn.execute("PRAGMA wal_autocheckpoint = 16384")
+        parsers = _Parsers(workers, total)  # before any thread starts: see _start_method
+        checkpoints: _Checkpointer | None = None
+        if bulk:  # a 64 MiB cache (index builds sort through temporary files, so memory
+            # stays bounded at any size), and the WAL copied into the database by a thread
+            # after each batch, so the writer never waits for that; it would only past 256 MiB
+            self.conn.execute("PRAGMA wal_autocheckpoint = 65536")
             self.conn.execute("PRAGMA cache_size = -65536")
-        parsers = _Parsers(workers, total)
+            checkpoints = _Checkpointer(str(self.path))
+            writer.committed = checkpoints.poke
         try:
             try:
                 with gc_paused():
@@ -512,10 +516,14 @@ class Index:
                     log.warning("could not record the failed import run", exc_info=True)
                 raise
             self._finish_run(run_id, result)
+            if checkpoints is not None:
+                checkpoints.stop()
             if progress is not None and self._has_deferred():
                 progress(Progress(total, total, INDEXING))
             self.build_deferred_indexes(parsers)
         finally:
+            if checkpoints is not None:
+                checkpoints.stop()
             parsers.close()
             if bulk:
                 try:
@@ -582,13 +590,15 @@ class Index:
                 wait = parsers.compute_summaries(self.path, scratch) if parsers is not None else None
                 if wait is None:
                     wait = _Beside(_summaries_into, str(self.path), scratch).join_result
-            # The rows just written are in the WAL: copy them into the database meanwhile too.
-            checkpoint = _Beside(_checkpoint, str(self.path))
+            # The rows just written, and each index once built, are in the WAL: a thread
+            # copies them into the database meanwhile.
+            checkpoints = _Checkpointer(str(self.path))
+            checkpoints.poke()
             try:
-                built = self._build_indexes([n for n in names if n != rollups.PENDING])
+                built = self._build_indexes([n for n in names if n != rollups.PENDING], checkpoints.poke)
             finally:
                 state = wait() if wait is not None else None
-                checkpoint.join_result()
+                checkpoints.stop()
         finally:
             sys.setswitchinterval(switch)
         if pending:
@@ -617,9 +627,10 @@ class Index:
             if scratch is not None:
                 self.conn.execute("DETACH DATABASE computed")
 
-    def _build_indexes(self, names: list[str]) -> int:
+    def _build_indexes(self, names: list[str], built_one: Callable[[], None]) -> int:
         built = 0
         for name in names:
+            built_one()
             with self._transaction():
                 row = self.conn.execute("SELECT sql FROM deferred_indexes WHERE name = ?", (name,)).fetchone()
                 if row is None:  # another process built it meanwhile
@@ -767,6 +778,8 @@ class _BatchWriter:
         self.batch_size = batch_size
         #: older schemas (made only by the migration tests) have no summaries
         self.summaries = index.schema_version >= 3
+        #: called after each committed batch
+        self.committed: Callable[[], None] | None = None
         self.pending: list[_Parsed] = []
 
     def add(self, items: list[_Parsed]) -> None:
@@ -855,6 +868,8 @@ class _BatchWriter:
                     tally.write(conn)
             conn.executemany("INSERT INTO diagnostics (report_id, severity, code, message, path) VALUES (?, ?, ?, ?, ?)", diag_rows)
             conn.executemany(_SOURCE_SQL, source_rows)
+        if self.committed is not None:
+            self.committed()
         # Counted only once the batch is committed.
         self.result.imported += imported
         self.result.duplicates += duplicates
@@ -900,12 +915,42 @@ def _summaries_into(path: str, scratch: str) -> tuple[Any, ...]:
         out.close()
 
 
-def _checkpoint(path: str) -> None:
-    conn = sqlite3.connect(path)
-    try:
-        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")  # never waits for the writer
-    finally:
-        conn.close()
+class _Checkpointer(threading.Thread):
+    """Copies the WAL into the database after each batch of a bulk import, on its own
+    connection (PASSIVE: it never blocks the writer, nor waits for it)."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(name="tlsrpt-checkpoints", daemon=True)
+        self.path = path
+        self._wake = threading.Event()
+        self._stopping = False
+        self.start()
+
+    def poke(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        if self.is_alive():
+            self._stopping = True
+            self._wake.set()
+            self.join()
+
+    def run(self) -> None:
+        try:
+            conn = sqlite3.connect(self.path)
+        except sqlite3.Error:  # the writer's autocheckpoint does it instead
+            log.warning("no checkpoint connection", exc_info=True)
+            return
+        try:
+            while True:
+                self._wake.wait()
+                self._wake.clear()
+                if self._stopping:
+                    return
+                with suppress(sqlite3.OperationalError):  # busy: another checkpoint runs; next time
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        finally:
+            conn.close()
 
 
 class _Beside(threading.Thread):
@@ -937,16 +982,20 @@ class _Parsers:
     def __init__(self, workers: int | None, n_files: int) -> None:
         import concurrent.futures
         import multiprocessing
+        from concurrent.futures.process import BrokenProcessPool
 
         n = workers if workers is not None else (os.cpu_count() or 1)
         self.workers = n
         self.pool: concurrent.futures.ProcessPoolExecutor | None = None
         if n > 1 and n_files >= 1000:
+            method = _start_method()
             try:
                 self.pool = concurrent.futures.ProcessPoolExecutor(
-                    max_workers=n, mp_context=multiprocessing.get_context(_start_method()))
-            except (OSError, ValueError):  # no processes here: parse in this one
-                self.pool = None
+                    max_workers=n, mp_context=multiprocessing.get_context(method))
+                if method == "fork":  # fork them now, while this process has one thread
+                    self.pool.submit(int).result()
+            except (OSError, ValueError, BrokenProcessPool):
+                self.pool = None  # no processes here: parse in this one
 
     def load(self, files: list[str], limits: Limits, ahead: int = 2 * BULK_BATCH_SIZE) -> Iterator[tuple[str, list[_Parsed]]]:
         """Parse files, yielding in order. Up to ``ahead`` files are parsed ahead of the
