@@ -110,25 +110,17 @@ def _address(value: str) -> str | None:
     if known is not None:
         return known
     if _IPV4_RE.fullmatch(value):
-        return value
-    text = value.strip()
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return None
+        text = value
+    else:
+        text = value.strip()
+        try:
+            ipaddress.ip_address(text)
+        except ValueError:
+            return None
     if len(_addresses) >= _CACHE_MAX:
         _addresses.clear()
     _addresses[value] = text
     return text
-
-
-def _text(value: Any) -> tuple[bool, str | None]:
-    """(well formed, value) of an optional string field: absent, or a non-empty string."""
-    if value is None:
-        return True, None
-    if type(value) is str and value:
-        return True, value
-    return False, None
 
 
 def _strings(value: Any, policy_type: str) -> list[str] | None:
@@ -173,7 +165,7 @@ def _count(value: Any) -> int | None:
     return value if type(value) is int and 0 <= value <= _MAX_COUNT else None
 
 
-def _details(value: Any, path: str, policy_type: str, notes: list[Diagnostic]) -> list[Detail] | None:
+def _details(value: Any, policy: int, policy_type: str, notes: list[Diagnostic]) -> list[Detail] | None:
     if value is None:
         return []
     if type(value) is not list:
@@ -206,18 +198,21 @@ def _details(value: Any, path: str, policy_type: str, notes: list[Diagnostic]) -
             rip = _address(rip) if type(rip) is str and rip else None
             if rip is None:
                 return None
-        ok_mx, mx = _text(get("receiving-mx-hostname"))
-        ok_helo, helo = _text(get("receiving-mx-helo"))
-        ok_info, info = _text(info)
-        ok_code, code = _text(get("failure-reason-code"))
-        if n is None or not (ok_mx and ok_helo and ok_info and ok_code):
+        mx = get("receiving-mx-hostname")
+        helo = get("receiving-mx-helo")
+        code = get("failure-reason-code")
+        # each optional text: absent, or a non-empty string
+        if (n is None or (mx is not None and (type(mx) is not str or not mx))
+                or (helo is not None and (type(helo) is not str or not helo))
+                or (info is not None and (type(info) is not str or not info))
+                or (code is not None and (type(code) is not str or not code))):
             return None
         if not known and rt != "unknown":
-            notes.append(note_result_type_unknown(f"{path}[{i}]", rt))
+            notes.append(note_result_type_unknown(f"policies[{policy}].failure-details[{i}]", rt))
         if code is None and rt in REASON_CODE_RESULTS:
-            notes.append(note_reason_code_missing(f"{path}[{i}]", rt))
+            notes.append(note_reason_code_missing(f"policies[{policy}].failure-details[{i}]", rt))
         if rt in STS_RESULTS and (sip is None or mx is None):
-            notes.append(note_detail_sparse(f"{path}[{i}]", rt))
+            notes.append(note_detail_sparse(f"policies[{policy}].failure-details[{i}]", rt))
         out.append((rt, sip, mx, helo, rip, n, code, info))
     return out
 
@@ -283,16 +278,16 @@ def parse(value: Any, hint: ReportHint, now: float, max_failure_details: int) ->
         failed = _count(summary.get("total-failure-session-count"))
         if strings is None or hosts is None or ok is None or failed is None:
             return None
-        path = f"policies[{i}]"
-        details = _details(raw.get("failure-details"), f"{path}.failure-details", ptype, notes)
+        details = _details(raw.get("failure-details"), i, ptype, notes)
         if details is None:
             return None
         budget -= len(details)
         if budget < 0:
             return None  # the full parser says what it left out
-        counts = note_detail_counts(path, len(details), sum(d[5] for d in details), failed)
-        if counts is not None:
-            notes.append(counts)
+        if details or failed:
+            counts = note_detail_counts(f"policies[{i}]", len(details), sum(d[5] for d in details), failed)
+            if counts is not None:
+                notes.append(counts)
         policies.append(FastPolicy(ptype, domain, "report", strings, hosts, _sts_mode(strings) if ptype == "sts" else None,
                                    ok, failed, details))
     if hint.filename:

@@ -995,7 +995,10 @@ class _Parsers:
                 if method == "fork":  # fork them now, while this process has one thread
                     self.pool.submit(int).result()
             except (OSError, ValueError, BrokenProcessPool):
-                self.pool = None  # no processes here: parse in this one
+                log.info("no parser processes; parsing in this one", exc_info=True)
+                if self.pool is not None:
+                    self.pool.shutdown(wait=False, cancel_futures=True)
+                self.pool = None
 
     def load(self, files: list[str], limits: Limits, ahead: int = 2 * BULK_BATCH_SIZE) -> Iterator[tuple[str, list[_Parsed]]]:
         """Parse files, yielding in order. Up to ``ahead`` files are parsed ahead of the
