@@ -464,6 +464,25 @@ def test_bulk_summaries_are_recomputed_when_the_snapshot_is_stale(tmp_path: Path
         assert ix.conn.execute("SELECT SUM(policies) FROM roll_domain").fetchone()[0] == 150
 
 
+@pytest.mark.parametrize("spill", [None, 7])
+def test_summaries_rebuilt_from_the_rows_match_the_kept_ones(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             spill: int | None, corpus: Path) -> None:
+    """rollups.rebuild counts in Python, writing out every TALLY_KEYS keys (7 here, so
+    it spills many times); the result must be what the import kept, and the SQL says."""
+    make_folder(tmp_path / "more", 30)
+    with Index(tmp_path / "r.db") as ix:
+        result = ix.import_paths([*(corpus / d for d in CORPUS_DIRS), tmp_path / "more"], workers=1)
+        assert result.imported > 50
+        kept = {t: sorted(ix.conn.execute(f"SELECT * FROM {t}").fetchall()) for t in rollups.TABLES}
+        assert all(kept[t] for t in ("roll_domain_day", "roll_failures_key", "text_values", "report_days"))
+        if spill is not None:
+            monkeypatch.setattr(rollups, "TALLY_KEYS", spill)
+        with ix.conn:
+            rollups.rebuild(ix.conn)
+        assert {t: sorted(ix.conn.execute(f"SELECT * FROM {t}").fetchall()) for t in rollups.TABLES} == kept
+        assert rollups.consistent(ix.conn)
+
+
 def test_stats_read_the_rows_while_summaries_are_pending(tmp_path: Path) -> None:
     from tlsrpt_gui.core import stats
     from tlsrpt_gui.core.query import Filter, text_values
