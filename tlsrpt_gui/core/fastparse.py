@@ -19,7 +19,7 @@ import ipaddress
 from datetime import UTC, datetime
 from typing import Any, Final, NamedTuple
 
-from .report import (
+from tlsrpt_gui.core.report import (
     _CANONICAL_DT_RE,
     _FILENAME_RE,
     _IPV4_RE,
