@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import ipaddress
 from datetime import UTC, datetime
-from typing import Any, Final, NamedTuple
+from typing import Any, Final, NamedTuple, TypeVar
 
 from tlsrpt_gui.core.report import (
     _CANONICAL_DT_RE,
@@ -76,6 +76,7 @@ class FastReport(NamedTuple):
 _DAY: Final = 86400
 _DANE_ONLY: Final = DANE_RESULTS - {"dane-required"}
 _CACHE_MAX: Final = 4096
+_T = TypeVar("_T")
 
 # Reports of one import share a few dates and sending addresses: each is checked once.
 _timestamps: dict[str, int] = {}
@@ -98,10 +99,7 @@ def _timestamp(value: Any) -> int | None:
         ts = int(datetime(int(m[1]), int(m[2]), int(m[3]), int(m[4]), int(m[5]), int(m[6]), tzinfo=UTC).timestamp())
     except ValueError:
         return None
-    if len(_timestamps) >= _CACHE_MAX:
-        _timestamps.clear()
-    _timestamps[value] = ts
-    return ts
+    return _remember(_timestamps, value, ts)
 
 
 def _address(value: str) -> str | None:
@@ -117,10 +115,14 @@ def _address(value: str) -> str | None:
             ipaddress.ip_address(text)
         except ValueError:
             return None
-    if len(_addresses) >= _CACHE_MAX:
-        _addresses.clear()
-    _addresses[value] = text
-    return text
+    return _remember(_addresses, value, text)
+
+
+def _remember(cache: dict[str, _T], key: str, value: _T) -> _T:
+    if len(cache) >= _CACHE_MAX:  # bounded: start afresh
+        cache.clear()
+    cache[key] = value
+    return value
 
 
 def _strings(value: Any, policy_type: str) -> list[str] | None:
