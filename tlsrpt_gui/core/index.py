@@ -614,7 +614,11 @@ class Index:
         """Copy the summaries computed beside the index builds into the index, or compute
         them here if the rows changed meanwhile (another import) or that failed."""
         if scratch is not None:
-            self.conn.execute("ATTACH DATABASE ? AS computed", (scratch,))
+            try:
+                self.conn.execute("ATTACH DATABASE ? AS computed", (scratch,))
+            except sqlite3.Error:  # the scratch file is gone or unreadable: compute them here
+                log.warning("cannot read the computed summaries in %s", scratch, exc_info=True)
+                scratch = None
         try:
             with self._transaction():
                 if not rollups.ready(self.conn):
