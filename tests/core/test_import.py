@@ -408,23 +408,30 @@ def test_bulk_import_builds_the_deferred_indexes_again(tmp_path: Path, monkeypat
         assert min(dropped) > 0
 
 
-def test_bulk_import_with_parser_processes_computes_summaries_in_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("method", ["forkserver", "fork"])
+def test_bulk_import_with_parser_processes_computes_summaries_in_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                     method: str) -> None:
+    """A parser process computes the summaries, unless it was forked from the importing
+    process: SQLite must not be used in such a child, so a thread does it then."""
     import tlsrpt_gui.core.index as index_mod
 
     make_folder(tmp_path / "bulk", 1100)  # enough for the process pool
     monkeypatch.setattr(index_mod, "BULK_MIN_FILES", 100)
-    monkeypatch.setattr(index_mod, "_start_method", lambda: "fork")  # the children see the patch below
-    real = rollups.compute_into
+    monkeypatch.setattr(index_mod, "_start_method", lambda: method)
     where = tmp_path / "pid"
+    real = rollups.compute_into
 
     def compute(src: sqlite3.Connection, out: sqlite3.Connection) -> None:
         where.write_text(str(os.getpid()))
         real(src, out)
 
-    monkeypatch.setattr(rollups, "compute_into", compute)
-    with Index(tmp_path / "p.db") as ix:
+    with Index(tmp_path / "p.db") as ix:  # (a new index computes its empty summaries once)
+        monkeypatch.setattr(rollups, "compute_into", compute)
         assert ix.import_paths([tmp_path / "bulk"], workers=2).imported == 1100
-        assert int(where.read_text()) != os.getpid()
+        if method == "fork":
+            assert int(where.read_text()) == os.getpid()
+        else:  # a fork server's child imports the module afresh, unpatched: it writes no pid
+            assert not where.exists()
         assert rollups.ready(ix.conn) and rollups.consistent(ix.conn)
         assert ix.conn.execute("SELECT COUNT(*) FROM deferred_indexes").fetchone()[0] == 0
 

@@ -980,8 +980,9 @@ class _Beside(threading.Thread):
 
 class _Parsers:
     """The parser processes of one import: a pool when there are many files, else none
-    (starting processes would cost more than it saves). The pool also computes a bulk
-    import's summaries at the end, beside the index builds, free of this process's GIL."""
+    (starting processes would cost more than it saves). Unless they were forked from
+    this process, the pool also computes a bulk import's summaries at the end, beside
+    the index builds, free of this process's GIL."""
 
     def __init__(self, workers: int | None, n_files: int) -> None:
         import concurrent.futures
@@ -991,8 +992,9 @@ class _Parsers:
         n = workers if workers is not None else (os.cpu_count() or 1)
         self.workers = n
         self.pool: concurrent.futures.ProcessPoolExecutor | None = None
+        self.method = ""
         if n > 1 and n_files >= 1000:
-            method = _start_method()
+            self.method = method = _start_method()
             try:
                 self.pool = concurrent.futures.ProcessPoolExecutor(
                     max_workers=n, mp_context=multiprocessing.get_context(method))
@@ -1049,8 +1051,10 @@ class _Parsers:
     def compute_summaries(self, path: Path, scratch: str) -> Callable[[], tuple[Any, ...] | None] | None:
         """Start computing an index's summaries into ``scratch`` in a parser process;
         returns a function that waits for the rows' state (None if that failed), or
-        None without a pool."""
-        if self.pool is None:
+        None without a pool, or when the processes were forked from this one: a fork
+        carries this process's SQLite connection along, and SQLite must not be used in
+        such a child (https://sqlite.org/howtocorrupt.html, 2.6). The parsers never do."""
+        if self.pool is None or self.method == "fork":
             return None
         try:
             fut = self.pool.submit(_summaries_into, str(path), scratch)
@@ -1074,8 +1078,9 @@ class _Parsers:
 
 def _start_method() -> str:
     """How to start parser processes. A fork starts at once, with the parser loaded,
-    but is safe only from a process that runs one thread (the command line); the
-    window, with its threads, uses a fork server. Windows and macOS spawn."""
+    but is safe only from a process that runs one thread (the command line), and its
+    children must not use SQLite (see _Parsers.compute_summaries); the window, with
+    its threads, uses a fork server. Windows and macOS spawn."""
     if sys.platform == "linux":
         try:
             alone = len(os.listdir("/proc/self/task")) == 1  # every thread, Qt's too
