@@ -908,7 +908,6 @@ def _summaries_into(path: str, scratch: str) -> tuple[Any, ...]:
         out.execute("PRAGMA journal_mode = OFF")
         out.execute("PRAGMA synchronous = OFF")
         out.executescript(rollups.SCHEMA)
-        src.execute("PRAGMA cache_size = -65536")
         src.execute("BEGIN")  # one snapshot for the state and the sums
         state = _row_state(src)
         rollups.compute_into(src, out)

@@ -391,7 +391,7 @@ def ready(conn: sqlite3.Connection) -> bool:
 
 #: distinct keys a :class:`Tally` of :func:`compute_into` holds before it writes them
 #: out: memory stays bounded whatever the number of rows and distinct values
-TALLY_KEYS: Final = 100_000
+TALLY_KEYS: Final = 50_000
 
 
 def compute_into(src: sqlite3.Connection, out: sqlite3.Connection) -> None:
