@@ -11,7 +11,10 @@ What the data looks like:
   documentation-range IPv4 and IPv6 addresses;
 * seven policy domains: MTA-STS in enforce and testing mode, MTA-STS plus DANE
   (a second ``tlsa`` policy whose domain is the MX host), DANE only, and
-  domains without a policy (``no-policy-found``), one with an IDN A-label;
+  domains without a policy (``no-policy-found``), one with an IDN A-label; a
+  large set covers one year of more domains (copies of the seven under numbered
+  sub-domains), as a large organisation's reports do, not decades: its reports
+  all lie in the past, as real ones do;
 * session counts that follow a weekly rhythm; about 30 % of reports carry one
   to five failure details whose result types fit the policy type (plus a rare
   unknown one), with a failure-reason-code on validation failures;
@@ -116,13 +119,29 @@ _REASON_CODES = ("X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY", "X509_V_ERR_CER
 _UNKNOWN_TYPE = "tls-version-too-old"  # not in the IANA registry: the "other" category
 
 
-def _pairs() -> list[tuple[Reporter, Domain]]:
+#: the longest span a set covers; a larger set adds domains instead of days
+MAX_DAYS = 365
+
+
+def _domains(group: int) -> tuple[Domain, ...]:
+    """The seven domains (group 0), or their copies under ``site<group>.``."""
+    if group == 0:
+        return DOMAINS
+    label = f"site{group}"
+    return tuple(
+        Domain(f"{label}.{d.name}", d.kind, tuple(m.removesuffix(d.name) + f"{label}.{d.name}" for m in d.mx), d.volume)
+        for d in DOMAINS
+    )
+
+
+def _pairs(groups: int = 1) -> list[tuple[Reporter, Domain]]:
     out = []
     for rep in REPORTERS:
         allowed = _REPORTER_DOMAINS.get(rep.org)
-        for dom in DOMAINS:
-            if allowed is None or dom.name in allowed:
-                out.append((rep, dom))
+        for group in range(groups):
+            for dom, base in zip(_domains(group), DOMAINS, strict=True):
+                if allowed is None or base.name in allowed:
+                    out.append((rep, dom))
     return out
 
 
@@ -265,15 +284,17 @@ def generate(out_dir: str | Path, n_reports: int, seed: int = 0, *,
 
     Reports are made day by day from ``start``, every reporter/domain pair in turn
     (less the pairs that skip that day), until ``n_reports`` are written; so more
-    reports cover more days (about 50 a day: 10,000 reports make a year and a bit).
+    reports cover more days (about 50 a day: 10,000 reports make 200 days), up to
+    :data:`MAX_DAYS`; beyond that, more domains (about 50 reports a day each seven).
     """
     if n_reports < 0:
         raise ValueError("n_reports must not be negative")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    pairs = _pairs()
-    daily = sum(1 for rep, _ in pairs if rep.cadence == "daily")
-    n_days = max(1, -(-n_reports // max(1, daily - 1)))  # planned span, for the events
+    per_day = max(1, sum(1 for rep, _ in _pairs() if rep.cadence == "daily") - 1)
+    groups = max(1, -(-n_reports // (per_day * MAX_DAYS)))
+    pairs = _pairs(groups)
+    n_days = max(1, -(-n_reports // (per_day * groups)))  # planned span, for the events
     rng = random.Random(seed)
     paths: list[Path] = []
     day = 0
