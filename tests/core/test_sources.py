@@ -14,8 +14,10 @@ import pytest
 from tests.core.conftest import make_report, write_gz, write_json
 from tlsrpt_gui.core.report import parse_report_bytes
 from tlsrpt_gui.core.sources import (
+    FileList,
     Limits,
     SourceItem,
+    collect_paths,
     expand_paths,
     gunzip_bounded,
     read_bytes,
@@ -219,6 +221,46 @@ def test_input_cap(tmp_path: Path) -> None:
 
 def test_missing_path_is_a_problem_not_an_exception(tmp_path: Path) -> None:
     assert list(expand_paths([tmp_path / "nope"])) == [(str(tmp_path / "nope"), "no such file or folder")]
+    files, problems = collect_paths([tmp_path / "nope"])
+    assert len(files) == 0 and problems == [(str(tmp_path / "nope"), "no such file or folder")]
+
+
+def test_collected_paths_are_the_expanded_ones(tmp_path: Path) -> None:
+    top = tmp_path / "reports"
+    names = ["b.json", "a b.json", "ünï.json.gz", "line\nbreak.json", ".hidden.json", "a.json"]
+    for sub in ("", "z", "m/deeper", ".git"):
+        (top / sub).mkdir(parents=True, exist_ok=True)
+        for name in names:
+            (top / sub / name).write_bytes(b"{}")
+    (top / "empty").mkdir()
+    single = tmp_path / "single.json"
+    single.write_bytes(b"{}")
+    inputs = [top, tmp_path / "missing", single, "relative-does-not-exist.json", top / "z"]
+    expanded = list(expand_paths(inputs))
+    files, problems = collect_paths(inputs)
+    assert list(files) == [p for p, problem in expanded if problem is None]
+    assert problems == [(p, problem) for p, problem in expanded if problem is not None]
+    assert len(files) == 5 * 3 + 1 + 5 and str(single) in files
+    assert not any("/.git/" in f or "/.hidden" in f for f in files)
+
+
+def test_file_list_indexes_and_slices_across_folders() -> None:
+    files = FileList()
+    files.add("/r/one", ["a", "b", "c"])
+    files.add("", ["rel/x.json"])
+    files.add("/", ["root.json"])
+    files.add("/r/empty", [])
+    files.add("/r/two/", ["d", "e"])
+    whole = ["/r/one/a", "/r/one/b", "/r/one/c", "rel/x.json", "/root.json", "/r/two/d", "/r/two/e"]
+    assert list(files) == whole and len(files) == len(whole)
+    for start in range(-8, 9):
+        for stop in range(-8, 9):
+            assert files[start:stop] == whole[start:stop]
+            assert files[start:stop:2] == whole[start:stop:2]
+    assert [files[i] for i in range(-7, 7)] == [whole[i] for i in range(-7, 7)]
+    for bad in (7, -8):
+        with pytest.raises(IndexError):
+            files[bad]
 
 
 def test_unreadable_text_in_folder_is_skipped_but_explicit_report_fails(tmp_path: Path) -> None:

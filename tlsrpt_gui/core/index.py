@@ -29,7 +29,14 @@ from typing import Any, Final, NamedTuple
 from tlsrpt_gui.core import fastparse, rollups
 from tlsrpt_gui.core.fastparse import FastReport
 from tlsrpt_gui.core.report import ReportParseError, decode_json, parse_report_value
-from tlsrpt_gui.core.sources import DEFAULT_LIMITS, Limits, SourceItem, expand_paths, read_source
+from tlsrpt_gui.core.sources import (
+    DEFAULT_LIMITS,
+    FileList,
+    Limits,
+    SourceItem,
+    collect_paths,
+    read_source,
+)
 
 log = logging.getLogger(__name__)
 
@@ -463,13 +470,8 @@ class Index:
         """Import files and folders. Inputs that cannot be read are collected in the
         result, never raised; an index that cannot be written raises IndexError_
         (batches already committed stay)."""
-        files: list[str] = []
         result = ImportResult()
-        for path, problem in expand_paths(paths):
-            if problem is None:
-                files.append(path)
-            else:
-                result.failed.append((path, problem))
+        files, result.failed = collect_paths(paths)
         run_id = self._start_run(paths)
         result.run_id = run_id
         now = time.time()
@@ -1005,7 +1007,7 @@ class _Parsers:
                     self.pool.shutdown(wait=False, cancel_futures=True)
                 self.pool = None
 
-    def load(self, files: list[str], limits: Limits, ahead: int = 2 * BULK_BATCH_SIZE) -> Iterator[tuple[str, list[_Parsed]]]:
+    def load(self, files: FileList | list[str], limits: Limits, ahead: int = 2 * BULK_BATCH_SIZE) -> Iterator[tuple[str, list[_Parsed]]]:
         """Parse files, yielding in order. Up to ``ahead`` files are parsed ahead of the
         caller: two of its batches, so the parsers keep working while it writes one."""
         if self.pool is None:
