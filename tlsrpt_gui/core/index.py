@@ -508,6 +508,7 @@ class Index:
                                 last_report = t
                                 progress(Progress(done, total, path))
                     writer.flush()
+                files = FileList()  # the paths are read: their memory goes back before the index builds
             except BaseException:
                 # Record the run as failed if the index can still be written; never let
                 # that second write hide the first error.
