@@ -42,7 +42,7 @@ def _hwm():
 _BASELINE = _CHILD_PRELUDE + """
 import gzip, os
 folder = sys.argv[1]
-names = sorted(os.listdir(folder))
+names = sorted(n for n in os.listdir(folder) if not n.startswith('.'))
 t = time.perf_counter()
 n = 0
 for name in names:
@@ -66,7 +66,7 @@ _PARSEDMARC = _CHILD_PRELUDE + """
 import os
 from parsedmarc import parse_report_file
 folder = sys.argv[1]
-names = sorted(os.listdir(folder))
+names = sorted(n for n in os.listdir(folder) if not n.startswith('.'))
 t = time.perf_counter()
 n = 0
 for name in names:
@@ -85,15 +85,27 @@ def _child(code: str, *args: str, python: str | None = None) -> dict[str, Any]:
     return result
 
 
-def ensure_reports(folder: Path, n: int) -> Path:
-    existing = list(folder.glob("*.json.gz")) if folder.exists() else []
-    if len(existing) != n:
-        sys.path.insert(0, str(HERE))
-        import synth
+_SEED = 7
 
+
+def ensure_reports(folder: Path, n: int) -> Path:
+    """The synthetic set of ``n`` reports in ``folder``, written unless the folder
+    holds that very set already (a hidden note says which set it holds)."""
+    sys.path.insert(0, str(HERE))
+    import synth
+
+    note = folder / ".synth-set"
+    want = {"reports": n, "seed": _SEED, "version": synth.VERSION}
+    existing = list(folder.glob("*.json.gz")) if folder.exists() else []
+    try:
+        held = json.loads(note.read_text())
+    except (OSError, ValueError):
+        held = None
+    if held != want or len(existing) != n:
         for p in existing:
             p.unlink()
-        synth.generate(folder, n, seed=7)
+        synth.generate(folder, n, seed=_SEED)
+        note.write_text(json.dumps(want))
     return folder
 
 

@@ -40,6 +40,8 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_START = date(2025, 1, 1)
+#: changes whenever the same arguments would give other files (2: a year at most)
+VERSION = 2
 
 
 @dataclass(frozen=True)

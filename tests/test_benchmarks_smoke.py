@@ -47,3 +47,30 @@ def test_tables_benchmark() -> None:
 def test_startup_benchmark() -> None:
     r = bench("bench_startup.py", "--runs", "1")
     assert r["app_first_paint_s"]["median"] > 0  # type: ignore[index]
+
+
+def test_import_benchmark_reuses_only_the_same_set(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    monkeypatch.delitem(sys.modules, "synth", raising=False)
+    spec = importlib.util.spec_from_file_location("tlsrpt_bench_import", ROOT / "benchmarks" / "bench_import.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    folder = tmp_path / "set"
+
+    def stamps() -> dict[str, int]:
+        return {p.name: p.stat().st_mtime_ns for p in folder.glob("*.json.gz")}
+
+    module.ensure_reports(folder, 40)
+    first = stamps()
+    assert len(first) == 40 and json.loads((folder / ".synth-set").read_text())["reports"] == 40
+    module.ensure_reports(folder, 40)
+    assert stamps() == first  # the same set: kept
+    note = json.loads((folder / ".synth-set").read_text())
+    (folder / ".synth-set").write_text(json.dumps({**note, "version": note["version"] - 1}))
+    (folder / next(iter(first))).write_bytes(b"stale")
+    module.ensure_reports(folder, 40)  # written by an older generator: written again
+    assert len(stamps()) == 40 and b"stale" not in {p.read_bytes() for p in folder.glob("*.json.gz")}
+    assert json.loads((folder / ".synth-set").read_text()) == note
