@@ -152,7 +152,7 @@ def run(n: int, folder: Path | None, workers: str, repeat: int = 1, parsedmarc_p
 def main() -> int:
     ap = argparse.ArgumentParser(description="Import throughput against a plain-parse baseline.")
     ap.add_argument("--reports", type=int, default=20000)
-    ap.add_argument("--dir", type=Path, help="keep the generated reports here (reused when the count matches)")
+    ap.add_argument("--dir", type=Path, help="keep the generated reports here (reused when it holds the same set)")
     ap.add_argument("--workers", default="auto", help="parser processes, or 'auto' (one per core)")
     ap.add_argument("--repeat", type=int, default=1, help="runs; the best of each side is kept")
     ap.add_argument("--parsedmarc-python", metavar="PYTHON",
