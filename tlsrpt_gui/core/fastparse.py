@@ -25,7 +25,7 @@ from tlsrpt_gui.core.report import (
     _IPV4_RE,
     _MAX_COUNT,
     _TLSA_RE,
-    DANE_RESULTS,
+    DANE_ONLY_RESULTS,
     KNOWN_POLICY_TYPES,
     KNOWN_RESULT_TYPES,
     MAX_DIAGNOSTICS,
@@ -41,6 +41,7 @@ from tlsrpt_gui.core.report import (
     note_filename_domain,
     note_reason_code_missing,
     note_result_type_unknown,
+    sts_mode,
 )
 
 #: result-type, sending-mta-ip, receiving-mx-hostname, receiving-mx-helo, receiving-ip,
@@ -74,7 +75,6 @@ class FastReport(NamedTuple):
 
 
 _DAY: Final = 86400
-_DANE_ONLY: Final = DANE_RESULTS - {"dane-required"}
 _CACHE_MAX: Final = 4096
 _T = TypeVar("_T")
 
@@ -184,7 +184,7 @@ def _details(value: Any, policy: int, policy_type: str, notes: list[Diagnostic])
         if not rt:
             return None
         known = rt in KNOWN_RESULT_TYPES
-        if (rt in _DANE_ONLY and policy_type != "tlsa") or (rt in STS_RESULTS and policy_type != "sts"):
+        if (rt in DANE_ONLY_RESULTS and policy_type != "tlsa") or (rt in STS_RESULTS and policy_type != "sts"):
             return None
         info = get("additional-information")
         if info is None and "additional-info-uri" in raw:
@@ -217,14 +217,6 @@ def _details(value: Any, policy: int, policy_type: str, notes: list[Diagnostic])
             notes.append(note_detail_sparse(f"policies[{policy}].failure-details[{i}]", rt))
         out.append((rt, sip, mx, helo, rip, n, code, info))
     return out
-
-
-def _sts_mode(strings: list[str]) -> str | None:
-    for line in strings:
-        key, sep, value = line.partition(":")
-        if sep and key.strip() == "mode":
-            return value.strip()
-    return None
 
 
 def parse(value: Any, hint: ReportHint, now: float, max_failure_details: int) -> FastReport | None:
@@ -290,7 +282,7 @@ def parse(value: Any, hint: ReportHint, now: float, max_failure_details: int) ->
             counts = note_detail_counts(f"policies[{i}]", len(details), sum(d[5] for d in details), failed)
             if counts is not None:
                 notes.append(counts)
-        policies.append(FastPolicy(ptype, domain, "report", strings, hosts, _sts_mode(strings) if ptype == "sts" else None,
+        policies.append(FastPolicy(ptype, domain, "report", strings, hosts, sts_mode(strings) if ptype == "sts" else None,
                                    ok, failed, details))
     if hint.filename:
         domains = {p.policy_domain for p in policies if p.policy_domain}

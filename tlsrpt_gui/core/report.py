@@ -50,6 +50,8 @@ NEGOTIATION_RESULTS: Final = frozenset(
     }
 )
 DANE_RESULTS: Final = frozenset({"tlsa-invalid", "dnssec-invalid", "dane-required"})
+#: the DANE results that only a ``tlsa`` policy can give ("dane-required" is not one)
+DANE_ONLY_RESULTS: Final = DANE_RESULTS - {"dane-required"}
 STS_RESULTS: Final = frozenset({"sts-policy-fetch-error", "sts-policy-invalid", "sts-webpki-invalid"})
 KNOWN_RESULT_TYPES: Final = NEGOTIATION_RESULTS | DANE_RESULTS | STS_RESULTS
 
@@ -104,11 +106,16 @@ class Policy:
     @property
     def sts_mode(self) -> str | None:
         """The ``mode`` of an sts policy-string, if one is given."""
-        for line in self.policy_strings:
-            key, sep, value = line.partition(":")
-            if sep and key.strip() == "mode":
-                return value.strip()
-        return None
+        return sts_mode(self.policy_strings)
+
+
+def sts_mode(policy_strings: list[str]) -> str | None:
+    """The ``mode`` line's value of an sts policy-string, if it has one."""
+    for line in policy_strings:
+        key, sep, value = line.partition(":")
+        if sep and key.strip() == "mode":
+            return value.strip()
+    return None
 
 
 @dataclass(slots=True)
@@ -297,13 +304,10 @@ class _Collector:
         self.details_dropped = 0
 
     def add(self, severity: Severity, code: str, message: str, path: str = "") -> None:
-        if len(self.items) >= self.max_items - 2:  # room for the two notes of finish()
-            self.dropped += 1
-            return
-        self.items.append(Diagnostic(severity, code, message, path))
+        self.put(Diagnostic(severity, code, message, path))
 
     def put(self, note: Diagnostic) -> None:
-        if len(self.items) >= self.max_items - 2:
+        if len(self.items) >= self.max_items - 2:  # room for the two notes of finish()
             self.dropped += 1
             return
         self.items.append(note)
@@ -544,7 +548,7 @@ def _failure_detail(raw: Any, diag: _Collector, path: str, policy_type: str) -> 
         result_type = "unknown"
     if result_type not in KNOWN_RESULT_TYPES and result_type != "unknown":
         diag.put(note_result_type_unknown(path, result_type))
-    if result_type in DANE_RESULTS - {"dane-required"} and policy_type not in ("tlsa", ""):
+    if result_type in DANE_ONLY_RESULTS and policy_type not in ("tlsa", ""):
         diag.add("warning", "result-type-mismatch", f"{path}.result-type {result_type!r} is a DANE result under a {policy_type!r} policy.", path)
     if result_type in STS_RESULTS and policy_type not in ("sts", ""):
         diag.add("warning", "result-type-mismatch", f"{path}.result-type {result_type!r} is an MTA-STS result under a {policy_type!r} policy.", path)

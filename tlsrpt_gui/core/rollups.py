@@ -240,7 +240,7 @@ _FAIL_SUM_COLUMNS: Final = ("start_ts", "result_type", "failed_session_count", "
 class Tally:
     """Summaries counted in Python: of a batch of new rows, as the import writer
     inserts them (:meth:`write` adds them to the tables with one upsert per table),
-    or of every row (:func:`compute`: one scan per table, not one grouping per sum).
+    or of every row (:func:`compute_into`: one scan per table, not one grouping per sum).
 
     ``columns`` names the columns of the rows :meth:`add` is given, per table (the
     writer's INSERT column lists, or :data:`NEEDS`). The sums are those that
@@ -378,7 +378,6 @@ def _text_values_sql() -> str:
 #: the row of the index's ``deferred_indexes`` table that says a bulk import has yet
 #: to fill the summaries (it computes them once, at the end, beside its index builds)
 PENDING: Final = "summaries"
-
 
 
 def ready(conn: sqlite3.Connection) -> bool:

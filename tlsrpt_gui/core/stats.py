@@ -128,17 +128,24 @@ class _SessionCounts:
         return _rate(self.successful, self.failed)
 
 
+class _OnDay:
+    """``date`` of a result that has a UTC ``day`` number."""
+
+    __slots__ = ()
+    day: int
+
+    @property
+    def date(self) -> date:
+        return day_to_date(self.day)
+
+
 @dataclass(frozen=True, slots=True)
-class DaySessions(_SessionCounts):
+class DaySessions(_SessionCounts, _OnDay):
     """Sessions of one UTC day."""
 
     day: int
     successful: int
     failed: int
-
-    @property
-    def date(self) -> date:
-        return day_to_date(self.day)
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,14 +242,10 @@ class Coverage:
 
 
 @dataclass(frozen=True, slots=True)
-class DayResultCount:
+class DayResultCount(_OnDay):
     day: int
     result_type: str
     failed_sessions: int
-
-    @property
-    def date(self) -> date:
-        return day_to_date(self.day)
 
 
 # --------------------------------------------------------------------------- queries
