@@ -230,6 +230,8 @@ FILTERS = [
     Filter(reporter="Nimbus Cloud Mail", date_to=date(2025, 1, 15), policy_type="tlsa"),
     Filter(policy_domain="example.com", reporter="Nimbus Cloud Mail"),
     Filter(result_type="certificate-expired", date_from=date(2025, 1, 5), date_to=date(2025, 2, 20)),
+    Filter(reporter="Nimbus Cloud Mail", result_type="certificate-expired", policy_type="sts"),
+    Filter(result_type="starttls-not-supported", policy_type="sts", date_from=date(2025, 1, 12)),
 ]
 
 

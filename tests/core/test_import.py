@@ -348,7 +348,7 @@ def test_migration_from_schema_1_keeps_data(corpus: Path, tmp_path: Path, monkey
             names = {r[0] for r in ix.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
             assert "failures_type_cover" not in names
     with Index(db) as ix:
-        assert ix.schema_version == SCHEMA_VERSION == 3
+        assert ix.schema_version == SCHEMA_VERSION == 4
         names = {r[0] for r in ix.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
         assert {"failures_type_cover", "failures_mx_cover", "failures_ip_cover"} <= names
         assert ix.totals() == before
@@ -365,6 +365,28 @@ def test_migration_from_schema_1_keeps_data(corpus: Path, tmp_path: Path, monkey
         assert ix.conn.execute("SELECT COUNT(*) FROM failure_details WHERE policy_successful IS NOT NULL").fetchone()[0] > 0
         again = ix.import_paths([corpus / "reports"])
         assert again.imported == 0 and again.duplicates == len(list((corpus / 'reports').iterdir()))
+
+
+def test_migration_from_schema_3_adds_the_result_type_summaries(corpus: Path, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    import tlsrpt_gui.core.index as index_mod
+    from tlsrpt_gui.core import stats
+    from tlsrpt_gui.core.query import Filter
+
+    db = tmp_path / "v3.db"
+    with monkeypatch.context() as m:
+        m.setattr(index_mod, "SCHEMA_VERSION", 3)
+        with Index(db) as ix:
+            ix.import_paths([corpus / "reports"])
+            with ix.conn:  # as schema 3 left an index: without them
+                for table in rollups.TYPE_TABLES:
+                    ix.conn.execute(f"DROP TABLE {table}")
+    with Index(db) as ix:
+        assert ix.schema_version == SCHEMA_VERSION == 4
+        assert all(ix.conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] > 0 for t in rollups.TYPE_TABLES)
+        assert rollups.consistent(ix.conn)
+        flt = Filter(result_type="starttls-not-supported")
+        assert stats.sessions_per_day(ix.conn, flt) == stats.sessions_per_day(ix.conn, flt, rollups=False) != []
 
 
 def _index_sql(conn: sqlite3.Connection) -> set[tuple[str, str]]:
@@ -474,16 +496,20 @@ def test_bulk_summaries_are_recomputed_when_the_snapshot_is_stale(tmp_path: Path
 @pytest.mark.parametrize("spill", [None, 7])
 def test_summaries_rebuilt_from_the_rows_match_the_kept_ones(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                              spill: int | None, corpus: Path) -> None:
-    """rollups.rebuild counts in Python, writing out every TALLY_KEYS keys (7 here, so
-    it spills many times); the result must be what the import kept, and the SQL says."""
+    """rollups.rebuild counts in Python, writing out every TALLY_KEYS keys (7 here, and
+    reading one row at a time, so it spills between the failure rows of one policy); the
+    result must be what the import kept, and the SQL says."""
     make_folder(tmp_path / "more", 30)
     with Index(tmp_path / "r.db") as ix:
         result = ix.import_paths([*(corpus / d for d in CORPUS_DIRS), tmp_path / "more"], workers=1)
         assert result.imported > 50
         kept = {t: sorted(ix.conn.execute(f"SELECT * FROM {t}").fetchall()) for t in rollups.TABLES}
         assert all(kept[t] for t in ("roll_domain_day", "roll_failures_key", "text_values", "report_days"))
+        # a policy with two failure rows of one type: counted once for it
+        assert ix.conn.execute("SELECT 1 FROM failure_details GROUP BY policy_id, result_type HAVING COUNT(*) > 1").fetchone()
         if spill is not None:
             monkeypatch.setattr(rollups, "TALLY_KEYS", spill)
+            monkeypatch.setattr(rollups, "SCAN_ROWS", 1)
         with ix.conn:
             rollups.rebuild(ix.conn)
         assert {t: sorted(ix.conn.execute(f"SELECT * FROM {t}").fetchall()) for t in rollups.TABLES} == kept

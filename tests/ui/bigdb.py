@@ -44,7 +44,7 @@ def build_big_index(path: Path, failures: int, reports: int = 10_000) -> None:
             INSERT INTO failure_details (id, report_id, policy_id, result_type, sending_mta_ip,
                 receiving_mx_hostname, receiving_mx_helo, receiving_ip, failed_session_count,
                 failure_reason_code, additional_information, policy_domain, policy_type,
-                organization_name, start_ts)
+                organization_name, start_ts, sts_mode, policy_successful, policy_failed)
             SELECT i, 1 + i % {reports}, 1 + i % {reports}, CASE i % {len(_RESULTS)} {results} END,
                 '192.0.2.' || (i % 250), 'mx' || (i % 13) || '.dom' || (i % 101) || '.example',
                 CASE WHEN i % 4 = 0 THEN NULL ELSE 'helo' || (i % 17) || '.example' END,
@@ -54,7 +54,9 @@ def build_big_index(path: Path, failures: int, reports: int = 10_000) -> None:
                 'dom' || ((1 + i % {reports}) % 101) || '.example',
                 CASE WHEN (1 + i % {reports}) % 2 THEN 'sts' ELSE 'tlsa' END,
                 'org' || ((1 + i % {reports}) % 37) || '.example',
-                1600000000 + (1 + i % {reports}) * 3600 FROM n"""
+                1600000000 + (1 + i % {reports}) * 3600,
+                CASE WHEN (1 + i % {reports}) % 2 THEN 'enforce' END,
+                ((1 + i % {reports}) * 7919) % 100000, ((1 + i % {reports}) * 104729) % 1000 FROM n"""
         )
         rollups.rebuild(c)  # the summaries the import writer keeps
         c.execute("COMMIT")

@@ -40,7 +40,7 @@ from tlsrpt_gui.core.sources import (
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION: Final = 3
+SCHEMA_VERSION: Final = 4
 BATCH_SIZE: Final = 500
 #: reports per transaction in a bulk import (fewer commits and summary updates)
 BULK_BATCH_SIZE: Final = 2000
@@ -83,6 +83,12 @@ def _schema_3(conn: sqlite3.Connection) -> None:
     rollups.rebuild(conn)
     # The indexes a bulk import dropped and has yet to build again (see Index.import_paths).
     conn.execute("CREATE TABLE deferred_indexes (name TEXT PRIMARY KEY, sql TEXT NOT NULL)")
+
+
+def _schema_4(conn: sqlite3.Connection) -> None:
+    # Session summaries per result type, for the charts of "policies with a failure of
+    # type X" (an index made by schema 3 in this same run has them already).
+    rollups.add_type_tables(conn)
 
 
 # Each step moves the schema from version i to i + 1: SQL statements, or a function.
@@ -211,6 +217,8 @@ _MIGRATIONS: Final[tuple[str | Callable[[sqlite3.Connection], None], ...]] = (
     """,
     # 3: summary tables for the charts (core/rollups.py), filled from the rows already there.
     _schema_3,
+    # 4: the session summaries per result type (core/rollups.py).
+    _schema_4,
 )
 
 

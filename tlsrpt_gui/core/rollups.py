@@ -15,6 +15,13 @@ disagree with them, and :func:`rebuild` recomputes them from the rows:
 ``roll_domain``
     sessions per (policy domain, reporter, policy type, sts mode) over all
     time: the success-rate and coverage charts before any date is chosen.
+``roll_type_day``, ``roll_type_domain``
+    for the policies with at least one failure row of a result type, per
+    result type: sessions per (UTC day, policy type), and per (policy domain,
+    reporter, policy type, sts mode) over all time. They answer the session
+    charts of a result-type filter ("policies with a failure of type X"), alone
+    or with dates and policy type, or with domain, reporter and policy type. A
+    policy with several failure rows of one type counts once for it.
 ``roll_failures_day``
     failed sessions and failure rows per (UTC day, result type): failures by
     result type and certificate failures over time, filtered by date or type.
@@ -76,6 +83,26 @@ CREATE TABLE roll_domain (
     policies           INTEGER NOT NULL,
     PRIMARY KEY (policy_domain, organization_name, policy_type, sts_mode)
 ) WITHOUT ROWID;
+CREATE TABLE roll_type_day (
+    result_type  TEXT NOT NULL,
+    day          INTEGER NOT NULL,
+    policy_type  TEXT NOT NULL,
+    successful   INTEGER NOT NULL,
+    failed       INTEGER NOT NULL,
+    policies     INTEGER NOT NULL,
+    PRIMARY KEY (result_type, day, policy_type)
+) WITHOUT ROWID;
+CREATE TABLE roll_type_domain (
+    result_type        TEXT NOT NULL,
+    policy_domain      TEXT NOT NULL,
+    organization_name  TEXT NOT NULL,
+    policy_type        TEXT NOT NULL,
+    sts_mode           TEXT NOT NULL,
+    successful         INTEGER NOT NULL,
+    failed             INTEGER NOT NULL,
+    policies           INTEGER NOT NULL,
+    PRIMARY KEY (result_type, policy_domain, organization_name, policy_type, sts_mode)
+) WITHOUT ROWID;
 CREATE TABLE roll_failures_day (
     day          INTEGER NOT NULL,
     result_type  TEXT NOT NULL,
@@ -108,8 +135,10 @@ CREATE TABLE report_days (
 """
 
 #: the tables, for checks and rebuilds
-TABLES: Final = ("roll_domain_day", "roll_org_day", "roll_domain", "roll_failures_day", "roll_failures_key",
-                  "text_values", "report_days")
+TABLES: Final = ("roll_domain_day", "roll_org_day", "roll_domain", "roll_type_day", "roll_type_domain",
+                  "roll_failures_day", "roll_failures_key", "text_values", "report_days")
+#: the per-result-type session summaries (added by schema 4)
+TYPE_TABLES: Final = ("roll_type_day", "roll_type_domain")
 
 #: per table kind: (table, alias, the columns whose distinct values ``text_values``
 #: keeps for the free-text filter). Its ``col`` is "alias.column", e.g. "f.result_type".
@@ -169,16 +198,11 @@ def decode_bits(blob: bytes) -> int:
 
 def days_of(first: int, bits: int) -> list[int]:
     """The days of a bitmap, oldest first."""
-    out: list[int] = []
-    day = first
-    while bits:
-        low = bits & -bits
-        shift = low.bit_length() - 1
-        day += shift
-        out.append(day)
-        bits >>= shift + 1
-        day += 1
-    return out
+    if bits <= 0:
+        return []
+    # the binary digits, lowest first: one string, not one shift per day
+    digits = bin(bits)[:1:-1]
+    return [first + i for i, digit in enumerate(digits) if digit == "1"]
 
 
 # --------------------------------------------------------------------------- writing
@@ -200,7 +224,7 @@ class _Sum:
         """The summary computed from the source rows (columns in table order)."""
         out = []
         for source, exprs in self.parts:
-            agg = _POLICY_AGG if source == "policies" else _FAIL_AGG
+            agg = _POLICY_AGG if self.values == _POLICY_VALUES else _FAIL_AGG
             groups = ", ".join(str(i + 1) for i in range(len(exprs)))
             out.append(f"SELECT {', '.join(exprs)}, {agg} FROM {source} GROUP BY {groups}")
         return " UNION ALL ".join(out)
@@ -211,6 +235,11 @@ _POLICY_AGG: Final = "SUM(successful_sessions), SUM(failed_sessions), COUNT(*)"
 _FAIL_VALUES: Final = ("failed", "details")
 _FAIL_AGG: Final = "SUM(failed_session_count), COUNT(*)"
 _MODE: Final = "COALESCE(sts_mode, '')"
+#: each policy once per result type of its failure rows, which carry the policy's values
+_TYPED_POLICIES: Final = (
+    "(SELECT DISTINCT policy_id, result_type, start_ts, policy_domain, organization_name, policy_type, sts_mode, "
+    "policy_successful AS successful_sessions, policy_failed AS failed_sessions FROM failure_details)"
+)
 
 _SUMS: Final = (
     _Sum("roll_domain_day", ("day", "policy_domain", "policy_type", "sts_mode"), _POLICY_VALUES,
@@ -219,6 +248,10 @@ _SUMS: Final = (
          (("policies", (_DAY, "organization_name", "policy_type", _MODE)),)),
     _Sum("roll_domain", ("policy_domain", "organization_name", "policy_type", "sts_mode"), _POLICY_VALUES,
          (("policies", ("policy_domain", "organization_name", "policy_type", _MODE)),)),
+    _Sum("roll_type_day", ("result_type", "day", "policy_type"), _POLICY_VALUES,
+         ((_TYPED_POLICIES, ("result_type", _DAY, "policy_type")),)),
+    _Sum("roll_type_domain", ("result_type", "policy_domain", "organization_name", "policy_type", "sts_mode"),
+         _POLICY_VALUES, ((_TYPED_POLICIES, ("result_type", "policy_domain", "organization_name", "policy_type", _MODE)),)),
     _Sum("roll_failures_day", ("day", "result_type"), _FAIL_VALUES,
          (("failure_details", (_DAY, "result_type")),)),
     _Sum("roll_failures_key", ("dim", "key", "result_type"), _FAIL_VALUES,
@@ -234,7 +267,8 @@ _INT64_MAX: Final = 2**63 - 1
 _POLICY_SUM_COLUMNS: Final = ("start_ts", "policy_domain", "organization_name", "policy_type", "sts_mode",
                                "successful_sessions", "failed_sessions")
 _FAIL_SUM_COLUMNS: Final = ("start_ts", "result_type", "failed_session_count", "organization_name",
-                            "receiving_mx_hostname", "sending_mta_ip")
+                            "receiving_mx_hostname", "sending_mta_ip", "policy_id", "policy_domain", "policy_type",
+                            "sts_mode", "policy_successful", "policy_failed")
 
 
 class Tally:
@@ -246,6 +280,11 @@ class Tally:
     writer's INSERT column lists, or :data:`NEEDS`). The sums are those that
     :class:`_Sum` and :func:`_text_values_sql` define in SQL; :func:`consistent`
     compares the tables with that SQL.
+
+    The per-result-type sums count a policy once per type of its failure rows, so
+    a policy's failure rows must come one after another (as the writer has them
+    in a batch, and as :func:`compute_into` reads them); ``after``, the tally of
+    the rows just before, says which types the policy it ended on has counted.
     """
 
     #: the columns :meth:`add` reads, per table
@@ -255,7 +294,7 @@ class Tally:
         "failure_details": tuple(dict.fromkeys((*TEXT_COLUMNS["failures"][2], *_FAIL_SUM_COLUMNS))),
     }
 
-    def __init__(self, columns: Mapping[str, Sequence[str]]) -> None:
+    def __init__(self, columns: Mapping[str, Sequence[str]], after: Tally | None = None) -> None:
         pos = {table: {c: i for i, c in enumerate(cols)} for table, cols in columns.items()}
         self._text = {table: [(f"{alias}.{c}", pos[table][c]) for c in cols] for table, alias, cols in TEXT_COLUMNS.values()}
         p, f = pos["policies"], pos["failure_details"]
@@ -264,6 +303,9 @@ class Tally:
         self.sums: dict[str, dict[tuple[Any, ...], list[int]]] = {spec.table: {} for spec in _SUMS}
         self.text: dict[tuple[str, Any], int] = {}
         self.days: dict[tuple[str, str, str], set[int]] = {}
+        #: the policy of the last failure row counted, and the result types it has counted
+        self._policy: Any = after._policy if after is not None else None
+        self._policy_types: set[str] = after._policy_types if after is not None else set()
 
     def add(self, table: str, rows: Iterable[Sequence[Any]]) -> None:
         """Count new rows of ``reports``, ``policies`` or ``failure_details``."""
@@ -305,12 +347,15 @@ class Tally:
                 seen.add(day)
 
     def _failures(self, rows: list[Sequence[Any]]) -> None:
-        i_start, i_type, i_count, i_org, i_mx, i_ip = self._f
+        i_start, i_type, i_count, i_org, i_mx, i_ip, i_policy, i_domain, i_ptype, i_mode, i_ok, i_bad = self._f
         by_day, by_key = self.sums["roll_failures_day"], self.sums["roll_failures_key"]
+        typed = [self.sums[t] for t in TYPE_TABLES]
+        policy, counted = self._policy, self._policy_types
         for row in rows:
             rtype, n = row[i_type], row[i_count]
             org, mx, ip = row[i_org], row[i_mx], row[i_ip]
-            for sums, key in ((by_day, (row[i_start] // SECONDS_PER_DAY, rtype)),
+            day = row[i_start] // SECONDS_PER_DAY
+            for sums, key in ((by_day, (day, rtype)),
                               (by_key, ("reporter", "" if org is None else org, rtype)),
                               (by_key, ("mx_host", "" if mx is None else mx, rtype)),
                               (by_key, ("sending_ip", "" if ip is None else ip, rtype))):
@@ -320,6 +365,24 @@ class Tally:
                 else:
                     acc[0] += n
                     acc[1] += 1
+            # the policy's sessions, once per result type of its failure rows
+            if row[i_policy] != policy:
+                policy, counted = row[i_policy], set()
+            elif rtype in counted:
+                continue
+            counted.add(rtype)
+            domain, ptype, mode, ok, bad = row[i_domain], row[i_ptype], row[i_mode], row[i_ok], row[i_bad]
+            if mode is None:
+                mode = ""
+            for per_type, type_key in zip(typed, ((rtype, day, ptype), (rtype, domain, org, ptype, mode)), strict=True):
+                acc = per_type.get(type_key)
+                if acc is None:
+                    per_type[type_key] = [ok, bad, 1]
+                else:
+                    acc[0] += ok
+                    acc[1] += bad
+                    acc[2] += 1
+        self._policy, self._policy_types = policy, counted
 
     def size(self) -> int:
         """How many distinct keys are counted."""
@@ -391,6 +454,8 @@ def ready(conn: sqlite3.Connection) -> bool:
 #: distinct keys a :class:`Tally` of :func:`compute_into` holds before it writes them
 #: out: memory stays bounded whatever the number of rows and distinct values
 TALLY_KEYS: Final = 50_000
+#: rows fetched at a time by :func:`compute_into`
+SCAN_ROWS: Final = 20_000
 
 
 def compute_into(src: sqlite3.Connection, out: sqlite3.Connection) -> None:
@@ -398,12 +463,14 @@ def compute_into(src: sqlite3.Connection, out: sqlite3.Connection) -> None:
     and perhaps ``src``'s own): one scan per table, counted in Python."""
     tally = Tally(Tally.NEEDS)
     for table, cols in Tally.NEEDS.items():
-        cur = src.execute(f"SELECT {', '.join(cols)} FROM {table}")
-        while rows := cur.fetchmany(20000):
+        # a policy's failure rows one after another (see Tally)
+        order = " ORDER BY policy_id" if table == "failure_details" else ""
+        cur = src.execute(f"SELECT {', '.join(cols)} FROM {table}{order}")
+        while rows := cur.fetchmany(SCAN_ROWS):
             tally.add(table, rows)
             if tally.size() > TALLY_KEYS:
                 tally.write(out)
-                tally = Tally(Tally.NEEDS)
+                tally = Tally(Tally.NEEDS, after=tally)
     tally.write(out)
 
 
@@ -413,6 +480,19 @@ def copy_from(conn: sqlite3.Connection, schema: str) -> None:
     for table in TABLES:
         conn.execute(f"DELETE FROM main.{table}")
         conn.execute(f"INSERT INTO main.{table} SELECT * FROM {schema}.{table}")
+
+
+def add_type_tables(conn: sqlite3.Connection) -> None:
+    """Create the per-result-type session summaries if they are missing, and compute them
+    from the rows, in SQL (schema 4; inside the caller's transaction)."""
+    for statement in SCHEMA.split(";"):
+        head = statement.strip().split("(", 1)[0].split()
+        if head and head[-1] in TYPE_TABLES:
+            conn.execute(statement.replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS", 1))
+    for spec in _SUMS:
+        if spec.table in TYPE_TABLES:
+            conn.execute(f"DELETE FROM {spec.table}")
+            conn.execute(f"INSERT INTO {spec.table} ({', '.join((*spec.keys, *spec.values))}) {spec.select()}")
 
 
 def rebuild(conn: sqlite3.Connection) -> None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Final, Literal
@@ -263,7 +264,7 @@ def _used(flt: Filter) -> set[str]:
     return used
 
 
-def _roll_where(flt: Filter, allowed: set[str]) -> tuple[str, list[Any]] | None:
+def _roll_where(flt: Filter, allowed: AbstractSet[str]) -> tuple[str, list[Any]] | None:
     """The filter as a condition on a summary table (core/rollups.py) that keeps the
     ``allowed`` fields, or None when the filter uses another (then the rows are read)."""
     if not _used(flt) <= allowed:
@@ -284,12 +285,15 @@ def _roll_where(flt: Filter, allowed: set[str]) -> tuple[str, list[Any]] | None:
     return (" AND ".join(clauses) if clauses else "1"), params
 
 
-_DOMAIN_FIELDS: Final = {"date", "policy_domain", "policy_type"}
-_ORG_FIELDS: Final = {"date", "reporter", "policy_type"}
+_DOMAIN_FIELDS: Final = frozenset({"date", "policy_domain", "policy_type"})
+_ORG_FIELDS: Final = frozenset({"date", "reporter", "policy_type"})
 
 
 def _domain_summary(flt: Filter) -> tuple[str, str, list[Any]] | None:
     """``(table, where, params)`` of the per-domain session summary that answers ``flt``."""
+    if flt.result_type:  # the policies with a failure of that type: all time only
+        rw = _roll_where(flt, {"policy_domain", "reporter", "policy_type", "result_type"})
+        return None if rw is None else ("roll_type_domain", *rw)
     if not flt.date_from and not flt.date_to:
         rw = _roll_where(flt, {"policy_domain", "reporter", "policy_type"})
         if rw is not None:
@@ -327,13 +331,15 @@ def _failure_where(conn: sqlite3.Connection, flt: Filter) -> tuple[str, list[Any
     return flt.where("failures", text_values=text_values(conn, flt))
 
 
+#: the per-day session summaries, and the filter fields each keeps
 _ROLL_TABLES: Final = (("roll_domain_day", _DOMAIN_FIELDS), ("roll_org_day", _ORG_FIELDS))
+_TYPE_ROLL_TABLES: Final = (("roll_type_day", frozenset({"result_type", "date", "policy_type"})),)
 
 
 def sessions_per_day(conn: sqlite3.Connection, flt: Filter, *, rollups: bool = True) -> list[DaySessions]:
     """Successful and failed sessions per UTC day, oldest first."""
     rollups = rollups and _rollups.ready(conn)
-    for table, fields in _ROLL_TABLES:
+    for table, fields in _TYPE_ROLL_TABLES if flt.result_type else _ROLL_TABLES:
         rw = _roll_where(flt, fields) if rollups else None
         if rw is not None:
             sql = (f"SELECT day, SUM(successful), SUM(failed) FROM {table} "
