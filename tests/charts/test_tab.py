@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import itertools
 import json
+import threading
 from datetime import date
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from pytestqt.qtbot import QtBot
 from tlsrpt_gui.core.query import Filter
 from tlsrpt_gui.core.stats import date_to_day
 from tlsrpt_gui.ui.charts import ChartsTab
+from tlsrpt_gui.ui.charts import tab as tab_module
 from tlsrpt_gui.ui.charts.card import NO_REPORTS
 from tlsrpt_gui.ui.charts.cards import (
     CertificateCard,
@@ -99,6 +101,34 @@ def test_charts_follow_the_filter(qtbot: QtBot, synth_db: Path) -> None:
         tab.set_filter(Filter(reporter="nobody at all"))
     card = tab.card(ResultTypeCard)
     assert not card.showing_chart and "filter" in card.empty_message
+
+
+def test_a_refresh_paints_when_its_results_are_in(qtbot: QtBot, synth_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Painting waits for the charts' results (each card is painted once), but a slow
+    chart holds the others back for HOLD_PAINT_MS at most."""
+    tab = make_tab(qtbot, synth_db)
+    assert tab.content.updatesEnabled()
+    with qtbot.waitSignal(tab.ready, timeout=20000):
+        tab.set_filter(Filter(reporter="Kestrel Networks"))
+        assert not tab.content.updatesEnabled()
+    assert tab.content.updatesEnabled()
+
+    release = threading.Event()
+    real = SessionsPerDayCard.compute
+
+    def slow(conn: object, flt: Filter) -> object:
+        release.wait(20)
+        return real(conn, flt)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(SessionsPerDayCard, "compute", staticmethod(slow))
+    tab.set_filter(Filter())
+    assert not tab.content.updatesEnabled()
+    qtbot.waitUntil(tab.content.updatesEnabled, timeout=tab_module.HOLD_PAINT_MS + 5000)
+    assert tab.card(SessionsPerDayCard) in tab._pending  # still computing, the others are shown
+    assert len(tab.card(ReporterCard).chart.rows) > 1  # type: ignore[attr-defined]  # unfiltered again
+    with qtbot.waitSignal(tab.ready, timeout=20000):
+        release.set()
+    assert tab.content.updatesEnabled() and not tab._pending
 
 
 def _center_of_row(chart: HBarChart, index: int) -> tuple[float, float]:

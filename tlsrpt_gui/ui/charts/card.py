@@ -75,8 +75,15 @@ class LegendRow(QWidget):
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._layout.setSpacing(12)
         self._layout.addStretch(1)
+        self._shown: tuple[object, ...] = ()
 
     def set_items(self, items: Sequence[tuple[QColor, str]], foreground: str) -> None:
+        # Unchanged items (most redraws) keep their widgets: no new labels, style
+        # sheets or layout pass, so the card is not laid out and painted twice.
+        shown = (foreground, *((colour.name(), text) for colour, text in items))
+        if shown == self._shown:
+            return
+        self._shown = shown
         while self._layout.count() > 1:
             child = self._layout.takeAt(0)
             w = child.widget() if child is not None else None

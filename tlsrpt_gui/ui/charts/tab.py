@@ -5,6 +5,11 @@ on its own read-only connection, so the slowest query alone sets the redraw
 time. A filter change or refresh starts a new generation of jobs; the jobs of
 the old one are interrupted and their results dropped. ``ready`` is emitted once
 every card of the current generation has been redrawn.
+
+The cards are painted once per generation, when the last result is in, or
+:data:`HOLD_PAINT_MS` after the refresh if some query is slower: each result
+that comes in can change the grid's layout, and painting every visible chart
+again after each would cost more than all the queries.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QGridLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
@@ -52,6 +57,10 @@ LAYOUT: tuple[tuple[type[ChartCard], int, int, int], ...] = (
 )
 
 
+#: how long a refresh holds back painting while the charts' results come in
+HOLD_PAINT_MS = 400
+
+
 def _compute(task: Task[Any], db_path: Path, fn: Callable[[sqlite3.Connection, Filter], Any],
              flt: Filter) -> tuple[bool, Any]:
     """Runs off the GUI thread: ``(index has reports, fn's result)``."""
@@ -86,6 +95,9 @@ class ChartsTab(QWidget):
         self._tasks: dict[ChartCard, Task[Any]] = {}
         self._pending: set[ChartCard] = set()
         self.palette_ = current_palette()
+        self._hold = QTimer(self)
+        self._hold.setSingleShot(True)
+        self._hold.timeout.connect(self._paint_again)
 
         self.scroll = QScrollArea(self)
         self.scroll.setWidgetResizable(True)
@@ -142,6 +154,8 @@ class ChartsTab(QWidget):
         self._pending = set(self.cards)
         flt = self._filter
         self.status_label.setText("Updating charts…")
+        self.content.setUpdatesEnabled(False)
+        self._hold.start(HOLD_PAINT_MS)
         for card in self.cards:
             fn = type(card).compute
             self._tasks[card] = run_task(
@@ -186,7 +200,12 @@ class ChartsTab(QWidget):
         self._tasks.pop(card, None)
         if not self._pending:
             self.status_label.setText(self._status_text())
+            self._paint_again()
             self.ready.emit()
+
+    def _paint_again(self) -> None:
+        self._hold.stop()
+        self.content.setUpdatesEnabled(True)
 
     def _status_text(self) -> str:
         if self._filter.is_empty():

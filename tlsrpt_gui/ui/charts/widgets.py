@@ -495,14 +495,18 @@ class CalendarStrip(_ChartBase):
             "missing": QColor(self.palette_.missing),
             "outside": QColor(self.palette_.outside),
         }
-        rgba = {k: (c.red(), c.green(), c.blue(), 255) for k, c in colours.items()}
-        img = np.empty((width, n, 4), dtype=np.uint8)  # column-major: [x, y]
-        img[:, :] = rgba["outside"]
+        # one small code per cell (0 outside), then one lookup into the colours
+        codes = {"reported": 1, "missing": 2}
+        lut = np.array([(c.red(), c.green(), c.blue(), 255)
+                        for c in (colours["outside"], colours["reported"], colours["missing"])], dtype=np.uint8)
+        cells = np.zeros((width, n), dtype=np.uint8)  # column-major: [x, y]
         for i, row in enumerate(self._rows):
-            y = n - 1 - i
-            for day, state in row.states.items():
-                if self._first <= day <= self._last:
-                    img[day - self._first, y] = rgba.get(state, rgba["outside"])
+            days = [(day - self._first, codes.get(state, 0)) for day, state in row.states.items()
+                    if self._first <= day <= self._last]
+            if days:
+                x, code = np.array(days, dtype=np.int64).T
+                cells[x, n - 1 - i] = code
+        img = lut[cells]
         self._image = pg.ImageItem(img, axisOrder="col-major")
         self._image.setRect(QRectF(self._first * SECONDS_PER_DAY, 0, width * SECONDS_PER_DAY, n))
         self.plot.addItem(self._image)
