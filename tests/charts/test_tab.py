@@ -30,7 +30,7 @@ from tlsrpt_gui.ui.charts.cards import (
     SendingIpCard,
     SessionsPerDayCard,
 )
-from tlsrpt_gui.ui.charts.widgets import HBarChart
+from tlsrpt_gui.ui.charts.widgets import SECONDS_PER_DAY, CalendarStrip, HBarChart, StripRow
 
 from .conftest import build_index, one_report
 
@@ -258,3 +258,28 @@ def test_day_bars_never_overlap_their_neighbours(qtbot: QtBot, days: list[int], 
     gap = min(b - a for a, b in itertools.pairwise(days))
     assert chart._bar_days < gap  # a bar is narrower than the distance to the next day
     assert chart._bar_days <= widest
+
+
+def test_calendar_strip_colours_each_day_by_its_state(qtbot: QtBot) -> None:
+    strip = CalendarStrip()
+    qtbot.addWidget(strip)
+    strip.set_rows([
+        StripRow("a → x.example", {10: "reported", 11: "missing", 13: "reported", 99: "missing"}),
+        StripRow("b → y.example", {12: "missing", 9: "reported", 14: "no such state"}),
+        StripRow("c → z.example", {}),
+    ], 10, 14)
+    assert strip._image is not None
+    image = strip._image.image  # [day - first day, row counted from the bottom]
+    assert image.shape[:2] == (5, 3)
+    colour = {name: getattr(strip.palette_, name).lower() for name in ("reported", "missing", "outside")}
+    drawn = {
+        (0, 10): "reported", (0, 11): "missing", (0, 12): "outside", (0, 13): "reported", (0, 14): "outside",
+        (1, 10): "outside", (1, 11): "outside", (1, 12): "missing", (1, 13): "outside", (1, 14): "outside",
+        (2, 10): "outside", (2, 12): "outside",
+    }
+    for (row, day), state in drawn.items():
+        r, g, b = image[day - 10, 2 - row][:3]
+        assert f"#{r:02x}{g:02x}{b:02x}" == colour[state], (row, day)
+    assert strip.state_at(11 * SECONDS_PER_DAY + 100, 2.5) == "missing"
+    assert strip.state_at(12 * SECONDS_PER_DAY + 100, 1.5) == "missing"
+    assert strip.state_at(12 * SECONDS_PER_DAY + 100, 2.5) == "outside"

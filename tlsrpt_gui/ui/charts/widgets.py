@@ -496,16 +496,17 @@ class CalendarStrip(_ChartBase):
             "outside": QColor(self.palette_.outside),
         }
         # one small code per cell (0 outside), then one lookup into the colours
-        codes = {"reported": 1, "missing": 2}
         lut = np.array([(c.red(), c.green(), c.blue(), 255)
                         for c in (colours["outside"], colours["reported"], colours["missing"])], dtype=np.uint8)
         cells = np.zeros((width, n), dtype=np.uint8)  # column-major: [x, y]
         for i, row in enumerate(self._rows):
-            days = [(day - self._first, codes.get(state, 0)) for day, state in row.states.items()
-                    if self._first <= day <= self._last]
-            if days:
-                x, code = np.array(days, dtype=np.int64).T
-                cells[x, n - 1 - i] = code
+            if not row.states:
+                continue
+            x = np.fromiter(row.states, dtype=np.int64, count=len(row.states)) - self._first
+            states = np.array(list(row.states.values()))
+            code = np.where(states == "reported", 1, np.where(states == "missing", 2, 0)).astype(np.uint8)
+            inside = (x >= 0) & (x < width)
+            cells[x[inside], n - 1 - i] = code[inside]
         img = lut[cells]
         self._image = pg.ImageItem(img, axisOrder="col-major")
         self._image.setRect(QRectF(self._first * SECONDS_PER_DAY, 0, width * SECONDS_PER_DAY, n))
