@@ -92,7 +92,8 @@ class _ChartBase(QWidget):
         for name, axis in (("bottom", bottom), ("left", left), ("right", right)):
             if axis is not None:
                 axes[name] = axis
-        self.plot_widget = pg.PlotWidget(parent=self, axisItems=axes)
+        # no context menus (and none built: a view box menu is a tenth of a chart's set-up)
+        self.plot_widget = pg.PlotWidget(parent=self, axisItems=axes, enableMenu=False)
         self.plot = self.plot_widget.getPlotItem()
         self.view = self.plot.getViewBox()
         self.plot.hideButtons()
