@@ -516,6 +516,24 @@ def test_summaries_rebuilt_from_the_rows_match_the_kept_ones(tmp_path: Path, mon
         assert rollups.consistent(ix.conn)
 
 
+def test_summaries_of_failure_rows_out_of_policy_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         corpus: Path) -> None:
+    """Failure rows that are not in policy order (this app never writes them so): the
+    summaries are counted again, by policy, and match the SQL that defines them."""
+    with Index(tmp_path / "o.db") as ix:
+        ix.import_paths([corpus / d for d in CORPUS_DIRS], workers=1)
+        cols = ", ".join(r[1] for r in ix.conn.execute("PRAGMA table_info(failure_details)") if r[1] != "id")
+        with ix.conn:  # odd ids first, then even ones: a policy's rows are split
+            ix.conn.execute("CREATE TEMP TABLE f AS SELECT * FROM failure_details")
+            ix.conn.execute("DELETE FROM failure_details")
+            ix.conn.execute(f"INSERT INTO failure_details ({cols}) SELECT {cols} FROM temp.f ORDER BY id % 2 DESC, id")
+        monkeypatch.setattr(rollups, "TALLY_KEYS", 7)
+        monkeypatch.setattr(rollups, "SCAN_ROWS", 1)
+        with ix.conn:
+            rollups.rebuild(ix.conn)
+        assert rollups.consistent(ix.conn)
+
+
 def test_stats_read_the_rows_while_summaries_are_pending(tmp_path: Path) -> None:
     from tlsrpt_gui.core import stats
     from tlsrpt_gui.core.query import Filter, text_values

@@ -282,9 +282,12 @@ class Tally:
     compares the tables with that SQL.
 
     The per-result-type sums count a policy once per type of its failure rows, so
-    a policy's failure rows must come one after another (as the writer has them
-    in a batch, and as :func:`compute_into` reads them); ``after``, the tally of
-    the rows just before, says which types the policy it ended on has counted.
+    a policy's failure rows must come one after another, as they do in the
+    writer's batches and in id order (the writer numbers policies and their
+    failure rows in one order). ``unordered`` says if a policy id went down,
+    which no index this app wrote has, so :func:`compute_into` can count again by
+    policy id. ``after``, the tally of the rows just before, says which types the
+    policy it ended on has counted.
     """
 
     #: the columns :meth:`add` reads, per table
@@ -306,6 +309,7 @@ class Tally:
         #: the policy of the last failure row counted, and the result types it has counted
         self._policy: Any = after._policy if after is not None else None
         self._policy_types: set[str] = after._policy_types if after is not None else set()
+        self.unordered: bool = after.unordered if after is not None else False
 
     def add(self, table: str, rows: Iterable[Sequence[Any]]) -> None:
         """Count new rows of ``reports``, ``policies`` or ``failure_details``."""
@@ -349,7 +353,7 @@ class Tally:
     def _failures(self, rows: list[Sequence[Any]]) -> None:
         i_start, i_type, i_count, i_org, i_mx, i_ip, i_policy, i_domain, i_ptype, i_mode, i_ok, i_bad = self._f
         by_day, by_key = self.sums["roll_failures_day"], self.sums["roll_failures_key"]
-        typed = [self.sums[t] for t in TYPE_TABLES]
+        by_type_day, by_type_domain = (self.sums[t] for t in TYPE_TABLES)
         policy, counted = self._policy, self._policy_types
         for row in rows:
             rtype, n = row[i_type], row[i_count]
@@ -367,21 +371,30 @@ class Tally:
                     acc[1] += 1
             # the policy's sessions, once per result type of its failure rows
             if row[i_policy] != policy:
+                if policy is not None and row[i_policy] < policy:
+                    self.unordered = True
                 policy, counted = row[i_policy], set()
             elif rtype in counted:
                 continue
             counted.add(rtype)
-            domain, ptype, mode, ok, bad = row[i_domain], row[i_ptype], row[i_mode], row[i_ok], row[i_bad]
-            if mode is None:
-                mode = ""
-            for per_type, type_key in zip(typed, ((rtype, day, ptype), (rtype, domain, org, ptype, mode)), strict=True):
-                acc = per_type.get(type_key)
-                if acc is None:
-                    per_type[type_key] = [ok, bad, 1]
-                else:
-                    acc[0] += ok
-                    acc[1] += bad
-                    acc[2] += 1
+            ptype, mode, ok, bad = row[i_ptype], row[i_mode], row[i_ok], row[i_bad]
+            # (the two sums written out: this loop runs once per failure row)
+            day_key = (rtype, day, ptype)
+            acc = by_type_day.get(day_key)
+            if acc is None:
+                by_type_day[day_key] = [ok, bad, 1]
+            else:
+                acc[0] += ok
+                acc[1] += bad
+                acc[2] += 1
+            domain_key = (rtype, row[i_domain], org, ptype, "" if mode is None else mode)
+            acc = by_type_domain.get(domain_key)
+            if acc is None:
+                by_type_domain[domain_key] = [ok, bad, 1]
+            else:
+                acc[0] += ok
+                acc[1] += bad
+                acc[2] += 1
         self._policy, self._policy_types = policy, counted
 
     def size(self) -> int:
@@ -461,10 +474,19 @@ SCAN_ROWS: Final = 20_000
 def compute_into(src: sqlite3.Connection, out: sqlite3.Connection) -> None:
     """Compute every summary from ``src``'s rows into ``out``'s summary tables (empty,
     and perhaps ``src``'s own): one scan per table, counted in Python."""
+    if not _compute_into(src, out, ""):
+        # failure rows out of policy order (not written by this app): count again, sorted
+        for table in TABLES:
+            out.execute(f"DELETE FROM {table}")
+        _compute_into(src, out, " ORDER BY policy_id")
+
+
+def _compute_into(src: sqlite3.Connection, out: sqlite3.Connection, failure_order: str) -> bool:
+    """:func:`compute_into` reading failure rows in ``failure_order``; False if they
+    came out of policy order (see :class:`Tally`)."""
     tally = Tally(Tally.NEEDS)
     for table, cols in Tally.NEEDS.items():
-        # a policy's failure rows one after another (see Tally)
-        order = " ORDER BY policy_id" if table == "failure_details" else ""
+        order = failure_order if table == "failure_details" else ""
         cur = src.execute(f"SELECT {', '.join(cols)} FROM {table}{order}")
         while rows := cur.fetchmany(SCAN_ROWS):
             tally.add(table, rows)
@@ -472,6 +494,7 @@ def compute_into(src: sqlite3.Connection, out: sqlite3.Connection) -> None:
                 tally.write(out)
                 tally = Tally(Tally.NEEDS, after=tally)
     tally.write(out)
+    return not tally.unordered
 
 
 def copy_from(conn: sqlite3.Connection, schema: str) -> None:
