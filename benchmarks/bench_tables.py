@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 from PySide6.QtCore import QCoreApplication, QModelIndex, Qt  # noqa: E402
 
 from tests.ui.bigdb import build_big_index  # noqa: E402
+from tlsrpt_gui.core.index import SCHEMA_VERSION  # noqa: E402
 from tlsrpt_gui.core.query import Filter  # noqa: E402
 from tlsrpt_gui.ui.formatting import TimeMode  # noqa: E402
 from tlsrpt_gui.ui.models import FailuresModel, PoliciesModel, ReportsModel, ensure_sort_indexes  # noqa: E402
@@ -49,9 +50,25 @@ def _ms(t: float) -> float:
     return (time.perf_counter() - t) * 1000
 
 
+def _reusable(db: Path, rows: int) -> bool:
+    """True if ``db`` is an index of this schema with ``rows`` failure rows (one left
+    by an earlier run; an older schema would measure other indexes and summaries)."""
+    if not db.exists():
+        return False
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            n = conn.execute("SELECT COUNT(*) FROM failure_details").fetchone()[0]
+    except sqlite3.Error:
+        return False
+    return bool(version == SCHEMA_VERSION and n == rows)
+
+
 def run(rows: int) -> dict[str, Any]:
     db = Path(tempfile.gettempdir()) / f"tlsrpt-bench-{rows}.sqlite3"
-    if not db.exists():
+    if not _reusable(db, rows):
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
         build_big_index(db, failures=rows, reports=max(rows // 100, 10))
     with sqlite3.connect(db) as conn:
         ensure_sort_indexes(conn)
