@@ -279,6 +279,22 @@ def test_summaries_give_the_same_answers_as_the_rows(synth_db: Path, flt: Filter
         )
 
 
+def test_top_charts_read_a_wide_date_range_inside_their_covering_index(synth_db: Path) -> None:
+    wide = Filter(date_from=date(2025, 1, 10), date_to=date(2025, 1, 31))
+    narrow = Filter(date_from=date(2025, 1, 10), date_to=date(2025, 1, 10))
+    with sqlite3.connect(synth_db) as conn:
+        assert stats._date_share(conn, wide) > stats.WIDE_DATES > stats._date_share(conn, narrow) > 0
+        for flt, plan_has in ((wide, "COVERING INDEX failures_mx_cover"), (narrow, "INDEX failures_start")):
+            seen: list[str] = []
+            conn.set_trace_callback(seen.append)
+            got = stats.top_failures(conn, flt, "mx_host")
+            conn.set_trace_callback(None)
+            sql = next(s for s in seen if "FROM failure_details" in s and "GROUP BY" in s)
+            plan = " ".join(r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + sql))
+            assert plan_has in plan, plan
+            assert got == stats.top_failures(conn, flt, "mx_host", rollups=False) and got.items
+
+
 @pytest.mark.parametrize("term", ["orchard-uni.example/tlsrpt", "2001:db8:10:1::1d", "no-such-text", "certificate", "Orchard University"])
 def test_failure_charts_with_free_text_match_the_like_scan(synth_db: Path, term: str, monkeypatch: pytest.MonkeyPatch) -> None:
     flt = Filter(text=term)

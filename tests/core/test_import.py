@@ -367,8 +367,9 @@ def test_migration_from_schema_1_keeps_data(corpus: Path, tmp_path: Path, monkey
         assert again.imported == 0 and again.duplicates == len(list((corpus / 'reports').iterdir()))
 
 
+@pytest.mark.parametrize("deferred", [False, True], ids=["indexed", "killed-bulk-import"])
 def test_migration_from_schema_3_adds_the_result_type_summaries(corpus: Path, tmp_path: Path,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+                                                                 monkeypatch: pytest.MonkeyPatch, deferred: bool) -> None:
     import tlsrpt_gui.core.index as index_mod
     from tlsrpt_gui.core import stats
     from tlsrpt_gui.core.query import Filter
@@ -378,15 +379,24 @@ def test_migration_from_schema_3_adds_the_result_type_summaries(corpus: Path, tm
         m.setattr(index_mod, "SCHEMA_VERSION", 3)
         with Index(db) as ix:
             ix.import_paths([corpus / "reports"])
-            with ix.conn:  # as schema 3 left an index: without them
+            with ix.conn:  # as schema 3 left an index: without them, and the old covers
                 for table in rollups.TYPE_TABLES:
                     ix.conn.execute(f"DROP TABLE {table}")
+                for name, column in index_mod._TOP_COVERS.items():
+                    ix.conn.execute(f"DROP INDEX {name}")
+                    ix.conn.execute(f"CREATE INDEX {name} ON failure_details ({column}, result_type, failed_session_count)")
+            if deferred:  # a bulk import killed before it built its indexes again
+                ix._defer_indexes()
     with Index(db) as ix:
         assert ix.schema_version == SCHEMA_VERSION == 4
         assert all(ix.conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] > 0 for t in rollups.TYPE_TABLES)
-        assert rollups.consistent(ix.conn)
+        assert rollups.consistent(ix.conn) and rollups.ready(ix.conn)
         flt = Filter(result_type="starttls-not-supported")
         assert stats.sessions_per_day(ix.conn, flt) == stats.sessions_per_day(ix.conn, flt, rollups=False) != []
+        for name, column in index_mod._TOP_COVERS.items():  # the top-N covers hold the start now
+            cols = [r[2] for r in ix.conn.execute(f"PRAGMA index_info({name})")]
+            assert cols == [column, "result_type", "start_ts", "failed_session_count"]
+        assert ix.conn.execute("SELECT COUNT(*) FROM deferred_indexes").fetchone()[0] == 0
 
 
 def _index_sql(conn: sqlite3.Connection) -> set[tuple[str, str]]:

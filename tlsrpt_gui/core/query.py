@@ -73,7 +73,8 @@ class Filter:
         """``(sql, params)``: a condition (``"1"`` when nothing filters) for ``kind``.
 
         ``common`` names the fields whose value matches a large share of the rows
-        (see :func:`common_fields`). Their condition is written so SQLite does not
+        (see :func:`common_fields`; "date" for a wide date range, which only the
+        charts pass). Their condition is written so SQLite does not
         drive the query from it (a unary ``+``): it walks the sort order and
         checks, and stops after a page. A rare value instead drives the query
         through its index, which finds its few rows at once.
@@ -89,7 +90,7 @@ class Filter:
         def hint(field: str) -> str:
             return "+" if field in common else ""
 
-        start_col = f"{a}.start_ts"
+        start_col = f"{hint('date')}{a}.start_ts"
         if self.date_from is not None:
             clauses.append(f"{start_col} >= ?")
             params.append(day_start(self.date_from))
