@@ -58,7 +58,7 @@ LAYOUT: tuple[tuple[type[ChartCard], int, int, int], ...] = (
 
 
 #: how long a refresh holds back painting while the charts' results come in
-HOLD_PAINT_MS = 400
+HOLD_PAINT_MS = 800
 
 
 def _compute(task: Task[Any], db_path: Path, fn: Callable[[sqlite3.Connection, Filter], Any],
