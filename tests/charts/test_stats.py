@@ -232,6 +232,10 @@ FILTERS = [
     Filter(result_type="certificate-expired", date_from=date(2025, 1, 5), date_to=date(2025, 2, 20)),
     Filter(reporter="Nimbus Cloud Mail", result_type="certificate-expired", policy_type="sts"),
     Filter(result_type="starttls-not-supported", policy_type="sts", date_from=date(2025, 1, 12)),
+    Filter(date_from=date(2024, 12, 20), date_to=date(2025, 2, 28)),  # whole months, one end
+    Filter(date_from=date(2025, 1, 1), date_to=date(2025, 1, 31)),  # one whole month
+    Filter(date_to=date(2025, 2, 3), result_type="certificate-expired"),  # from the start of time
+    Filter(date_from=date(2025, 1, 31), date_to=date(2025, 2, 1)),  # no whole month
 ]
 
 
@@ -293,6 +297,20 @@ def test_top_charts_read_a_wide_date_range_inside_their_covering_index(synth_db:
             plan = " ".join(r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + sql))
             assert plan_has in plan, plan
             assert got == stats.top_failures(conn, flt, "mx_host", rollups=False) and got.items
+
+
+def test_top_charts_take_whole_months_from_their_summary(synth_db: Path) -> None:
+    month = Filter(date_from=date(2025, 1, 1), date_to=date(2025, 1, 31))
+    longer = Filter(date_from=date(2024, 12, 30), date_to=date(2025, 2, 2))
+    with sqlite3.connect(synth_db) as conn:
+        for flt, row_queries in ((month, 0), (longer, 2)):
+            seen: list[str] = []
+            conn.set_trace_callback(seen.append)
+            got = stats.top_failures(conn, flt, "reporter")
+            conn.set_trace_callback(None)
+            assert sum("FROM roll_failures_month" in q for q in seen) == 1
+            assert sum("FROM failure_details" in q for q in seen) == row_queries  # the days at the ends
+            assert got == stats.top_failures(conn, flt, "reporter", rollups=False) and got.items
 
 
 @pytest.mark.parametrize("term", ["orchard-uni.example/tlsrpt", "2001:db8:10:1::1d", "no-such-text", "certificate", "Orchard University"])

@@ -380,7 +380,7 @@ def test_migration_from_schema_3_adds_the_result_type_summaries(corpus: Path, tm
         with Index(db) as ix:
             ix.import_paths([corpus / "reports"])
             with ix.conn:  # as schema 3 left an index: without them, and the old covers
-                for table in rollups.TYPE_TABLES:
+                for table in rollups.SCHEMA_4_TABLES:
                     ix.conn.execute(f"DROP TABLE {table}")
                 for name, column in index_mod._TOP_COVERS.items():
                     ix.conn.execute(f"DROP INDEX {name}")
@@ -389,7 +389,7 @@ def test_migration_from_schema_3_adds_the_result_type_summaries(corpus: Path, tm
                 ix._defer_indexes()
     with Index(db) as ix:
         assert ix.schema_version == SCHEMA_VERSION == 4
-        assert all(ix.conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] > 0 for t in rollups.TYPE_TABLES)
+        assert all(ix.conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] > 0 for t in rollups.SCHEMA_4_TABLES)
         assert rollups.consistent(ix.conn) and rollups.ready(ix.conn)
         flt = Filter(result_type="starttls-not-supported")
         assert stats.sessions_per_day(ix.conn, flt) == stats.sessions_per_day(ix.conn, flt, rollups=False) != []

@@ -94,7 +94,7 @@ _TOP_COVERS: Final = {"failures_org_cover": "organization_name", "failures_mx_co
 def _schema_4(conn: sqlite3.Connection) -> None:
     # Session summaries per result type, for the charts of "policies with a failure of
     # type X" (an index made by schema 3 in this same run has them already).
-    rollups.add_type_tables(conn)
+    rollups.add_schema_4_tables(conn)
     # The top-N charts over a date range read these indexes whole, in key order,
     # instead of half the table through failures_start and a sort.
     for name, column in _TOP_COVERS.items():

@@ -28,6 +28,10 @@ disagree with them, and :func:`rebuild` recomputes them from the rows:
 ``roll_failures_key``
     failed sessions and failure rows per (reporter | MX host | sending IP, result
     type) over all time: the top-N charts before a date or domain is chosen.
+``roll_failures_month``
+    the same per UTC calendar month (``year * 12 + month - 1``): the top-N
+    charts over a date range, its whole months from here and the days at its
+    ends from the rows.
 ``text_values``
     every distinct value of each text column (see :data:`TEXT_COLUMNS`), with
     how many rows hold it: a free-text filter finds the values that contain the
@@ -47,6 +51,8 @@ import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import lru_cache
 from operator import itemgetter
 from typing import Any, Final
 
@@ -118,6 +124,15 @@ CREATE TABLE roll_failures_key (
     details      INTEGER NOT NULL,
     PRIMARY KEY (dim, key, result_type)
 ) WITHOUT ROWID;
+CREATE TABLE roll_failures_month (
+    dim          TEXT NOT NULL CHECK (dim IN ('reporter', 'mx_host', 'sending_ip')),
+    key          TEXT NOT NULL,
+    result_type  TEXT NOT NULL,
+    month        INTEGER NOT NULL,
+    failed       INTEGER NOT NULL,
+    details      INTEGER NOT NULL,
+    PRIMARY KEY (dim, key, result_type, month)
+) WITHOUT ROWID;
 CREATE TABLE text_values (
     col    TEXT NOT NULL,
     value  TEXT NOT NULL,
@@ -136,9 +151,9 @@ CREATE TABLE report_days (
 
 #: the tables, for checks and rebuilds
 TABLES: Final = ("roll_domain_day", "roll_org_day", "roll_domain", "roll_type_day", "roll_type_domain",
-                  "roll_failures_day", "roll_failures_key", "text_values", "report_days")
-#: the per-result-type session summaries (added by schema 4)
-TYPE_TABLES: Final = ("roll_type_day", "roll_type_domain")
+                  "roll_failures_day", "roll_failures_key", "roll_failures_month", "text_values", "report_days")
+#: the summaries added by schema 4
+SCHEMA_4_TABLES: Final = ("roll_type_day", "roll_type_domain", "roll_failures_month")
 
 #: per table kind: (table, alias, the columns whose distinct values ``text_values``
 #: keeps for the free-text filter). Its ``col`` is "alias.column", e.g. "f.result_type".
@@ -164,6 +179,23 @@ def day_sql(col: str) -> str:
     (SQLite's ``/`` truncates towards zero)."""
     n = SECONDS_PER_DAY
     return f"(({col} - ((({col} % {n}) + {n}) % {n})) / {n})"
+
+
+# --------------------------------------------------------------------------- months
+
+_EPOCH: Final = date(1970, 1, 1)
+
+
+@lru_cache(maxsize=4096)
+def month_of_day(day: int) -> int:
+    """The calendar month (``year * 12 + month - 1``) of a UTC day number."""
+    d = _EPOCH + timedelta(days=day)
+    return d.year * 12 + d.month - 1
+
+
+def month_start_day(month: int) -> int:
+    """The UTC day number of the first day of a calendar month."""
+    return (date(month // 12, month % 12 + 1, 1) - _EPOCH).days
 
 
 # --------------------------------------------------------------------------- bitmaps
@@ -208,6 +240,8 @@ def days_of(first: int, bits: int) -> list[int]:
 # --------------------------------------------------------------------------- writing
 
 _DAY: Final = day_sql("start_ts")
+_MONTH: Final = ("(CAST(strftime('%Y', start_ts, 'unixepoch') AS INTEGER) * 12"
+                 " + CAST(strftime('%m', start_ts, 'unixepoch') AS INTEGER) - 1)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,6 +290,10 @@ _SUMS: Final = (
          (("failure_details", (_DAY, "result_type")),)),
     _Sum("roll_failures_key", ("dim", "key", "result_type"), _FAIL_VALUES,
          tuple(("failure_details", (f"'{dim}'", f"COALESCE({col}, '')", "result_type"))
+               for dim, col in (("reporter", "organization_name"), ("mx_host", "receiving_mx_hostname"),
+                                ("sending_ip", "sending_mta_ip")))),
+    _Sum("roll_failures_month", ("dim", "key", "result_type", "month"), _FAIL_VALUES,
+         tuple(("failure_details", (f"'{dim}'", f"COALESCE({col}, '')", "result_type", _MONTH))
                for dim, col in (("reporter", "organization_name"), ("mx_host", "receiving_mx_hostname"),
                                 ("sending_ip", "sending_mta_ip")))),
 )
@@ -353,16 +391,22 @@ class Tally:
     def _failures(self, rows: list[Sequence[Any]]) -> None:
         i_start, i_type, i_count, i_org, i_mx, i_ip, i_policy, i_domain, i_ptype, i_mode, i_ok, i_bad = self._f
         by_day, by_key = self.sums["roll_failures_day"], self.sums["roll_failures_key"]
-        by_type_day, by_type_domain = (self.sums[t] for t in TYPE_TABLES)
+        by_type_day, by_type_domain = self.sums["roll_type_day"], self.sums["roll_type_domain"]
+        by_month = self.sums["roll_failures_month"]
         policy, counted = self._policy, self._policy_types
         for row in rows:
             rtype, n = row[i_type], row[i_count]
             org, mx, ip = row[i_org], row[i_mx], row[i_ip]
+            org_, mx_, ip_ = "" if org is None else org, "" if mx is None else mx, "" if ip is None else ip
             day = row[i_start] // SECONDS_PER_DAY
+            month = month_of_day(day)
             for sums, key in ((by_day, (day, rtype)),
-                              (by_key, ("reporter", "" if org is None else org, rtype)),
-                              (by_key, ("mx_host", "" if mx is None else mx, rtype)),
-                              (by_key, ("sending_ip", "" if ip is None else ip, rtype))):
+                              (by_key, ("reporter", org_, rtype)),
+                              (by_key, ("mx_host", mx_, rtype)),
+                              (by_key, ("sending_ip", ip_, rtype)),
+                              (by_month, ("reporter", org_, rtype, month)),
+                              (by_month, ("mx_host", mx_, rtype, month)),
+                              (by_month, ("sending_ip", ip_, rtype, month))):
                 acc = sums.get(key)
                 if acc is None:
                     sums[key] = [n, 1]
@@ -505,15 +549,15 @@ def copy_from(conn: sqlite3.Connection, schema: str) -> None:
         conn.execute(f"INSERT INTO main.{table} SELECT * FROM {schema}.{table}")
 
 
-def add_type_tables(conn: sqlite3.Connection) -> None:
-    """Create the per-result-type session summaries if they are missing, and compute them
-    from the rows, in SQL (schema 4; inside the caller's transaction)."""
+def add_schema_4_tables(conn: sqlite3.Connection) -> None:
+    """Create the summaries that schema 4 adds if they are missing, and compute them from
+    the rows, in SQL (inside the caller's transaction)."""
     for statement in SCHEMA.split(";"):
         head = statement.strip().split("(", 1)[0].split()
-        if head and head[-1] in TYPE_TABLES:
+        if head and head[-1] in SCHEMA_4_TABLES:
             conn.execute(statement.replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS", 1))
     for spec in _SUMS:
-        if spec.table in TYPE_TABLES:
+        if spec.table in SCHEMA_4_TABLES:
             conn.execute(f"DELETE FROM {spec.table}")
             conn.execute(f"INSERT INTO {spec.table} ({', '.join((*spec.keys, *spec.values))}) {spec.select()}")
 

@@ -391,36 +391,82 @@ def top_failures(
     rollups = rollups and _rollups.ready(conn)
     col = _TOP_COLUMNS[key]
     rw = _roll_where(flt, {"result_type"}) if rollups else None
+    parts: list[tuple[str, list[Any]]] = []  # queries of (key, result type, failed sessions)
     if rw is not None:  # all time: the per-key summary
         where, params = rw
         if not include_missing:
             where = f"{where} AND key != ''"
-        sql = f"SELECT key, result_type, failed FROM roll_failures_key WHERE dim = ? AND {where}"
-        params = [key, *params]
+        parts.append((f"SELECT key, result_type, failed FROM roll_failures_key WHERE dim = ? AND {where}", [key, *params]))
     else:
-        # A wide date range alone: its rows are checked inside the covering index
-        # (key, result type, start, count), read whole in key order; a narrow one, or
-        # another filter, finds its rows through its own index and groups with a sort.
-        wide = rollups and _used(flt) == {"date"} and _date_share(conn, flt) > WIDE_DATES
-        where, params = flt.where("failures", common={"date"}) if wide else _failure_where(conn, flt)
-        if not include_missing:
-            where = f"{where} AND {col} IS NOT NULL AND {col} != ''"
-        # Grouped by the raw columns, so SQLite streams the covering index instead of
-        # sorting; the grouped set is (keys x result types), and the categories and
-        # the top keys are picked from it here.
-        group = col if where == "1" or wide else f"+{col}"
-        sql = (
-            f"SELECT {group}, f.result_type, SUM(f.failed_session_count) "
-            f"FROM failure_details f WHERE {where} GROUP BY {group}, f.result_type"
-        )
+        used = _used(flt)
+        months = _whole_months(flt) if rollups and "date" in used and used <= {"date", "result_type"} else None
+        if months is None:
+            parts.append(_top_rows(conn, flt, col, include_missing, rollups))
+        else:  # the range's whole months from their summary, the days at its ends from the rows
+            first, last, ends = months
+            where = "dim = ? AND month >= ? AND month <= ?"
+            params = [key, first, last]
+            if flt.result_type:
+                where += " AND result_type = ?"
+                params.append(flt.result_type)
+            if not include_missing:
+                where += " AND key != ''"
+            parts.append((f"SELECT key, result_type, SUM(failed) FROM roll_failures_month WHERE {where} "
+                           "GROUP BY key, result_type", params))
+            parts.extend(_top_rows(conn, end, col, include_missing, rollups) for end in ends)
     by_key: dict[str, dict[str, int]] = {}
-    for k, result_type, n in conn.execute(sql, params):
-        cats = by_key.setdefault(NOT_GIVEN if k is None else str(k), {})
-        cat = result_category(str(result_type))
-        cats[cat] = cats.get(cat, 0) + int(n)
+    for sql, params in parts:
+        for k, result_type, n in conn.execute(sql, params):
+            cats = by_key.setdefault(NOT_GIVEN if k is None else str(k), {})
+            cat = result_category(str(result_type))
+            cats[cat] = cats.get(cat, 0) + int(n)
     totals = {k: sum(v.values()) for k, v in by_key.items()}
     keys = sorted(by_key, key=lambda k: (-totals[k], k))[:limit]
     return TopList(tuple(Breakdown(k, _ordered(by_key[k], CATEGORIES)) for k in keys), len(by_key))
+
+
+def _top_rows(conn: sqlite3.Connection, flt: Filter, col: str, include_missing: bool,
+              rollups: bool) -> tuple[str, list[Any]]:
+    """The failure rows' query of :func:`top_failures`."""
+    # A wide date range alone: its rows are checked inside the covering index (key,
+    # result type, start, count), read whole in key order; a narrow one, or another
+    # filter, finds its rows through its own index and groups with a sort.
+    wide = rollups and _used(flt) == {"date"} and _date_share(conn, flt) > WIDE_DATES
+    where, params = flt.where("failures", common={"date"}) if wide else _failure_where(conn, flt)
+    if not include_missing:
+        where = f"{where} AND {col} IS NOT NULL AND {col} != ''"
+    # Grouped by the raw columns, so SQLite streams the covering index instead of
+    # sorting; the grouped set is (keys x result types), and the categories and the
+    # top keys are picked from it by the caller.
+    group = col if where == "1" or wide else f"+{col}"
+    sql = (f"SELECT {group}, f.result_type, SUM(f.failed_session_count) "
+           f"FROM failure_details f WHERE {where} GROUP BY {group}, f.result_type")
+    return sql, params
+
+
+def _whole_months(flt: Filter) -> tuple[int, int, list[Filter]] | None:
+    """``(first, last, ends)``: the calendar months wholly inside ``flt``'s date range
+    (see rollups.month_of_day), and a filter for each part of the range outside them;
+    None if no whole month is inside."""
+    lo = None if flt.date_from is None else date_to_day(flt.date_from)
+    hi = None if flt.date_to is None else date_to_day(flt.date_to)
+    try:
+        first = _rollups.month_of_day(lo) if lo is not None else _rollups.month_of_day(date_to_day(date.min))
+        if lo is not None and _rollups.month_start_day(first) != lo:
+            first += 1
+        last = _rollups.month_of_day(hi) if hi is not None else _rollups.month_of_day(date_to_day(date.max))
+        if hi is not None and _rollups.month_start_day(last + 1) != hi + 1:
+            last -= 1
+        if first > last:
+            return None
+        ends: list[Filter] = []
+        if lo is not None and lo < _rollups.month_start_day(first):
+            ends.append(flt.with_(date_to=day_to_date(_rollups.month_start_day(first) - 1)))
+        if hi is not None and hi >= _rollups.month_start_day(last + 1):
+            ends.append(flt.with_(date_from=day_to_date(_rollups.month_start_day(last + 1))))
+    except (ValueError, OverflowError):  # at the ends of the calendar: read the rows
+        return None
+    return first, last, ends
 
 
 #: a date range holding more than this share of the failure rows is read through the
