@@ -29,9 +29,10 @@ disagree with them, and :func:`rebuild` recomputes them from the rows:
     failed sessions and failure rows per (reporter | MX host | sending IP, result
     type) over all time: the top-N charts before a date or domain is chosen.
 ``roll_failures_month``
-    the same per UTC calendar month (``year * 12 + month - 1``): the top-N
-    charts over a date range, its whole months from here and the days at its
-    ends from the rows.
+    the same per UTC calendar month (``year * 12 + month - 1``), for reporters
+    and MX hosts (sending addresses are too many to pay off): the top-N charts
+    over a date range, its whole months from here and the days at its ends from
+    the rows.
 ``text_values``
     every distinct value of each text column (see :data:`TEXT_COLUMNS`), with
     how many rows hold it: a free-text filter finds the values that contain the
@@ -125,7 +126,7 @@ CREATE TABLE roll_failures_key (
     PRIMARY KEY (dim, key, result_type)
 ) WITHOUT ROWID;
 CREATE TABLE roll_failures_month (
-    dim          TEXT NOT NULL CHECK (dim IN ('reporter', 'mx_host', 'sending_ip')),
+    dim          TEXT NOT NULL CHECK (dim IN ('reporter', 'mx_host')),
     key          TEXT NOT NULL,
     result_type  TEXT NOT NULL,
     month        INTEGER NOT NULL,
@@ -264,6 +265,9 @@ class _Sum:
         return " UNION ALL ".join(out)
 
 
+#: the top-N keys that roll_failures_month keeps, and their columns
+MONTH_DIMS: Final = {"reporter": "organization_name", "mx_host": "receiving_mx_hostname"}
+
 _POLICY_VALUES: Final = ("successful", "failed", "policies")
 _POLICY_AGG: Final = "SUM(successful_sessions), SUM(failed_sessions), COUNT(*)"
 _FAIL_VALUES: Final = ("failed", "details")
@@ -294,8 +298,7 @@ _SUMS: Final = (
                                 ("sending_ip", "sending_mta_ip")))),
     _Sum("roll_failures_month", ("dim", "key", "result_type", "month"), _FAIL_VALUES,
          tuple(("failure_details", (f"'{dim}'", f"COALESCE({col}, '')", "result_type", _MONTH))
-               for dim, col in (("reporter", "organization_name"), ("mx_host", "receiving_mx_hostname"),
-                                ("sending_ip", "sending_mta_ip")))),
+               for dim, col in MONTH_DIMS.items())),
 )
 
 
@@ -348,6 +351,8 @@ class Tally:
         self._policy: Any = after._policy if after is not None else None
         self._policy_types: set[str] = after._policy_types if after is not None else set()
         self.unordered: bool = after.unordered if after is not None else False
+        self._months: dict[int, int] = {}
+        self._written = False
 
     def add(self, table: str, rows: Iterable[Sequence[Any]]) -> None:
         """Count new rows of ``reports``, ``policies`` or ``failure_details``."""
@@ -390,23 +395,23 @@ class Tally:
 
     def _failures(self, rows: list[Sequence[Any]]) -> None:
         i_start, i_type, i_count, i_org, i_mx, i_ip, i_policy, i_domain, i_ptype, i_mode, i_ok, i_bad = self._f
-        by_day, by_key = self.sums["roll_failures_day"], self.sums["roll_failures_key"]
+        # (roll_failures_key of reporters and MX hosts is the sum of roll_failures_month
+        # over the months: see write)
+        by_day, by_month, by_key = (self.sums[t] for t in ("roll_failures_day", "roll_failures_month", "roll_failures_key"))
         by_type_day, by_type_domain = self.sums["roll_type_day"], self.sums["roll_type_domain"]
-        by_month = self.sums["roll_failures_month"]
+        months = self._months
         policy, counted = self._policy, self._policy_types
         for row in rows:
             rtype, n = row[i_type], row[i_count]
             org, mx, ip = row[i_org], row[i_mx], row[i_ip]
-            org_, mx_, ip_ = "" if org is None else org, "" if mx is None else mx, "" if ip is None else ip
             day = row[i_start] // SECONDS_PER_DAY
-            month = month_of_day(day)
+            month = months.get(day)
+            if month is None:
+                month = months[day] = month_of_day(day)
             for sums, key in ((by_day, (day, rtype)),
-                              (by_key, ("reporter", org_, rtype)),
-                              (by_key, ("mx_host", mx_, rtype)),
-                              (by_key, ("sending_ip", ip_, rtype)),
-                              (by_month, ("reporter", org_, rtype, month)),
-                              (by_month, ("mx_host", mx_, rtype, month)),
-                              (by_month, ("sending_ip", ip_, rtype, month))):
+                              (by_month, ("reporter", "" if org is None else org, rtype, month)),
+                              (by_month, ("mx_host", "" if mx is None else mx, rtype, month)),
+                              (by_key, ("sending_ip", "" if ip is None else ip, rtype))):
                 acc = sums.get(key)
                 if acc is None:
                     sums[key] = [n, 1]
@@ -456,6 +461,19 @@ class Tally:
 
     def write(self, conn: sqlite3.Connection) -> None:
         """Add the counts to the summary tables, in the caller's transaction."""
+        if self._written:
+            raise RuntimeError("a tally is written once")
+        self._written = True
+        # the all-time sums of reporters and MX hosts, from the monthly ones (one pass
+        # over far fewer keys than the rows counted)
+        by_key = self.sums["roll_failures_key"]
+        for (dim, key, rtype, _month), (failed, details) in self.sums["roll_failures_month"].items():
+            acc = by_key.get((dim, key, rtype))
+            if acc is None:
+                by_key[(dim, key, rtype)] = [failed, details]
+            else:
+                acc[0] += failed
+                acc[1] += details
         for spec in _SUMS:
             cols = (*spec.keys, *spec.values)
             sets = ", ".join(f"{v} = {v} + excluded.{v}" for v in spec.values)

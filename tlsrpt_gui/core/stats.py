@@ -399,7 +399,8 @@ def top_failures(
         parts.append((f"SELECT key, result_type, failed FROM roll_failures_key WHERE dim = ? AND {where}", [key, *params]))
     else:
         used = _used(flt)
-        months = _whole_months(flt) if rollups and "date" in used and used <= {"date", "result_type"} else None
+        by_month = rollups and key in _rollups.MONTH_DIMS and "date" in used and used <= {"date", "result_type"}
+        months = _whole_months(flt) if by_month else None
         if months is None:
             parts.append(_top_rows(conn, flt, col, include_missing, rollups))
         else:  # the range's whole months from their summary, the days at its ends from the rows
