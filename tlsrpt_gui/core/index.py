@@ -93,7 +93,8 @@ _TOP_COVERS: Final = {"failures_org_cover": "organization_name", "failures_mx_co
 
 def _schema_4(conn: sqlite3.Connection) -> None:
     # Session summaries per result type, for the charts of "policies with a failure of
-    # type X" (an index made by schema 3 in this same run has them already).
+    # type X", and failures per month for the top-N charts over a date range (an index
+    # made by schema 3 in this same run has them already).
     rollups.add_schema_4_tables(conn)
     # The top-N charts over a date range read these indexes whole, in key order,
     # instead of half the table through failures_start and a sort.
@@ -231,7 +232,8 @@ _MIGRATIONS: Final[tuple[str | Callable[[sqlite3.Connection], None], ...]] = (
     """,
     # 3: summary tables for the charts (core/rollups.py), filled from the rows already there.
     _schema_3,
-    # 4: the session summaries per result type (core/rollups.py).
+    # 4: session summaries per result type, failures per month (core/rollups.py), and
+    # the top-N covering indexes with the start.
     _schema_4,
 )
 

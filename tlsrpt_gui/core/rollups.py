@@ -53,7 +53,6 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import lru_cache
 from operator import itemgetter
 from typing import Any, Final
 
@@ -187,7 +186,6 @@ def day_sql(col: str) -> str:
 _EPOCH: Final = date(1970, 1, 1)
 
 
-@lru_cache(maxsize=4096)
 def month_of_day(day: int) -> int:
     """The calendar month (``year * 12 + month - 1``) of a UTC day number."""
     d = _EPOCH + timedelta(days=day)
@@ -265,8 +263,11 @@ class _Sum:
         return " UNION ALL ".join(out)
 
 
-#: the top-N keys that roll_failures_month keeps, and their columns
-MONTH_DIMS: Final = {"reporter": "organization_name", "mx_host": "receiving_mx_hostname"}
+#: the keys of the top-N charts (roll_failures_key's ``dim``) and their failure columns
+KEY_COLUMNS: Final = {"reporter": "organization_name", "mx_host": "receiving_mx_hostname",
+                      "sending_ip": "sending_mta_ip"}
+#: the keys that roll_failures_month keeps
+MONTH_DIMS: Final = {dim: KEY_COLUMNS[dim] for dim in ("reporter", "mx_host")}
 
 _POLICY_VALUES: Final = ("successful", "failed", "policies")
 _POLICY_AGG: Final = "SUM(successful_sessions), SUM(failed_sessions), COUNT(*)"
@@ -294,8 +295,7 @@ _SUMS: Final = (
          (("failure_details", (_DAY, "result_type")),)),
     _Sum("roll_failures_key", ("dim", "key", "result_type"), _FAIL_VALUES,
          tuple(("failure_details", (f"'{dim}'", f"COALESCE({col}, '')", "result_type"))
-               for dim, col in (("reporter", "organization_name"), ("mx_host", "receiving_mx_hostname"),
-                                ("sending_ip", "sending_mta_ip")))),
+               for dim, col in KEY_COLUMNS.items())),
     _Sum("roll_failures_month", ("dim", "key", "result_type", "month"), _FAIL_VALUES,
          tuple(("failure_details", (f"'{dim}'", f"COALESCE({col}, '')", "result_type", _MONTH))
                for dim, col in MONTH_DIMS.items())),
@@ -352,7 +352,6 @@ class Tally:
         self._policy_types: set[str] = after._policy_types if after is not None else set()
         self.unordered: bool = after.unordered if after is not None else False
         self._months: dict[int, int] = {}
-        self._written = False
 
     def add(self, table: str, rows: Iterable[Sequence[Any]]) -> None:
         """Count new rows of ``reports``, ``policies`` or ``failure_details``."""
@@ -396,7 +395,7 @@ class Tally:
     def _failures(self, rows: list[Sequence[Any]]) -> None:
         i_start, i_type, i_count, i_org, i_mx, i_ip, i_policy, i_domain, i_ptype, i_mode, i_ok, i_bad = self._f
         # (roll_failures_key of reporters and MX hosts is the sum of roll_failures_month
-        # over the months: see write)
+        # over the months: see _key_sums)
         by_day, by_month, by_key = (self.sums[t] for t in ("roll_failures_day", "roll_failures_month", "roll_failures_key"))
         by_type_day, by_type_domain = self.sums["roll_type_day"], self.sums["roll_type_domain"]
         months = self._months
@@ -450,8 +449,21 @@ class Tally:
         """How many distinct keys are counted."""
         return len(self.text) + sum(map(len, self.sums.values())) + len(self.days)
 
+    def _key_sums(self) -> dict[tuple[Any, ...], list[int]]:
+        """roll_failures_key's sums: those counted (sending addresses), and those of
+        reporters and MX hosts from their monthly sums (far fewer keys than rows)."""
+        out = {key: list(acc) for key, acc in self.sums["roll_failures_key"].items()}
+        for (dim, key, rtype, _month), (failed, details) in self.sums["roll_failures_month"].items():
+            acc = out.get((dim, key, rtype))
+            if acc is None:
+                out[(dim, key, rtype)] = [failed, details]
+            else:
+                acc[0] += failed
+                acc[1] += details
+        return out
+
     def sum_rows(self, table: str) -> list[tuple[Any, ...]]:
-        sums = self.sums[table]
+        sums = self._key_sums() if table == "roll_failures_key" else self.sums[table]
         if sums and max(map(max, sums.values())) > _INT64_MAX:  # absurd counts: as SQLite's "+" would store them
             return [(*key, *map(_int64, acc)) for key, acc in sums.items()]
         return [(*key, *acc) for key, acc in sums.items()]
@@ -461,19 +473,6 @@ class Tally:
 
     def write(self, conn: sqlite3.Connection) -> None:
         """Add the counts to the summary tables, in the caller's transaction."""
-        if self._written:
-            raise RuntimeError("a tally is written once")
-        self._written = True
-        # the all-time sums of reporters and MX hosts, from the monthly ones (one pass
-        # over far fewer keys than the rows counted)
-        by_key = self.sums["roll_failures_key"]
-        for (dim, key, rtype, _month), (failed, details) in self.sums["roll_failures_month"].items():
-            acc = by_key.get((dim, key, rtype))
-            if acc is None:
-                by_key[(dim, key, rtype)] = [failed, details]
-            else:
-                acc[0] += failed
-                acc[1] += details
         for spec in _SUMS:
             cols = (*spec.keys, *spec.values)
             sets = ", ".join(f"{v} = {v} + excluded.{v}" for v in spec.values)

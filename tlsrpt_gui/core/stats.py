@@ -69,11 +69,7 @@ POLICY_KIND_TYPES: Final[dict[str, str]] = {
 NOT_GIVEN: Final = ""
 
 TopKey = Literal["reporter", "mx_host", "sending_ip"]
-_TOP_COLUMNS: Final[dict[str, str]] = {
-    "reporter": "f.organization_name",
-    "mx_host": "f.receiving_mx_hostname",
-    "sending_ip": "f.sending_mta_ip",
-}
+_TOP_COLUMNS: Final[dict[str, str]] = {key: f"f.{col}" for key, col in _rollups.KEY_COLUMNS.items()}
 
 
 # --------------------------------------------------------------------------- days

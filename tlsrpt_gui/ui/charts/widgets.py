@@ -97,7 +97,6 @@ class _ChartBase(QWidget):
         self.plot = self.plot_widget.getPlotItem()
         self.view = self.plot.getViewBox()
         self.plot.hideButtons()
-        self.plot.setMenuEnabled(False)
         self.view.setMouseEnabled(x=False, y=False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
