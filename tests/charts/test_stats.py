@@ -236,6 +236,9 @@ FILTERS = [
     Filter(date_from=date(2025, 1, 1), date_to=date(2025, 1, 31)),  # one whole month
     Filter(date_to=date(2025, 2, 3), result_type="certificate-expired"),  # from the start of time
     Filter(date_from=date(2025, 1, 31), date_to=date(2025, 2, 1)),  # no whole month
+    Filter(result_type="certificate-expired", date_from=date(2024, 12, 30), date_to=date(2025, 2, 2)),
+    Filter(result_type="tlsa-invalid", policy_domain="example.org", date_from=date(2025, 1, 1)),
+    Filter(result_type="starttls-not-supported", policy_type="sts", date_to=date(2025, 1, 31)),
 ]
 
 
@@ -311,6 +314,26 @@ def test_top_charts_take_whole_months_from_their_summary(synth_db: Path) -> None
             assert sum("FROM roll_failures_month" in q for q in seen) == 1
             assert sum("FROM failure_details" in q for q in seen) == row_queries  # the days at the ends
             assert got == stats.top_failures(conn, flt, "reporter", rollups=False) and got.items
+
+
+@pytest.mark.parametrize(("result_type", "summary", "ends_from"), [
+    ("", "roll_domain_month", "FROM roll_domain_day"),
+    ("certificate-expired", "roll_type_month", "FROM failure_details"),
+])
+def test_domain_charts_take_whole_months_from_their_summary(synth_db: Path, result_type: str, summary: str,
+                                                            ends_from: str) -> None:
+    month = Filter(result_type=result_type, date_from=date(2025, 1, 1), date_to=date(2025, 1, 31))
+    longer = month.with_(date_from=date(2024, 12, 30), date_to=date(2025, 2, 2))
+    with sqlite3.connect(synth_db) as conn:
+        for flt, end_queries in ((month, 0), (longer, 2)):
+            for fn in (stats.success_rate_by_domain, stats.policy_coverage):
+                seen: list[str] = []
+                conn.set_trace_callback(seen.append)
+                got = fn(conn, flt)
+                conn.set_trace_callback(None)
+                assert sum(f"FROM {summary}" in q for q in seen) == 1
+                assert sum(ends_from in q for q in seen) == end_queries  # the days at the ends
+                assert got == fn(conn, flt, rollups=False) and got.total_keys
 
 
 @pytest.mark.parametrize("term", ["orchard-uni.example/tlsrpt", "2001:db8:10:1::1d", "no-such-text", "certificate", "Orchard University"])

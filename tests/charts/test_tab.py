@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint, Qt, QThreadPool
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
@@ -129,6 +129,31 @@ def test_a_refresh_paints_when_its_results_are_in(qtbot: QtBot, synth_db: Path, 
     with qtbot.waitSignal(tab.ready, timeout=20000):
         release.set()
     assert tab.content.updatesEnabled() and not tab._pending
+
+
+def test_the_slow_charts_start_first(qtbot: QtBot, synth_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The charts that read failure rows start before the quick ones, so the pool's
+    threads run them beside the quick ones."""
+    tab = make_tab(qtbot, synth_db)
+    started: list[type] = []
+    for cls in {type(c) for c in tab.cards}:
+        real = cls.compute
+
+        def record(conn: object, flt: Filter, cls: type = cls, real: object = real) -> object:
+            started.append(cls)
+            return real(conn, flt)  # type: ignore[operator]
+
+        monkeypatch.setattr(cls, "compute", staticmethod(record))
+    pool = QThreadPool.globalInstance()
+    threads = pool.maxThreadCount()
+    pool.setMaxThreadCount(1)  # one thread: the jobs run in the order they were started
+    try:
+        with qtbot.waitSignal(tab.ready, timeout=20000):
+            tab.set_filter(Filter(result_type="certificate-expired"))
+    finally:
+        pool.setMaxThreadCount(threads)
+    assert started[:len(tab_module.SLOW_FIRST)] == list(tab_module.SLOW_FIRST)
+    assert sorted(c.__name__ for c in started) == sorted(type(c).__name__ for c in tab.cards)
 
 
 def _center_of_row(chart: HBarChart, index: int) -> tuple[float, float]:

@@ -348,7 +348,7 @@ def test_migration_from_schema_1_keeps_data(corpus: Path, tmp_path: Path, monkey
             names = {r[0] for r in ix.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
             assert "failures_type_cover" not in names
     with Index(db) as ix:
-        assert ix.schema_version == SCHEMA_VERSION == 4
+        assert ix.schema_version == SCHEMA_VERSION == 5
         names = {r[0] for r in ix.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
         assert {"failures_type_cover", "failures_mx_cover", "failures_ip_cover"} <= names
         assert ix.totals() == before
@@ -380,7 +380,7 @@ def test_migration_from_schema_3_adds_the_result_type_summaries(corpus: Path, tm
         with Index(db) as ix:
             ix.import_paths([corpus / "reports"])
             with ix.conn:  # as schema 3 left an index: without them, and the old covers
-                for table in rollups.SCHEMA_4_TABLES:
+                for table in (*rollups.SCHEMA_4_TABLES, *rollups.SCHEMA_5_TABLES):
                     ix.conn.execute(f"DROP TABLE {table}")
                 for name, column in index_mod._TOP_COVERS.items():
                     ix.conn.execute(f"DROP INDEX {name}")
@@ -388,8 +388,9 @@ def test_migration_from_schema_3_adds_the_result_type_summaries(corpus: Path, tm
             if deferred:  # a bulk import killed before it built its indexes again
                 ix._defer_indexes()
     with Index(db) as ix:
-        assert ix.schema_version == SCHEMA_VERSION == 4
-        assert all(ix.conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] > 0 for t in rollups.SCHEMA_4_TABLES)
+        assert ix.schema_version == SCHEMA_VERSION == 5
+        assert all(ix.conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] > 0
+                   for t in (*rollups.SCHEMA_4_TABLES, *rollups.SCHEMA_5_TABLES))
         assert rollups.consistent(ix.conn) and rollups.ready(ix.conn)
         flt = Filter(result_type="starttls-not-supported")
         assert stats.sessions_per_day(ix.conn, flt) == stats.sessions_per_day(ix.conn, flt, rollups=False) != []
@@ -397,6 +398,30 @@ def test_migration_from_schema_3_adds_the_result_type_summaries(corpus: Path, tm
             cols = [r[2] for r in ix.conn.execute(f"PRAGMA index_info({name})")]
             assert cols == [column, "result_type", "start_ts", "failed_session_count"]
         assert ix.conn.execute("SELECT COUNT(*) FROM deferred_indexes").fetchone()[0] == 0
+
+
+def test_migration_from_schema_4_adds_the_monthly_result_type_summary(corpus: Path, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import tlsrpt_gui.core.index as index_mod
+    from tlsrpt_gui.core import stats
+    from tlsrpt_gui.core.query import Filter
+
+    db = tmp_path / "v4.db"
+    with monkeypatch.context() as m:
+        m.setattr(index_mod, "SCHEMA_VERSION", 4)
+        with Index(db) as ix:
+            ix.import_paths([corpus / "reports"])
+            with ix.conn:
+                ix.conn.execute("DROP TABLE roll_type_month")
+    with Index(db) as ix:
+        assert ix.schema_version == SCHEMA_VERSION == 5
+        assert ix.conn.execute("SELECT COUNT(*) FROM roll_type_month").fetchone()[0] > 0
+        assert rollups.consistent(ix.conn)
+        first = ix.conn.execute("SELECT MIN(start_ts) FROM reports").fetchone()[0]
+        start = stats.day_to_date(first // 86400).replace(day=1)
+        flt = Filter(result_type="starttls-not-supported", date_from=start)
+        assert stats.policy_coverage(ix.conn, flt) == stats.policy_coverage(ix.conn, flt, rollups=False)
+        assert stats.policy_coverage(ix.conn, flt).total_keys > 0
 
 
 def _index_sql(conn: sqlite3.Connection) -> set[tuple[str, str]]:

@@ -40,7 +40,7 @@ from tlsrpt_gui.core.sources import (
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION: Final = 4
+SCHEMA_VERSION: Final = 5
 BATCH_SIZE: Final = 500
 #: reports per transaction in a bulk import (fewer commits and summary updates)
 BULK_BATCH_SIZE: Final = 2000
@@ -95,7 +95,7 @@ def _schema_4(conn: sqlite3.Connection) -> None:
     # Session summaries per result type, for the charts of "policies with a failure of
     # type X", and failures per month for the top-N charts over a date range (an index
     # made by schema 3 in this same run has them already).
-    rollups.add_schema_4_tables(conn)
+    rollups.add_tables(conn, rollups.SCHEMA_4_TABLES)
     # The top-N charts over a date range read these indexes whole, in key order,
     # instead of half the table through failures_start and a sort.
     for name, column in _TOP_COVERS.items():
@@ -104,6 +104,12 @@ def _schema_4(conn: sqlite3.Connection) -> None:
             continue  # dropped by a bulk import that was killed: built with the others
         conn.execute(f"DROP INDEX IF EXISTS {name}")
         conn.execute(sql)
+
+
+def _schema_5(conn: sqlite3.Connection) -> None:
+    # Session summaries per result type and calendar month, for the success-rate and
+    # coverage charts of "policies with a failure of type X" over a date range.
+    rollups.add_tables(conn, rollups.SCHEMA_5_TABLES)
 
 
 # Each step moves the schema from version i to i + 1: SQL statements, or a function.
@@ -235,6 +241,8 @@ _MIGRATIONS: Final[tuple[str | Callable[[sqlite3.Connection], None], ...]] = (
     # 4: session summaries per result type, failures per month (core/rollups.py), and
     # the top-N covering indexes with the start.
     _schema_4,
+    # 5: session summaries per result type and month (core/rollups.py).
+    _schema_5,
 )
 
 

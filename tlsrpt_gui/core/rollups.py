@@ -10,6 +10,10 @@ disagree with them, and :func:`rebuild` recomputes them from the rows:
     sessions per (UTC day, policy domain, policy type, sts mode): the
     sessions-per-day, success-rate and coverage charts when the filter uses
     only dates, domain and policy type.
+``roll_domain_month``
+    the same per UTC calendar month (``year * 12 + month - 1``): the success-rate
+    and coverage charts over a date range, its whole months from here and the
+    days at its ends from ``roll_domain_day``.
 ``roll_org_day``
     the same per reporter instead of domain: sessions per day for one reporter.
 ``roll_domain``
@@ -22,6 +26,10 @@ disagree with them, and :func:`rebuild` recomputes them from the rows:
     charts of a result-type filter ("policies with a failure of type X"), alone
     or with dates and policy type, or with domain, reporter and policy type. A
     policy with several failure rows of one type counts once for it.
+``roll_type_month``
+    the same per (UTC calendar month, policy domain, policy type, sts mode):
+    the success-rate and coverage charts of a result type over a date range,
+    its whole months from here and the days at its ends from the rows.
 ``roll_failures_day``
     failed sessions and failure rows per (UTC day, result type): failures by
     result type and certificate failures over time, filtered by date or type.
@@ -69,6 +77,16 @@ CREATE TABLE roll_domain_day (
     policies       INTEGER NOT NULL,
     PRIMARY KEY (day, policy_domain, policy_type, sts_mode)
 ) WITHOUT ROWID;
+CREATE TABLE roll_domain_month (
+    month          INTEGER NOT NULL,
+    policy_domain  TEXT NOT NULL,
+    policy_type    TEXT NOT NULL,
+    sts_mode       TEXT NOT NULL,
+    successful     INTEGER NOT NULL,
+    failed         INTEGER NOT NULL,
+    policies       INTEGER NOT NULL,
+    PRIMARY KEY (month, policy_domain, policy_type, sts_mode)
+) WITHOUT ROWID;
 CREATE TABLE roll_org_day (
     day                INTEGER NOT NULL,
     organization_name  TEXT NOT NULL,
@@ -108,6 +126,17 @@ CREATE TABLE roll_type_domain (
     failed             INTEGER NOT NULL,
     policies           INTEGER NOT NULL,
     PRIMARY KEY (result_type, policy_domain, organization_name, policy_type, sts_mode)
+) WITHOUT ROWID;
+CREATE TABLE roll_type_month (
+    result_type    TEXT NOT NULL,
+    month          INTEGER NOT NULL,
+    policy_domain  TEXT NOT NULL,
+    policy_type    TEXT NOT NULL,
+    sts_mode       TEXT NOT NULL,
+    successful     INTEGER NOT NULL,
+    failed         INTEGER NOT NULL,
+    policies       INTEGER NOT NULL,
+    PRIMARY KEY (result_type, month, policy_domain, policy_type, sts_mode)
 ) WITHOUT ROWID;
 CREATE TABLE roll_failures_day (
     day          INTEGER NOT NULL,
@@ -150,10 +179,12 @@ CREATE TABLE report_days (
 """
 
 #: the tables, for checks and rebuilds
-TABLES: Final = ("roll_domain_day", "roll_org_day", "roll_domain", "roll_type_day", "roll_type_domain",
-                  "roll_failures_day", "roll_failures_key", "roll_failures_month", "text_values", "report_days")
+TABLES: Final = ("roll_domain_day", "roll_domain_month", "roll_org_day", "roll_domain", "roll_type_day", "roll_type_domain",
+                  "roll_type_month", "roll_failures_day", "roll_failures_key", "roll_failures_month", "text_values", "report_days")
 #: the summaries added by schema 4
 SCHEMA_4_TABLES: Final = ("roll_type_day", "roll_type_domain", "roll_failures_month")
+#: the summaries added by schema 5
+SCHEMA_5_TABLES: Final = ("roll_domain_month", "roll_type_month")
 
 #: per table kind: (table, alias, the columns whose distinct values ``text_values``
 #: keeps for the free-text filter). Its ``col`` is "alias.column", e.g. "f.result_type".
@@ -283,6 +314,8 @@ _TYPED_POLICIES: Final = (
 _SUMS: Final = (
     _Sum("roll_domain_day", ("day", "policy_domain", "policy_type", "sts_mode"), _POLICY_VALUES,
          (("policies", (_DAY, "policy_domain", "policy_type", _MODE)),)),
+    _Sum("roll_domain_month", ("month", "policy_domain", "policy_type", "sts_mode"), _POLICY_VALUES,
+         (("policies", (_MONTH, "policy_domain", "policy_type", _MODE)),)),
     _Sum("roll_org_day", ("day", "organization_name", "policy_type", "sts_mode"), _POLICY_VALUES,
          (("policies", (_DAY, "organization_name", "policy_type", _MODE)),)),
     _Sum("roll_domain", ("policy_domain", "organization_name", "policy_type", "sts_mode"), _POLICY_VALUES,
@@ -291,6 +324,8 @@ _SUMS: Final = (
          ((_TYPED_POLICIES, ("result_type", _DAY, "policy_type")),)),
     _Sum("roll_type_domain", ("result_type", "policy_domain", "organization_name", "policy_type", "sts_mode"),
          _POLICY_VALUES, ((_TYPED_POLICIES, ("result_type", "policy_domain", "organization_name", "policy_type", _MODE)),)),
+    _Sum("roll_type_month", ("result_type", "month", "policy_domain", "policy_type", "sts_mode"), _POLICY_VALUES,
+         ((_TYPED_POLICIES, ("result_type", _MONTH, "policy_domain", "policy_type", _MODE)),)),
     _Sum("roll_failures_day", ("day", "result_type"), _FAIL_VALUES,
          (("failure_details", (_DAY, "result_type")),)),
     _Sum("roll_failures_key", ("dim", "key", "result_type"), _FAIL_VALUES,
@@ -369,6 +404,7 @@ class Tally:
 
     def _policies(self, rows: list[Sequence[Any]]) -> None:
         i_start, i_domain, i_org, i_type, i_mode, i_ok, i_bad = self._p
+        # (roll_domain_month is the sum of roll_domain_day over the months: see _domain_month_sums)
         by_domain_day, by_org_day, by_domain = (self.sums[t] for t in ("roll_domain_day", "roll_org_day", "roll_domain"))
         days = self.days
         for row in rows:
@@ -397,7 +433,7 @@ class Tally:
         # (roll_failures_key of reporters and MX hosts is the sum of roll_failures_month
         # over the months: see _key_sums)
         by_day, by_month, by_key = (self.sums[t] for t in ("roll_failures_day", "roll_failures_month", "roll_failures_key"))
-        by_type_day, by_type_domain = self.sums["roll_type_day"], self.sums["roll_type_domain"]
+        by_type = [self.sums[t] for t in ("roll_type_day", "roll_type_domain", "roll_type_month")]
         months = self._months
         policy, counted = self._policy, self._policy_types
         for row in rows:
@@ -425,24 +461,20 @@ class Tally:
             elif rtype in counted:
                 continue
             counted.add(rtype)
-            ptype, mode, ok, bad = row[i_ptype], row[i_mode], row[i_ok], row[i_bad]
-            # (the two sums written out: this loop runs once per failure row)
-            day_key = (rtype, day, ptype)
-            acc = by_type_day.get(day_key)
-            if acc is None:
-                by_type_day[day_key] = [ok, bad, 1]
-            else:
-                acc[0] += ok
-                acc[1] += bad
-                acc[2] += 1
-            domain_key = (rtype, row[i_domain], org, ptype, "" if mode is None else mode)
-            acc = by_type_domain.get(domain_key)
-            if acc is None:
-                by_type_domain[domain_key] = [ok, bad, 1]
-            else:
-                acc[0] += ok
-                acc[1] += bad
-                acc[2] += 1
+            ptype, ok, bad = row[i_ptype], row[i_ok], row[i_bad]
+            domain, mode = row[i_domain], row[i_mode]
+            if mode is None:
+                mode = ""
+            type_keys: tuple[tuple[Any, ...], ...] = ((rtype, day, ptype), (rtype, domain, org, ptype, mode),
+                                                      (rtype, month, domain, ptype, mode))
+            for sums, key in zip(by_type, type_keys, strict=True):
+                acc = sums.get(key)
+                if acc is None:
+                    sums[key] = [ok, bad, 1]
+                else:
+                    acc[0] += ok
+                    acc[1] += bad
+                    acc[2] += 1
         self._policy, self._policy_types = policy, counted
 
     def size(self) -> int:
@@ -462,8 +494,30 @@ class Tally:
                 acc[1] += details
         return out
 
+    def _domain_month_sums(self) -> dict[tuple[Any, ...], list[int]]:
+        """roll_domain_month's sums, from the per-day sums (far fewer keys than rows)."""
+        out: dict[tuple[Any, ...], list[int]] = {}
+        months = self._months
+        for (day, domain, ptype, mode), (ok, bad, n) in self.sums["roll_domain_day"].items():
+            month = months.get(day)
+            if month is None:
+                month = months[day] = month_of_day(day)
+            acc = out.get((month, domain, ptype, mode))
+            if acc is None:
+                out[(month, domain, ptype, mode)] = [ok, bad, n]
+            else:
+                acc[0] += ok
+                acc[1] += bad
+                acc[2] += n
+        return out
+
     def sum_rows(self, table: str) -> list[tuple[Any, ...]]:
-        sums = self._key_sums() if table == "roll_failures_key" else self.sums[table]
+        if table == "roll_failures_key":
+            sums = self._key_sums()
+        elif table == "roll_domain_month":
+            sums = self._domain_month_sums()
+        else:
+            sums = self.sums[table]
         if sums and max(map(max, sums.values())) > _INT64_MAX:  # absurd counts: as SQLite's "+" would store them
             return [(*key, *map(_int64, acc)) for key, acc in sums.items()]
         return [(*key, *acc) for key, acc in sums.items()]
@@ -566,15 +620,15 @@ def copy_from(conn: sqlite3.Connection, schema: str) -> None:
         conn.execute(f"INSERT INTO main.{table} SELECT * FROM {schema}.{table}")
 
 
-def add_schema_4_tables(conn: sqlite3.Connection) -> None:
-    """Create the summaries that schema 4 adds if they are missing, and compute them from
-    the rows, in SQL (inside the caller's transaction)."""
+def add_tables(conn: sqlite3.Connection, tables: Sequence[str]) -> None:
+    """Create the summaries ``tables`` (that a schema version adds) if they are missing,
+    and compute them from the rows, in SQL (inside the caller's transaction)."""
     for statement in SCHEMA.split(";"):
         head = statement.strip().split("(", 1)[0].split()
-        if head and head[-1] in SCHEMA_4_TABLES:
+        if head and head[-1] in tables:
             conn.execute(statement.replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS", 1))
     for spec in _SUMS:
-        if spec.table in SCHEMA_4_TABLES:
+        if spec.table in tables:
             conn.execute(f"DELETE FROM {spec.table}")
             conn.execute(f"INSERT INTO {spec.table} ({', '.join((*spec.keys, *spec.values))}) {spec.select()}")
 

@@ -486,33 +486,65 @@ def _ordered(values: Mapping[str, Any], order: Sequence[str]) -> dict[str, Any]:
     return {k: values[k] for k in order if k in values}
 
 
+#: the monthly session summaries of the domain charts, and the filter fields each keeps:
+#: all policies, and those with a failure of a result type
+_MONTH_TABLES: Final = {False: ("roll_domain_month", _DOMAIN_FIELDS),
+                        True: ("roll_type_month", _DOMAIN_FIELDS | {"result_type"})}
+
+
+def _domain_parts(conn: sqlite3.Connection, flt: Filter, rollups: bool, by_kind: bool) -> list[tuple[str, list[Any]]]:
+    """Queries of ``(domain, [kind,] successful, failed)`` rows whose sums per domain
+    (and policy kind) are the sessions of the policies ``flt`` selects."""
+    kind = f", {_kind_sql('')} AS kind" if by_kind else ""
+    group = "d, kind" if by_kind else "d"
+    table, fields = _MONTH_TABLES[bool(flt.result_type)]
+    used = _used(flt)
+    months = _whole_months(flt) if rollups and "date" in used and used <= fields else None
+    if months is not None:  # a date range: its whole months from their summary, then its ends
+        first, last, ends = months
+        rw = _roll_where(flt.with_(date_from=None, date_to=None), fields)
+        assert rw is not None
+        parts = [(f"SELECT policy_domain AS d{kind}, SUM(successful), SUM(failed) FROM {table} "
+                  f"WHERE month >= ? AND month <= ? AND {rw[0]} GROUP BY {group}", [first, last, *rw[1]])]
+        for end in ends:  # (no whole month in them)
+            parts.extend(_domain_parts(conn, end, rollups, by_kind))
+        return parts
+    summary = _domain_summary(flt) if rollups else None
+    if summary is not None:
+        table, where, params = summary
+        return [(f"SELECT policy_domain AS d{kind}, SUM(successful), SUM(failed) FROM {table} WHERE {where} "
+                 f"GROUP BY {group}", params)]
+    source, where, params = _policy_source(conn, flt, rollups)
+    # "+p.policy_domain": group with a sort, not by walking policies_domain, which
+    # would make the filter's per-policy lookups jump around the file.
+    kind = f", {_KIND_SQL} AS kind" if by_kind else ""
+    return [(f"SELECT +p.policy_domain AS d{kind}, SUM(p.successful_sessions), SUM(p.failed_sessions) "
+             f"FROM {source} WHERE {where} GROUP BY {group}", params)]
+
+
+def _domain_sums(conn: sqlite3.Connection, flt: Filter, rollups: bool, by_kind: bool) -> dict[tuple[str, ...], list[int]]:
+    """``{(domain, [kind]): [successful, failed]}`` of :func:`_domain_parts`."""
+    out: dict[tuple[str, ...], list[int]] = {}
+    for sql, params in _domain_parts(conn, flt, rollups, by_kind):
+        for *key, s, f in conn.execute(sql, params):
+            k = tuple(map(str, key))
+            acc = out.get(k)
+            if acc is None:
+                out[k] = [int(s), int(f)]
+            else:
+                acc[0] += int(s)
+                acc[1] += int(f)
+    return out
+
+
 def success_rate_by_domain(
     conn: sqlite3.Connection, flt: Filter, limit: int = DEFAULT_LIMIT, *, rollups: bool = True
 ) -> DomainRates:
     """Sessions and success rate of the ``limit`` policy domains with most sessions."""
     rollups = rollups and _rollups.ready(conn)
-    summary = _domain_summary(flt) if rollups else None
-    if summary is not None:
-        table, where, params = summary
-        sql = (
-            "SELECT policy_domain AS d, SUM(successful) AS s, SUM(failed) AS f "
-            f"FROM {table} WHERE {where} GROUP BY d ORDER BY s + f DESC, d"
-        )
-        grouped = conn.execute(sql, params).fetchall()  # one row per domain
-        items = tuple(DomainRate(str(d), int(s), int(f)) for d, s, f in grouped[:limit])
-        return DomainRates(items, len(grouped))
-    source, where, params = _policy_source(conn, flt, rollups)
-    sql = (
-        # "+p.policy_domain": group with a sort, not by walking policies_domain, which
-        # would make the filter's per-policy lookups jump around the file. One row per
-        # domain comes back, so the count of domains needs no second pass.
-        "SELECT +p.policy_domain AS d, SUM(p.successful_sessions) AS s, SUM(p.failed_sessions) AS f "
-        f"FROM {source} WHERE {where} GROUP BY d "
-        "ORDER BY s + f DESC, d"
-    )
-    grouped = conn.execute(sql, params).fetchall()
-    items = tuple(DomainRate(str(d), int(s), int(f)) for d, s, f in grouped[:limit])
-    return DomainRates(items, len(grouped))
+    sums = _domain_sums(conn, flt, rollups, by_kind=False)  # one row per domain
+    domains = sorted(sums, key=lambda k: (-sums[k][0] - sums[k][1], k))[:limit]
+    return DomainRates(tuple(DomainRate(k[0], *sums[k]) for k in domains), len(sums))
 
 
 def policy_coverage(
@@ -520,30 +552,14 @@ def policy_coverage(
 ) -> Coverage:
     """Sessions per policy domain by policy kind (sts enforce/testing, tlsa, none found)."""
     rollups = rollups and _rollups.ready(conn)
-    summary = _domain_summary(flt) if rollups else None
-    if summary is not None:
-        table, where, params = summary
-        sql = f"""
-            SELECT policy_domain AS d, {_kind_sql("")} AS kind, SUM(successful), SUM(failed)
-            FROM {table} WHERE {where}
-            GROUP BY d, kind
-        """
-    else:
-        source, where, params = _policy_source(conn, flt, rollups)
-        sql = f"""
-            SELECT +p.policy_domain AS d, {_KIND_SQL} AS kind,
-                   SUM(p.successful_sessions), SUM(p.failed_sessions)
-            FROM {source} WHERE {where}
-            GROUP BY d, kind
-        """
     # The grouped set has one row per (domain, kind): small, so it is shaped here.
     grouped: dict[str, dict[str, KindSessions]] = {}
     overall_sums: dict[str, list[int]] = {}
-    for d, kind, s, f in conn.execute(sql, params):
-        grouped.setdefault(str(d), {})[str(kind)] = KindSessions(int(s), int(f))
-        acc = overall_sums.setdefault(str(kind), [0, 0])
-        acc[0] += int(s)
-        acc[1] += int(f)
+    for (d, kind), (s, f) in _domain_sums(conn, flt, rollups, by_kind=True).items():
+        grouped.setdefault(d, {})[kind] = KindSessions(s, f)
+        acc = overall_sums.setdefault(kind, [0, 0])
+        acc[0] += s
+        acc[1] += f
     totals = {d: sum(v.total for v in kinds.values()) for d, kinds in grouped.items()}
     domains = sorted(grouped, key=lambda d: (-totals[d], d))[:limit]
     by_domain = {d: grouped[d] for d in domains}
