@@ -88,15 +88,10 @@ class _ChartBase(QWidget):
         super().__init__(parent)
         configure_pyqtgraph()
         self.palette_: ChartPalette = current_palette()
-        # Every axis without SI prefixes (none has units): with them, each change of
-        # range sets the axis label's HTML again, labelled or not (hundreds of times
-        # while the tab is laid out).
         axes = {}
-        for name, axis in (("bottom", bottom), ("left", left), ("right", right), ("top", None)):
-            if axis is None:
-                axis = pg.AxisItem(name)
-            axis.enableAutoSIPrefix(False)
-            axes[name] = axis
+        for name, axis in (("bottom", bottom), ("left", left), ("right", right)):
+            if axis is not None:
+                axes[name] = axis
         # no context menus (and none built: a view box menu is a tenth of a chart's set-up)
         self.plot_widget = pg.PlotWidget(parent=self, axisItems=axes, enableMenu=False)
         self.plot = self.plot_widget.getPlotItem()
