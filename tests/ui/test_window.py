@@ -520,6 +520,29 @@ def test_charts_filter_requests_reach_the_tables(
     assert w.filter_bar.current.sending_ip == "" and not w.filter_bar.ip_button.isVisibleTo(w.filter_bar)
 
 
+def test_the_charts_tab_is_built_hidden_after_start_up_and_computed_when_shown(
+    qtbot: Any, make_window: Any, corpus_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tlsrpt_gui.ui.main_window as main_window
+
+    monkeypatch.setattr(main_window, "BUILD_CHARTS_AFTER_MS", 50)
+    w = make_window(corpus_db)
+    w.show()
+    assert w._charts is None
+    qtbot.waitUntil(lambda: w._charts is not None, timeout=5000)
+    charts = w._charts
+    assert not charts.isVisible()
+    w.filter_bar.set_filter(Filter(reporter="Google Inc."))  # followed, not computed, while hidden
+    qtbot.wait(200)
+    assert not charts._tasks and all(card.data is None for card in charts.cards)
+    with qtbot.waitSignal(charts.ready, timeout=20000):
+        w.set_tab("charts")
+    assert charts.isVisible() and charts.current_filter().reporter == "Google Inc."
+    from tlsrpt_gui.ui.charts.cards import ReporterCard
+
+    assert [r.label for r in charts.card(ReporterCard).chart.rows] == ["Google Inc."]
+
+
 def test_check_dns_switches_to_the_dns_tab(qtbot: Any, make_window: Any, corpus_db: Path) -> None:
     w = make_window(corpus_db)
     if w.dns is None:

@@ -78,6 +78,8 @@ log = logging.getLogger(__name__)
 EMPTY_INDEX_TEXT = "No reports yet.\n\nDrop reports here or use File → Open."
 NO_MATCH_TEXT = "No rows match the filters."
 MAX_RECENT = 10
+#: how long after start-up the Charts tab is built, hidden (see MainWindow.__init__)
+BUILD_CHARTS_AFTER_MS = 1500
 TAB_NAMES = ("reports", "policies", "failures", "charts", "dns")
 
 #: default column widths (pixels at 96 dpi) by column key
@@ -314,6 +316,13 @@ class MainWindow(QMainWindow):
         self.refresh_choices()
         self.update_totals()
         self._prepare_sort_indexes()
+        # The Charts tab is built once the window has been up a moment, hidden (its
+        # charts are computed when it is first shown): opening it then only computes
+        # and paints, instead of also building nine plots.
+        self._charts_timer = QTimer(self)
+        self._charts_timer.setSingleShot(True)
+        self._charts_timer.timeout.connect(self._build_charts)
+        self._charts_timer.start(BUILD_CHARTS_AFTER_MS)
 
     # ------------------------------------------------------------ building
 
@@ -325,6 +334,9 @@ class MainWindow(QMainWindow):
         QVBoxLayout(host).setContentsMargins(0, 0, 0, 0)
         self._charts_host = host
         self.tabs.addTab(host, "&Charts")
+
+    def _build_charts(self) -> None:
+        _ = self.charts
 
     @property
     def charts(self) -> QWidget | None:
@@ -1047,6 +1059,7 @@ class MainWindow(QMainWindow):
         self.preferences_dialog = dlg
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self._charts_timer.stop()
         if self.dns is not None:
             self.dns.shutdown()  # type: ignore[attr-defined]
         self.importer.cancel()
@@ -1057,6 +1070,7 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Wait for background work and close the index (tests and the screenshot mode)."""
+        self._charts_timer.stop()
         if self.dns is not None:
             self.dns.shutdown()  # type: ignore[attr-defined]
         self.importer.cancel()

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QGuiApplication, QShowEvent
 from PySide6.QtWidgets import QGridLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from tlsrpt_gui.core.index import Index, IndexError_
@@ -102,6 +102,8 @@ class ChartsTab(QWidget):
         self._hold = QTimer(self)
         self._hold.setSingleShot(True)
         self._hold.timeout.connect(self._paint_again)
+        #: a refresh waits while the tab is hidden (see refresh)
+        self._stale = False
 
         self.scroll = QScrollArea(self)
         self.scroll.setWidgetResizable(True)
@@ -149,7 +151,15 @@ class ChartsTab(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        """Recompute every chart (after an import, or when the filter changed)."""
+        """Recompute every chart (after an import, or when the filter changed).
+
+        While the tab is hidden this only marks the charts stale: they are computed
+        when it is shown, so imports and filter changes on the tables cost nothing here.
+        """
+        if not self.isVisible():
+            self._stale = True
+            return
+        self._stale = False
         self._generation += 1
         generation = self._generation
         for task in self._tasks.values():
@@ -168,6 +178,11 @@ class ChartsTab(QWidget):
                 on_result=lambda result, card=card: self._on_result(generation, card, result),
                 on_error=lambda exc, card=card: self._on_error(generation, card, exc),
             )
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self.refresh()
 
     def card(self, cls: type[ChartCard]) -> ChartCard:
         for c in self.cards:
