@@ -131,6 +131,22 @@ def test_a_refresh_paints_when_its_results_are_in(qtbot: QtBot, synth_db: Path, 
     assert tab.content.updatesEnabled() and not tab._pending
 
 
+def test_a_hidden_tab_computes_nothing_until_shown(qtbot: QtBot, synth_db: Path) -> None:
+    tab = make_tab(qtbot, synth_db)
+    shown = [r.label for r in tab.card(ReporterCard).chart.rows]  # type: ignore[attr-defined]
+    assert len(shown) > 1
+    tab.set_filter(Filter(reporter="Kestrel Networks"))
+    tab.hide()  # the jobs just started are for a filter that is gone by the time it is shown
+    tab.set_filter(Filter(reporter="Nimbus Cloud Mail"))
+    assert not tab._tasks
+    with qtbot.assertNotEmitted(tab.ready, wait=500):
+        pass
+    assert [r.label for r in tab.card(ReporterCard).chart.rows] == shown  # type: ignore[attr-defined]
+    with qtbot.waitSignal(tab.ready, timeout=20000):
+        tab.show()
+    assert [r.label for r in tab.card(ReporterCard).chart.rows] == ["Nimbus Cloud Mail"]  # type: ignore[attr-defined]
+
+
 def test_the_slow_charts_start_first(qtbot: QtBot, synth_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The charts that read failure rows start before the quick ones, so the pool's
     threads run them beside the quick ones."""

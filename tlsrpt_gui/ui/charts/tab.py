@@ -156,15 +156,15 @@ class ChartsTab(QWidget):
         While the tab is hidden this only marks the charts stale: they are computed
         when it is shown, so imports and filter changes on the tables cost nothing here.
         """
+        self._generation += 1
+        generation = self._generation
+        for task in self._tasks.values():  # (their results are for an older filter or index)
+            task.cancel()
+        self._tasks.clear()
         if not self.isVisible():
             self._stale = True
             return
         self._stale = False
-        self._generation += 1
-        generation = self._generation
-        for task in self._tasks.values():
-            task.cancel()
-        self._tasks.clear()
         self._pending = set(self.cards)
         flt = self._filter
         self.status_label.setText("Updating charts…")
