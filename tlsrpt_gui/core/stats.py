@@ -495,7 +495,7 @@ _MONTH_TABLES: Final = {False: ("roll_domain_month", _DOMAIN_FIELDS),
 def _domain_parts(conn: sqlite3.Connection, flt: Filter, rollups: bool, by_kind: bool) -> list[tuple[str, list[Any]]]:
     """Queries of ``(domain, [kind,] successful, failed)`` rows whose sums per domain
     (and policy kind) are the sessions of the policies ``flt`` selects."""
-    kind = f", {_kind_sql('')} AS kind" if by_kind else ""
+    kind = f", {_kind_sql('')} AS kind" if by_kind else ""  # of a summary row
     group = "d, kind" if by_kind else "d"
     table, fields = _MONTH_TABLES[bool(flt.result_type)]
     used = _used(flt)
@@ -517,8 +517,8 @@ def _domain_parts(conn: sqlite3.Connection, flt: Filter, rollups: bool, by_kind:
     source, where, params = _policy_source(conn, flt, rollups)
     # "+p.policy_domain": group with a sort, not by walking policies_domain, which
     # would make the filter's per-policy lookups jump around the file.
-    kind = f", {_KIND_SQL} AS kind" if by_kind else ""
-    return [(f"SELECT +p.policy_domain AS d{kind}, SUM(p.successful_sessions), SUM(p.failed_sessions) "
+    kind_p = f", {_KIND_SQL} AS kind" if by_kind else ""  # of a policy row
+    return [(f"SELECT +p.policy_domain AS d{kind_p}, SUM(p.successful_sessions), SUM(p.failed_sessions) "
              f"FROM {source} WHERE {where} GROUP BY {group}", params)]
 
 
