@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,7 @@ from tlsrpt_gui.ui.detail import DetailPane
 from tlsrpt_gui.ui.filter_bar import FilterBar
 from tlsrpt_gui.ui.formatting import TimeMode, domain_to_unicode, format_int
 from tlsrpt_gui.ui.general_prefs import GeneralSettings
+from tlsrpt_gui.ui.idle import WhenIdle
 from tlsrpt_gui.ui.importer import ImportController
 from tlsrpt_gui.ui.models import (
     REPORT_ID_ROLE,
@@ -75,11 +77,20 @@ from tlsrpt_gui.ui.welcome import WelcomePage, sample_reports_path
 
 log = logging.getLogger(__name__)
 
+
+def _import_charts() -> None:
+    """Import the Charts tab's modules (runs off the GUI thread; see MainWindow.__init__)."""
+    try:
+        import tlsrpt_gui.ui.charts.tab  # noqa: F401
+    except ImportError:  # the tab says so when it is opened
+        pass
+
 EMPTY_INDEX_TEXT = "No reports yet.\n\nDrop reports here or use File → Open."
 NO_MATCH_TEXT = "No rows match the filters."
 MAX_RECENT = 10
-#: how long after start-up the Charts tab is built, hidden (see MainWindow.__init__)
-BUILD_CHARTS_AFTER_MS = 1500
+#: how long without input, after start-up, until the Charts tab is built, hidden
+#: (see MainWindow.__init__)
+BUILD_CHARTS_AFTER_MS = 1000
 TAB_NAMES = ("reports", "policies", "failures", "charts", "dns")
 
 #: default column widths (pixels at 96 dpi) by column key
@@ -316,24 +327,30 @@ class MainWindow(QMainWindow):
         self.refresh_choices()
         self.update_totals()
         self._prepare_sort_indexes()
-        # The Charts tab is built once the window has been up a moment, hidden (its
-        # charts are computed when it is first shown): opening it then only computes
-        # and paints, instead of also building nine plots.
-        self._charts_timer = QTimer(self)
-        self._charts_timer.setSingleShot(True)
-        self._charts_timer.timeout.connect(self._build_charts)
-        self._charts_timer.start(BUILD_CHARTS_AFTER_MS)
+        # The Charts tab is made ready before its first visit, once the user leaves the
+        # window alone for a moment: its modules (pyqtgraph, numpy: most of a second)
+        # are imported off the GUI thread, then the tab is built, hidden (its charts are
+        # computed when it is first shown). Opening it then only computes and paints.
+        self._charts_import: threading.Thread | None = None
+        self._charts_when_idle = WhenIdle(self, BUILD_CHARTS_AFTER_MS, self._build_charts, ready=self._charts_imported)
 
     # ------------------------------------------------------------ building
 
     def _add_charts_tab(self) -> None:
         """A host for the Charts tab; the charts (pyqtgraph, numpy) are built on first
-        use, so they cost nothing at start-up."""
+        use or once the window is left alone a moment, so they cost nothing at start-up."""
         host = QWidget(self)
         host.setObjectName("charts_host")
         QVBoxLayout(host).setContentsMargins(0, 0, 0, 0)
         self._charts_host = host
         self.tabs.addTab(host, "&Charts")
+
+    def _charts_imported(self) -> bool:
+        """True once the Charts tab's modules are imported (in a thread started by the first call)."""
+        if self._charts_import is None:
+            self._charts_import = threading.Thread(target=_import_charts, name="tlsrpt-charts-import", daemon=True)
+            self._charts_import.start()
+        return not self._charts_import.is_alive()
 
     def _build_charts(self) -> None:
         _ = self.charts
@@ -1059,7 +1076,7 @@ class MainWindow(QMainWindow):
         self.preferences_dialog = dlg
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        self._charts_timer.stop()
+        self._charts_when_idle.stop()
         if self.dns is not None:
             self.dns.shutdown()  # type: ignore[attr-defined]
         self.importer.cancel()
@@ -1070,7 +1087,7 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Wait for background work and close the index (tests and the screenshot mode)."""
-        self._charts_timer.stop()
+        self._charts_when_idle.stop()
         if self.dns is not None:
             self.dns.shutdown()  # type: ignore[attr-defined]
         self.importer.cancel()
