@@ -29,6 +29,7 @@ from PySide6.QtGui import (
     QDropEvent,
     QGuiApplication,
     QKeySequence,
+    QShowEvent,
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -327,11 +328,15 @@ class MainWindow(QMainWindow):
         self.refresh_choices()
         self.update_totals()
         self._prepare_sort_indexes()
-        # The Charts tab is made ready before its first visit, once the user leaves the
-        # window alone for a moment: its modules (pyqtgraph, numpy: most of a second)
-        # are imported off the GUI thread, then the tab is built, hidden (its charts are
-        # computed when it is first shown). Opening it then only computes and paints.
+        # The Charts tab is made ready before its first visit: its modules (pyqtgraph,
+        # numpy: most of a second) are imported off the GUI thread a moment after the
+        # window is shown (see showEvent), and the tab is built, hidden, once the user
+        # leaves the window alone for a moment (its charts are computed when it is first
+        # shown). Opening it then only computes and paints.
         self._charts_import: threading.Thread | None = None
+        self._charts_import_timer = QTimer(self)
+        self._charts_import_timer.setSingleShot(True)
+        self._charts_import_timer.timeout.connect(self._charts_imported)
         self._charts_when_idle = WhenIdle(self, BUILD_CHARTS_AFTER_MS, self._build_charts, ready=self._charts_imported)
 
     # ------------------------------------------------------------ building
@@ -1075,7 +1080,13 @@ class MainWindow(QMainWindow):
         dlg.open()
         self.preferences_dialog = dlg
 
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._charts_import is None and not self._charts_import_timer.isActive():
+            self._charts_import_timer.start(BUILD_CHARTS_AFTER_MS)
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        self._charts_import_timer.stop()
         self._charts_when_idle.stop()
         if self.dns is not None:
             self.dns.shutdown()  # type: ignore[attr-defined]
@@ -1087,6 +1098,7 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Wait for background work and close the index (tests and the screenshot mode)."""
+        self._charts_import_timer.stop()
         self._charts_when_idle.stop()
         if self.dns is not None:
             self.dns.shutdown()  # type: ignore[attr-defined]
