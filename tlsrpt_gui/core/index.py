@@ -107,8 +107,8 @@ def _schema_4(conn: sqlite3.Connection) -> None:
 
 
 def _schema_5(conn: sqlite3.Connection) -> None:
-    # Session summaries per result type and calendar month, for the success-rate and
-    # coverage charts of "policies with a failure of type X" over a date range.
+    # Session summaries per calendar month, of all policies and of those with a failure
+    # of each result type, for the success-rate and coverage charts over a date range.
     rollups.add_tables(conn, rollups.SCHEMA_5_TABLES)
 
 
@@ -241,7 +241,7 @@ _MIGRATIONS: Final[tuple[str | Callable[[sqlite3.Connection], None], ...]] = (
     # 4: session summaries per result type, failures per month (core/rollups.py), and
     # the top-N covering indexes with the start.
     _schema_4,
-    # 5: session summaries per result type and month (core/rollups.py).
+    # 5: session summaries per month, also per result type (core/rollups.py).
     _schema_5,
 )
 

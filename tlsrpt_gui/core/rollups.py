@@ -58,7 +58,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from operator import itemgetter
@@ -440,7 +440,7 @@ class Tally:
             rtype, n = row[i_type], row[i_count]
             org, mx, ip = row[i_org], row[i_mx], row[i_ip]
             day = row[i_start] // SECONDS_PER_DAY
-            month = months.get(day)
+            month = months.get(day)  # (self._month, inlined: this loop runs once per row)
             if month is None:
                 month = months[day] = month_of_day(day)
             for sums, key in ((by_day, (day, rtype)),
@@ -481,35 +481,21 @@ class Tally:
         """How many distinct keys are counted."""
         return len(self.text) + sum(map(len, self.sums.values())) + len(self.days)
 
+    def _month(self, day: int) -> int:
+        month = self._months.get(day)
+        if month is None:
+            month = self._months[day] = month_of_day(day)
+        return month
+
     def _key_sums(self) -> dict[tuple[Any, ...], list[int]]:
         """roll_failures_key's sums: those counted (sending addresses), and those of
         reporters and MX hosts from their monthly sums (far fewer keys than rows)."""
         out = {key: list(acc) for key, acc in self.sums["roll_failures_key"].items()}
-        for (dim, key, rtype, _month), (failed, details) in self.sums["roll_failures_month"].items():
-            acc = out.get((dim, key, rtype))
-            if acc is None:
-                out[(dim, key, rtype)] = [failed, details]
-            else:
-                acc[0] += failed
-                acc[1] += details
-        return out
+        return _roll_up(out, self.sums["roll_failures_month"], lambda key: key[:3])
 
     def _domain_month_sums(self) -> dict[tuple[Any, ...], list[int]]:
         """roll_domain_month's sums, from the per-day sums (far fewer keys than rows)."""
-        out: dict[tuple[Any, ...], list[int]] = {}
-        months = self._months
-        for (day, domain, ptype, mode), (ok, bad, n) in self.sums["roll_domain_day"].items():
-            month = months.get(day)
-            if month is None:
-                month = months[day] = month_of_day(day)
-            acc = out.get((month, domain, ptype, mode))
-            if acc is None:
-                out[(month, domain, ptype, mode)] = [ok, bad, n]
-            else:
-                acc[0] += ok
-                acc[1] += bad
-                acc[2] += n
-        return out
+        return _roll_up({}, self.sums["roll_domain_day"], lambda key: (self._month(key[0]), *key[1:]))
 
     def sum_rows(self, table: str) -> list[tuple[Any, ...]]:
         if table == "roll_failures_key":
@@ -535,6 +521,20 @@ class Tally:
         conn.executemany("INSERT INTO text_values (col, value, rows) VALUES (?, ?, ?) "
                          "ON CONFLICT (col, value) DO UPDATE SET rows = rows + excluded.rows", self.text_rows())
         _merge_days(conn, self.days)
+
+
+def _roll_up(into: dict[tuple[Any, ...], list[int]], sums: Mapping[tuple[Any, ...], list[int]],
+             key_of: Callable[[tuple[Any, ...]], tuple[Any, ...]]) -> dict[tuple[Any, ...], list[int]]:
+    """Add ``sums`` into ``into`` under coarser keys (``key_of`` of each key); returns ``into``."""
+    for key, values in sums.items():
+        coarse = key_of(key)
+        acc = into.get(coarse)
+        if acc is None:
+            into[coarse] = list(values)
+        else:
+            for i, v in enumerate(values):
+                acc[i] += v
+    return into
 
 
 def _int64(n: int) -> int | float:

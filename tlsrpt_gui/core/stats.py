@@ -477,9 +477,9 @@ def _date_share(conn: sqlite3.Connection, flt: Filter) -> float:
     rw = _roll_where(flt, {"date"})
     if rw is None:
         return 0.0
-    total = conn.execute("SELECT SUM(details) FROM roll_failures_day").fetchone()[0] or 0
-    part = conn.execute(f"SELECT SUM(details) FROM roll_failures_day WHERE {rw[0]}", rw[1]).fetchone()[0] or 0
-    return float(part) / total if total else 0.0
+    total, part = conn.execute(f"SELECT SUM(details), SUM(CASE WHEN {rw[0]} THEN details END) FROM roll_failures_day",
+                               rw[1]).fetchone()
+    return float(part or 0) / total if total else 0.0
 
 
 def _ordered(values: Mapping[str, Any], order: Sequence[str]) -> dict[str, Any]:
