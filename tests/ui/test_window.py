@@ -520,6 +520,24 @@ def test_charts_filter_requests_reach_the_tables(
     assert w.filter_bar.current.sending_ip == "" and not w.filter_bar.ip_button.isVisibleTo(w.filter_bar)
 
 
+def test_the_charts_modules_start_importing_soon_after_the_first_paint(
+    qtbot: Any, make_window: Any, corpus_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tlsrpt_gui.ui.main_window as main_window
+
+    # Only the first paint can start the import in time: the fallback after showing
+    # is a minute away, and the tab is never built meanwhile.
+    monkeypatch.setattr(main_window, "IMPORT_CHARTS_AFTER_SHOW_MS", 60_000)
+    monkeypatch.setattr(main_window, "BUILD_CHARTS_AFTER_MS", 60_000)
+    w = make_window(corpus_db)
+    assert w._charts_import is None
+    w.show()
+    qtbot.waitExposed(w)
+    qtbot.waitUntil(lambda: w._charts_import is not None, timeout=3000)
+    w._charts_import.join(30)
+    assert w._charts_imported() and w._charts is None
+
+
 def test_the_charts_tab_is_built_hidden_after_start_up_and_computed_when_shown(
     qtbot: Any, make_window: Any, corpus_db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

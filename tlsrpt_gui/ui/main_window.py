@@ -12,6 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import (
     QByteArray,
+    QEvent,
     QItemSelectionModel,
     QModelIndex,
     QPoint,
@@ -91,7 +92,11 @@ NO_MATCH_TEXT = "No rows match the filters."
 MAX_RECENT = 10
 #: how long without input, after start-up, until the Charts tab is built, hidden
 #: (see MainWindow.__init__)
-BUILD_CHARTS_AFTER_MS = 1000
+BUILD_CHARTS_AFTER_MS = 500
+#: when the Charts tab's modules start importing: this long after the window's first
+#: paint, or after it is shown if it has not painted by then (see showEvent)
+IMPORT_CHARTS_AFTER_PAINT_MS = 100
+IMPORT_CHARTS_AFTER_SHOW_MS = 1000
 TAB_NAMES = ("reports", "policies", "failures", "charts", "dns")
 
 #: default column widths (pixels at 96 dpi) by column key
@@ -330,7 +335,7 @@ class MainWindow(QMainWindow):
         self._prepare_sort_indexes()
         # The Charts tab is made ready before its first visit: its modules (pyqtgraph,
         # numpy: most of a second) are imported off the GUI thread a moment after the
-        # window is shown (see showEvent), and the tab is built, hidden, once the user
+        # window's first paint (see event), and the tab is built, hidden, once the user
         # leaves the window alone for a moment (its charts are computed when it is first
         # shown). Opening it then only computes and paints.
         self._charts_import: threading.Thread | None = None
@@ -1083,7 +1088,15 @@ class MainWindow(QMainWindow):
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if self._charts_import is None and not self._charts_import_timer.isActive():
-            self._charts_import_timer.start(BUILD_CHARTS_AFTER_MS)
+            self._charts_import_timer.start(IMPORT_CHARTS_AFTER_SHOW_MS)
+
+    def event(self, event: QEvent) -> bool:
+        # The first paint is out: the Charts tab's modules can start importing (the
+        # thread shares the interpreter, so not before; showEvent is the fallback).
+        if (event.type() == QEvent.Type.Paint and self._charts_import is None
+                and self._charts_import_timer.remainingTime() > IMPORT_CHARTS_AFTER_PAINT_MS):
+            self._charts_import_timer.start(IMPORT_CHARTS_AFTER_PAINT_MS)
+        return super().event(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._charts_import_timer.stop()
