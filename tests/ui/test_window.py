@@ -538,6 +538,25 @@ def test_the_charts_modules_start_importing_soon_after_the_first_paint(
     assert w._charts_imported() and w._charts is None
 
 
+def test_the_charts_tab_built_before_its_first_visit_is_computed_so_opening_it_only_paints(
+    qtbot: Any, make_window: Any, corpus_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tlsrpt_gui.ui.main_window as main_window
+
+    monkeypatch.setattr(main_window, "BUILD_CHARTS_AFTER_MS", 50)
+    w = make_window(corpus_db)
+    w.show()
+    qtbot.waitUntil(lambda: w._charts is not None, timeout=5000)
+    charts = w._charts
+    assert not charts.isVisible()
+    qtbot.waitUntil(lambda: not charts._tasks and all(card.data is not None for card in charts.cards), timeout=20000)
+    generation = charts._generation
+    w.set_tab("charts")
+    qtbot.wait(50)
+    assert charts.isVisible() and charts._generation == generation and not charts._tasks
+    assert all(card.data is not None for card in charts.cards)
+
+
 def test_the_charts_tab_is_built_hidden_after_start_up_and_computed_when_shown(
     qtbot: Any, make_window: Any, corpus_db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -336,8 +336,8 @@ class MainWindow(QMainWindow):
         # The Charts tab is made ready before its first visit: its modules (pyqtgraph,
         # numpy: most of a second) are imported off the GUI thread a moment after the
         # window's first paint (see event), and the tab is built, hidden, once the user
-        # leaves the window alone for a moment (its charts are computed when it is first
-        # shown). Opening it then only computes and paints.
+        # leaves the window alone for a moment; its charts are computed then too (once:
+        # after that, a hidden tab computes when it is shown). Opening it then only paints.
         self._charts_import: threading.Thread | None = None
         self._charts_import_timer = QTimer(self)
         self._charts_import_timer.setSingleShot(True)
@@ -363,7 +363,9 @@ class MainWindow(QMainWindow):
         return not self._charts_import.is_alive()
 
     def _build_charts(self) -> None:
-        _ = self.charts
+        charts = self.charts
+        if charts is not None and not charts.isVisible():
+            charts.prefetch()  # type: ignore[attr-defined]
 
     @property
     def charts(self) -> QWidget | None:

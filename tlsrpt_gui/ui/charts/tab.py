@@ -160,13 +160,23 @@ class ChartsTab(QWidget):
         when it is shown, so imports and filter changes on the tables cost nothing here.
         """
         self._generation += 1
-        generation = self._generation
         for task in self._tasks.values():  # (their results are for an older filter or index)
             task.cancel()
         self._tasks.clear()
         if not self.isVisible():
             self._stale = True
             return
+        self._start()
+
+    def prefetch(self) -> None:
+        """Compute the charts now, though the tab is hidden, if they are stale: once,
+        after the window built the tab before its first visit, so that opening it only
+        paints. A refresh while hidden cancels this, as it cancels any other jobs."""
+        if self._stale:
+            self._start()
+
+    def _start(self) -> None:
+        generation = self._generation
         self._stale = False
         self._pending = set(self.cards)
         flt = self._filter
