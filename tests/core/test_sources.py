@@ -87,6 +87,32 @@ def test_gzip_json_gz_and_gz(tmp_path: Path) -> None:
     assert only_payload(write_gz(tmp_path / "b.gz", DOC)).data == RAW
 
 
+@pytest.mark.parametrize("name, data, limits", [
+    ("clean", gzip.compress(RAW), Limits()),
+    ("array", gzip.compress(b"[]"), Limits()),
+    ("bom", gzip.compress(b"\xef\xbb\xbf" + RAW), Limits()),
+    ("white space first", gzip.compress(b"  \n" + RAW), Limits()),
+    ("stray bytes after", gzip.compress(RAW) + b"junk", Limits()),
+    ("two members", gzip.compress(RAW[:40]) + gzip.compress(RAW[40:]), Limits()),
+    ("truncated", gzip.compress(RAW)[:-12], Limits()),
+    ("corrupt", gzip.compress(RAW)[:10] + b"\xff" * 40, Limits()),
+    ("over the payload cap", gzip.compress(RAW), Limits(max_payload_bytes=len(RAW) - 1)),
+    ("just under it", gzip.compress(RAW), Limits(max_payload_bytes=len(RAW))),
+    ("nested too deep", gzip.compress(RAW), Limits(max_nesting=-1)),
+    ("xml", gzip.compress(b"<?xml version='1.0'?><feedback/>"), Limits()),
+    ("empty", gzip.compress(b""), Limits()),
+    ("a zip inside", gzip.compress(b"PK\x05\x06" + b"\x00" * 18), Limits()),
+])
+def test_a_gzip_file_is_read_as_the_classifier_reads_its_bytes(
+    tmp_path: Path, name: str, data: bytes, limits: Limits
+) -> None:
+    # read_source reads the common file (one clean gzip stream of JSON) without the
+    # general classifier: every file must come out as the classifier makes it.
+    path = tmp_path / "reporter!example.com!1!2!x.json.gz"
+    path.write_bytes(data)
+    assert items(path, limits) == list(read_bytes(str(path), "", data, limits))
+
+
 def test_truncated_gzip_fails(tmp_path: Path) -> None:
     p = tmp_path / "t.json.gz"
     p.write_bytes(gzip.compress(RAW * 50)[:-30])
