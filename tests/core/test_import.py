@@ -620,3 +620,45 @@ def test_killed_bulk_import_gets_its_indexes_back_on_next_open(tmp_path: Path) -
         r = ix.import_paths([folder], workers=1)
         assert r.imported == n - reports and r.duplicates == reports and r.failed == []
         assert rollups.consistent(ix.conn)
+
+
+@pytest.mark.parametrize("read_ahead", [1, 4 * 1024 * 1024])
+def test_a_parser_process_reads_then_parses_a_group_as_it_would_file_by_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, read_ahead: int
+) -> None:
+    # _load_group reads a few megabytes of payloads, then parses them (read_ahead 1:
+    # after every payload, also in the middle of an archive): each file must come out
+    # as _load_safely makes it, failures included, whichever step failed.
+    import zipfile
+
+    from tlsrpt_gui.core import index
+    from tlsrpt_gui.core.sources import DEFAULT_LIMITS
+
+    paths = [str(write_gz(tmp_path / f"r{n}.json.gz", make_report(report_id=f"g-{n}"))) for n in range(3)]
+    bad = tmp_path / "bad.json.gz"
+    bad.write_bytes(gzip.compress(b'{"organization-name": '))
+    archive = tmp_path / "several.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for n in range(4):
+            zf.writestr(f"m{n}.json", json.dumps(make_report(report_id=f"z-{n}")))
+    boom = tmp_path / "boom.zip"
+    with zipfile.ZipFile(boom, "w") as zf:
+        zf.writestr("fine.json", json.dumps(make_report(report_id="fine")))
+        zf.writestr("boom.json", json.dumps(make_report(report_id="boom")))
+    (tmp_path / "notes.txt").write_text("nothing to see here\n")
+    paths += [str(bad), str(archive), str(tmp_path / "missing.json"), str(boom), str(tmp_path / "notes.txt")]
+
+    real = index._parse_item
+
+    def parse_item(item: Any, limits: Any) -> Any:
+        if item.member == "boom.json":
+            raise ValueError("a bug")
+        return real(item, limits)
+
+    monkeypatch.setattr(index, "_parse_item", parse_item)
+    monkeypatch.setattr(index, "READ_AHEAD_BYTES", read_ahead)
+    expected = [index._load_safely(p, DEFAULT_LIMITS) for p in paths]
+    assert index._load_group(paths, DEFAULT_LIMITS) == expected
+    outcomes = [[p.outcome for p in parsed] for parsed in expected]
+    assert outcomes == [["report"]] * 3 + [["failed"], ["report"] * 4, ["failed"], ["failed"], ["skipped"]]
+    assert "a bug" in expected[6][0].reason
