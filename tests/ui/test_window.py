@@ -538,17 +538,23 @@ def test_the_charts_modules_start_importing_soon_after_the_first_paint(
     assert w._charts_imported() and w._charts is None
 
 
-def test_the_charts_tab_built_before_its_first_visit_is_computed_so_opening_it_only_paints(
-    qtbot: Any, make_window: Any, corpus_db: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _charts_built_hidden(qtbot: Any, make_window: Any, corpus_db: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
+    """A window shown, whose Charts tab it has built hidden after start-up."""
     import tlsrpt_gui.ui.main_window as main_window
 
     monkeypatch.setattr(main_window, "BUILD_CHARTS_AFTER_MS", 50)
     w = make_window(corpus_db)
     w.show()
+    assert w._charts is None
     qtbot.waitUntil(lambda: w._charts is not None, timeout=5000)
-    charts = w._charts
-    assert not charts.isVisible()
+    assert not w._charts.isVisible()
+    return w, w._charts
+
+
+def test_the_charts_tab_built_before_its_first_visit_is_computed_so_opening_it_only_paints(
+    qtbot: Any, make_window: Any, corpus_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    w, charts = _charts_built_hidden(qtbot, make_window, corpus_db, monkeypatch)
     qtbot.waitUntil(lambda: not charts._tasks and all(card.data is not None for card in charts.cards), timeout=20000)
     generation = charts._generation
     w.set_tab("charts")
@@ -557,21 +563,14 @@ def test_the_charts_tab_built_before_its_first_visit_is_computed_so_opening_it_o
     assert all(card.data is not None for card in charts.cards)
 
 
-def test_the_charts_tab_is_built_hidden_after_start_up_and_computed_when_shown(
+def test_the_charts_tab_built_hidden_follows_the_filter_and_computes_it_when_shown(
     qtbot: Any, make_window: Any, corpus_db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import tlsrpt_gui.ui.main_window as main_window
-
-    monkeypatch.setattr(main_window, "BUILD_CHARTS_AFTER_MS", 50)
-    w = make_window(corpus_db)
-    w.show()
-    assert w._charts is None
-    qtbot.waitUntil(lambda: w._charts is not None, timeout=5000)
-    charts = w._charts
-    assert not charts.isVisible()
+    w, charts = _charts_built_hidden(qtbot, make_window, corpus_db, monkeypatch)
+    before = [card.data for card in charts.cards]  # (computed for no filter, or not yet)
     w.filter_bar.set_filter(Filter(reporter="Google Inc."))  # followed, not computed, while hidden
     qtbot.wait(200)
-    assert not charts._tasks and all(card.data is None for card in charts.cards)
+    assert not charts._tasks and all(card.data is data for card, data in zip(charts.cards, before, strict=True))
     with qtbot.waitSignal(charts.ready, timeout=20000):
         w.set_tab("charts")
     assert charts.isVisible() and charts.current_filter().reporter == "Google Inc."
