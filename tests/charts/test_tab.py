@@ -147,6 +147,39 @@ def test_a_hidden_tab_computes_nothing_until_shown(qtbot: QtBot, synth_db: Path)
     assert [r.label for r in tab.card(ReporterCard).chart.rows] == ["Nimbus Cloud Mail"]  # type: ignore[attr-defined]
 
 
+def test_a_hidden_tab_computes_once_when_asked_and_again_when_shown_if_that_failed(
+    qtbot: QtBot, synth_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ChartsTab.prefetch: the window's tab, built hidden, computes its charts before
+    its first visit; a chart that failed meanwhile (the index locked by an import, say)
+    is computed again when the tab is shown, not left showing the error."""
+    import sqlite3
+
+    real = ReporterCard.compute
+    calls: list[int] = []
+
+    def locked_once(conn: object, flt: Filter) -> object:
+        calls.append(1)
+        if len(calls) == 1:
+            raise sqlite3.OperationalError("database is locked")
+        return real(conn, flt)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ReporterCard, "compute", staticmethod(locked_once))
+    tab = ChartsTab(synth_db)
+    qtbot.addWidget(tab)
+    tab.resize(1280, 800)
+    assert not tab._tasks  # hidden: nothing computed until asked
+    with qtbot.waitSignal(tab.ready, timeout=20000):
+        tab.prefetch()
+    reporters = tab.card(ReporterCard)
+    assert reporters.error is not None and "locked" in reporters.error
+    assert tab.card(SessionsPerDayCard).error is None and tab.card(SessionsPerDayCard).data is not None
+    with qtbot.waitSignal(tab.ready, timeout=20000):
+        tab.show()
+    assert reporters.error is None and len(reporters.chart.rows) > 1  # type: ignore[attr-defined]
+    assert len(calls) == 2
+
+
 def test_the_slow_charts_start_first(qtbot: QtBot, synth_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The charts that read failure rows start before the quick ones, so the pool's
     threads run them beside the quick ones."""

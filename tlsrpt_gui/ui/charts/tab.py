@@ -218,6 +218,8 @@ class ChartsTab(QWidget):
     def _on_error(self, generation: int, card: ChartCard, exc: BaseException) -> None:
         if generation != self._generation:
             return
+        if not self.isVisible():  # computed hidden (prefetch): try again when shown
+            self._stale = True
         if isinstance(exc, IndexError_):
             card.set_error(str(exc))
         elif isinstance(exc, sqlite3.Error):
