@@ -248,7 +248,7 @@ def read_source(path: str, limits: Limits = DEFAULT_LIMITS) -> Iterator[SourceIt
 
 def _gzipped_json(path: str, data: bytes, limits: Limits, hint: ReportHint) -> SourceItem | None:
     """The payload of the commonest file, one clean gzip stream of JSON under the caps,
-    as :func:`_classify` would find it, at a third of the cost (most of an import's
+    as :func:`_classify` would find it, at less than half the cost (most of an import's
     files are these); None for anything else, which the classifier then sorts out."""
     d = zlib.decompressobj(wbits=31)
     try:
