@@ -538,6 +538,37 @@ def test_the_charts_modules_start_importing_soon_after_the_first_paint(
     assert w._charts_imported() and w._charts is None
 
 
+def test_the_charts_tab_opened_while_its_modules_import_says_so_and_is_built_once_they_are_in(
+    qtbot: Any, make_window: Any, corpus_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    import tlsrpt_gui.ui.main_window as main_window
+
+    importing, release = threading.Event(), threading.Event()
+    real = main_window._import_charts
+
+    def slow_import() -> None:  # the first second or so after start-up, drawn out
+        importing.set()
+        release.wait(30)
+        real()
+
+    monkeypatch.setattr(main_window, "_import_charts", slow_import)
+    monkeypatch.setattr(main_window, "BUILD_CHARTS_AFTER_MS", 60_000)
+    w = make_window(corpus_db)
+    w.show()
+    qtbot.waitUntil(importing.is_set, timeout=5000)
+    w.set_tab("charts")  # returns at once: the window does not wait for the import
+    assert w._charts is None and w._charts_waiting is not None
+    assert w._charts_waiting.text() == "Loading the charts…" and w._charts_waiting.isVisibleTo(w)
+    qtbot.wait(100)
+    assert w._charts is None  # still waiting, and the window still answers
+    release.set()
+    qtbot.waitUntil(lambda: w._charts is not None, timeout=10000)
+    assert w._charts_waiting is None and w._charts.isVisible()
+    qtbot.waitUntil(lambda: not w._charts._tasks and all(c.data is not None for c in w._charts.cards), timeout=20000)
+
+
 def _charts_built_hidden(qtbot: Any, make_window: Any, corpus_db: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
     """A window shown, whose Charts tab it has built hidden after start-up."""
     import tlsrpt_gui.ui.main_window as main_window

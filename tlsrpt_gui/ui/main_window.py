@@ -97,6 +97,8 @@ BUILD_CHARTS_AFTER_MS = 500
 #: paint, or after it is shown if it has not painted by then (see showEvent)
 IMPORT_CHARTS_AFTER_PAINT_MS = 100
 IMPORT_CHARTS_AFTER_SHOW_MS = 1000
+#: how often a Charts tab opened while its modules import asks whether they are in
+CHARTS_POLL_MS = 20
 TAB_NAMES = ("reports", "policies", "failures", "charts", "dns")
 
 #: default column widths (pixels at 96 dpi) by column key
@@ -283,6 +285,10 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.pages["failures"], "&Failure details")
         self._charts: QWidget | None = None
         self._charts_host: QWidget | None = None
+        #: the thread importing the Charts tab's modules (see below), and what the tab
+        #: says while it waits for them (see _await_charts)
+        self._charts_import: threading.Thread | None = None
+        self._charts_waiting: QLabel | None = None
         self.dns: QWidget | None = None
         self._add_charts_tab()
         self._add_dns_tab()
@@ -338,7 +344,6 @@ class MainWindow(QMainWindow):
         # window's first paint (see event), and the tab is built, hidden, once the user
         # leaves the window alone for a moment; its charts are computed then too (once:
         # after that, a hidden tab computes when it is shown). Opening it then only paints.
-        self._charts_import: threading.Thread | None = None
         self._charts_import_timer = QTimer(self)
         self._charts_import_timer.setSingleShot(True)
         self._charts_import_timer.timeout.connect(self._charts_imported)
@@ -362,6 +367,25 @@ class MainWindow(QMainWindow):
             self._charts_import.start()
         return not self._charts_import.is_alive()
 
+    def _await_charts(self) -> None:
+        """The Charts tab opened while its modules are still importing (in the first
+        second or so): say so, and build it once they are in, rather than freeze the
+        window meanwhile (importing them here would wait for that thread)."""
+        if self._charts_waiting is None:
+            host = self._charts_host
+            assert host is not None and host.layout() is not None
+            self._charts_waiting = self._placeholder("Loading the charts…")
+            host.layout().addWidget(self._charts_waiting)  # type: ignore[union-attr]
+            self._charts_waiting.show()
+            QTimer.singleShot(CHARTS_POLL_MS, self, self._charts_arrived)
+
+    def _charts_arrived(self) -> None:
+        if self._charts_import is not None and self._charts_import.is_alive():
+            QTimer.singleShot(CHARTS_POLL_MS, self, self._charts_arrived)
+        elif self._charts_host is not None and self.tabs.currentWidget() is self._charts_host:
+            _ = self.charts
+        # (else it is built when the window is left alone, or on the next visit)
+
     def _build_charts(self) -> None:
         charts = self.charts
         if charts is not None and not charts.isVisible():
@@ -380,6 +404,9 @@ class MainWindow(QMainWindow):
                 layout.addWidget(self._placeholder("Charts are not available in this build."))
                 self._charts_host = None
                 return None
+            if self._charts_waiting is not None:
+                self._charts_waiting.deleteLater()
+                self._charts_waiting = None
             charts = ChartsTab(self.db_path, self._charts_host)
             charts.filter_requested.connect(self.filter_bar.set_filter)
             layout = self._charts_host.layout()
@@ -814,7 +841,10 @@ class MainWindow(QMainWindow):
 
     def _on_tab_changed(self, index: int) -> None:
         if self._charts_host is not None and self.tabs.widget(index) is self._charts_host:
-            _ = self.charts  # build it on first visit
+            if self._charts is None and self._charts_import is not None and self._charts_import.is_alive():
+                self._await_charts()
+            else:
+                _ = self.charts  # build it on first visit
         is_table = isinstance(self.tabs.widget(index), TablePage)
         # the DNS panel has its own domain field; the shared filters do not apply to it
         self.filter_bar.setVisible(self.dns is None or self.tabs.widget(index) is not self.dns)
