@@ -365,7 +365,11 @@ class MainWindow(QMainWindow):
         if self._charts_import is None:
             self._charts_import = threading.Thread(target=_import_charts, name="tlsrpt-charts-import", daemon=True)
             self._charts_import.start()
-        return not self._charts_import.is_alive()
+        return not self._charts_importing()
+
+    def _charts_importing(self) -> bool:
+        """True while the thread that imports the Charts tab's modules runs."""
+        return self._charts_import is not None and self._charts_import.is_alive()
 
     def _await_charts(self) -> None:
         """The Charts tab opened while its modules are still importing (in the first
@@ -380,7 +384,7 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(CHARTS_POLL_MS, self, self._charts_arrived)
 
     def _charts_arrived(self) -> None:
-        if self._charts_import is not None and self._charts_import.is_alive():
+        if self._charts_importing():
             QTimer.singleShot(CHARTS_POLL_MS, self, self._charts_arrived)
         elif self._charts_host is not None and self.tabs.currentWidget() is self._charts_host:
             _ = self.charts
@@ -841,7 +845,7 @@ class MainWindow(QMainWindow):
 
     def _on_tab_changed(self, index: int) -> None:
         if self._charts_host is not None and self.tabs.widget(index) is self._charts_host:
-            if self._charts is None and self._charts_import is not None and self._charts_import.is_alive():
+            if self._charts is None and self._charts_importing():
                 self._await_charts()
             else:
                 _ = self.charts  # build it on first visit
