@@ -66,117 +66,6 @@ from typing import Any, Final
 
 SECONDS_PER_DAY: Final = 86400
 
-SCHEMA: Final = """
-CREATE TABLE roll_domain_day (
-    day            INTEGER NOT NULL,
-    policy_domain  TEXT NOT NULL,
-    policy_type    TEXT NOT NULL,
-    sts_mode       TEXT NOT NULL,
-    successful     INTEGER NOT NULL,
-    failed         INTEGER NOT NULL,
-    policies       INTEGER NOT NULL,
-    PRIMARY KEY (day, policy_domain, policy_type, sts_mode)
-) WITHOUT ROWID;
-CREATE TABLE roll_domain_month (
-    month          INTEGER NOT NULL,
-    policy_domain  TEXT NOT NULL,
-    policy_type    TEXT NOT NULL,
-    sts_mode       TEXT NOT NULL,
-    successful     INTEGER NOT NULL,
-    failed         INTEGER NOT NULL,
-    policies       INTEGER NOT NULL,
-    PRIMARY KEY (month, policy_domain, policy_type, sts_mode)
-) WITHOUT ROWID;
-CREATE TABLE roll_org_day (
-    day                INTEGER NOT NULL,
-    organization_name  TEXT NOT NULL,
-    policy_type        TEXT NOT NULL,
-    sts_mode           TEXT NOT NULL,
-    successful         INTEGER NOT NULL,
-    failed             INTEGER NOT NULL,
-    policies           INTEGER NOT NULL,
-    PRIMARY KEY (day, organization_name, policy_type, sts_mode)
-) WITHOUT ROWID;
-CREATE TABLE roll_domain (
-    policy_domain      TEXT NOT NULL,
-    organization_name  TEXT NOT NULL,
-    policy_type        TEXT NOT NULL,
-    sts_mode           TEXT NOT NULL,
-    successful         INTEGER NOT NULL,
-    failed             INTEGER NOT NULL,
-    policies           INTEGER NOT NULL,
-    PRIMARY KEY (policy_domain, organization_name, policy_type, sts_mode)
-) WITHOUT ROWID;
-CREATE TABLE roll_type_day (
-    result_type  TEXT NOT NULL,
-    day          INTEGER NOT NULL,
-    policy_type  TEXT NOT NULL,
-    successful   INTEGER NOT NULL,
-    failed       INTEGER NOT NULL,
-    policies     INTEGER NOT NULL,
-    PRIMARY KEY (result_type, day, policy_type)
-) WITHOUT ROWID;
-CREATE TABLE roll_type_domain (
-    result_type        TEXT NOT NULL,
-    policy_domain      TEXT NOT NULL,
-    organization_name  TEXT NOT NULL,
-    policy_type        TEXT NOT NULL,
-    sts_mode           TEXT NOT NULL,
-    successful         INTEGER NOT NULL,
-    failed             INTEGER NOT NULL,
-    policies           INTEGER NOT NULL,
-    PRIMARY KEY (result_type, policy_domain, organization_name, policy_type, sts_mode)
-) WITHOUT ROWID;
-CREATE TABLE roll_type_month (
-    result_type    TEXT NOT NULL,
-    month          INTEGER NOT NULL,
-    policy_domain  TEXT NOT NULL,
-    policy_type    TEXT NOT NULL,
-    sts_mode       TEXT NOT NULL,
-    successful     INTEGER NOT NULL,
-    failed         INTEGER NOT NULL,
-    policies       INTEGER NOT NULL,
-    PRIMARY KEY (result_type, month, policy_domain, policy_type, sts_mode)
-) WITHOUT ROWID;
-CREATE TABLE roll_failures_day (
-    day          INTEGER NOT NULL,
-    result_type  TEXT NOT NULL,
-    failed       INTEGER NOT NULL,
-    details      INTEGER NOT NULL,
-    PRIMARY KEY (day, result_type)
-) WITHOUT ROWID;
-CREATE TABLE roll_failures_key (
-    dim          TEXT NOT NULL CHECK (dim IN ('reporter', 'mx_host', 'sending_ip')),
-    key          TEXT NOT NULL,
-    result_type  TEXT NOT NULL,
-    failed       INTEGER NOT NULL,
-    details      INTEGER NOT NULL,
-    PRIMARY KEY (dim, key, result_type)
-) WITHOUT ROWID;
-CREATE TABLE roll_failures_month (
-    dim          TEXT NOT NULL CHECK (dim IN ('reporter', 'mx_host')),
-    key          TEXT NOT NULL,
-    result_type  TEXT NOT NULL,
-    month        INTEGER NOT NULL,
-    failed       INTEGER NOT NULL,
-    details      INTEGER NOT NULL,
-    PRIMARY KEY (dim, key, result_type, month)
-) WITHOUT ROWID;
-CREATE TABLE text_values (
-    col    TEXT NOT NULL,
-    value  TEXT NOT NULL,
-    rows   INTEGER NOT NULL,
-    PRIMARY KEY (col, value)
-) WITHOUT ROWID;
-CREATE TABLE report_days (
-    organization_name  TEXT NOT NULL,
-    policy_domain      TEXT NOT NULL,
-    policy_type        TEXT NOT NULL,
-    first_day          INTEGER NOT NULL,
-    days               BLOB NOT NULL,
-    PRIMARY KEY (organization_name, policy_domain, policy_type)
-) WITHOUT ROWID;
-"""
 
 #: the tables, for checks and rebuilds
 TABLES: Final = ("roll_domain_day", "roll_domain_month", "roll_org_day", "roll_domain", "roll_type_day", "roll_type_domain",
@@ -335,6 +224,43 @@ _SUMS: Final = (
          tuple(("failure_details", (f"'{dim}'", f"COALESCE({col}, '')", "result_type", _MONTH))
                for dim, col in MONTH_DIMS.items())),
 )
+
+
+def _sum_ddl(spec: _Sum) -> str:
+    """The CREATE TABLE of a summary: its keys (day and month numbers, else text; a
+    ``dim`` key holds one of its parts' dimension names) and its integer sums."""
+    cols = []
+    for key in spec.keys:
+        if key in ("day", "month"):
+            cols.append(f"{key} INTEGER NOT NULL")
+        elif key == "dim":
+            dims = ", ".join(exprs[0] for _, exprs in spec.parts)  # each part's first key is 'dim-name'
+            cols.append(f"dim TEXT NOT NULL CHECK (dim IN ({dims}))")
+        else:
+            cols.append(f"{key} TEXT NOT NULL")
+    cols += [f"{value} INTEGER NOT NULL" for value in spec.values]
+    cols.append(f"PRIMARY KEY ({', '.join(spec.keys)})")
+    body = ",\n    ".join(cols)
+    return f"CREATE TABLE {spec.table} (\n    {body}\n) WITHOUT ROWID"
+
+
+#: every summary table; :func:`add_tables` creates single ones by name from it
+SCHEMA: Final = ";\n".join(map(_sum_ddl, _SUMS)) + """;
+CREATE TABLE text_values (
+    col    TEXT NOT NULL,
+    value  TEXT NOT NULL,
+    rows   INTEGER NOT NULL,
+    PRIMARY KEY (col, value)
+) WITHOUT ROWID;
+CREATE TABLE report_days (
+    organization_name  TEXT NOT NULL,
+    policy_domain      TEXT NOT NULL,
+    policy_type        TEXT NOT NULL,
+    first_day          INTEGER NOT NULL,
+    days               BLOB NOT NULL,
+    PRIMARY KEY (organization_name, policy_domain, policy_type)
+) WITHOUT ROWID;
+"""
 
 
 _INT64_MAX: Final = 2**63 - 1
