@@ -1,0 +1,240 @@
+"""A bulk import whose parser processes write their groups themselves (_Parsers.write)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.core.conftest import REPO, make_report, sts_policy, write_gz
+from tests.core.test_import import bad_inputs, kill_once_committed, make_folder
+from tlsrpt_gui.core import rollups
+from tlsrpt_gui.core.index import Index, Progress
+
+#: the rows of an index, without the ids and times that differ between two imports
+_CONTENT = {
+    "reports": "SELECT organization_name, report_id, dedupe_key, start_ts, policy_domains, successful_sessions, "
+               "failed_sessions, failure_detail_count, diagnostic_count, source_path, source_member FROM reports",
+    "policies": "SELECT r.report_id, p.idx, p.policy_type, p.policy_domain, p.policy_strings, p.mx_hosts, "
+                "p.successful_sessions, p.failed_sessions FROM policies p JOIN reports r ON r.id = p.report_id",
+    "failures": "SELECT r.report_id, p.idx, f.result_type, f.sending_mta_ip, f.failed_session_count, f.policy_domain "
+                "FROM failure_details f JOIN policies p ON p.id = f.policy_id JOIN reports r ON r.id = f.report_id",
+    "raw": "SELECT r.report_id, x.encoding, x.raw FROM report_raw x JOIN reports r ON r.id = x.report_id",
+    "diagnostics": "SELECT r.report_id, d.code FROM diagnostics d JOIN reports r ON r.id = d.report_id",
+    "sources": "SELECT s.path, s.outcome, s.reason, r.report_id FROM sources s LEFT JOIN reports r ON r.id = s.report_id",
+}
+
+
+def content(conn: sqlite3.Connection) -> dict[str, list[tuple[Any, ...]]]:
+    return {name: sorted(conn.execute(sql).fetchall(), key=repr) for name, sql in _CONTENT.items()}
+
+
+def mixed_folder(folder: Path, n: int) -> None:
+    """``n`` reports, a copy of one of them under another name (a duplicate), and the
+    hostile batch of unreadable files."""
+    make_folder(folder, n)
+    first = next(iter(sorted(folder.iterdir())))
+    (folder / "zz-copy.json.gz").write_bytes(first.read_bytes())
+    bad_inputs(folder / "bad")
+    details = [{"result-type": "starttls-not-supported", "receiving-mx-hostname": "mx2.example.com", "failed-session-count": 1}]
+    write_gz(folder / "other!example.net!1700000000!1700086399!x.json.gz",
+             make_report(report_id="other-1", policies=[sts_policy("example.net", ok=1, failed=1, details=details)]))
+
+
+def wrote_themselves(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Records, per import, whether its parser processes wrote their groups themselves."""
+    import tlsrpt_gui.core.index as index_mod
+
+    seen: list[bool] = []
+    real = index_mod._Parsers.__init__
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        real(self, *args, **kwargs)
+        seen.append(self.writes)
+
+    monkeypatch.setattr(index_mod._Parsers, "__init__", init)
+    return seen
+
+
+@pytest.mark.parametrize("method", ["fork", "forkserver"])
+def test_parsers_write_what_the_importing_process_would(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        method: str) -> None:
+    import tlsrpt_gui.core.index as index_mod
+
+    folder = tmp_path / "in"
+    mixed_folder(folder, 1100)
+    monkeypatch.setattr(index_mod, "BULK_MIN_FILES", 100)
+    with Index(tmp_path / "one.db") as ix:  # one process reads, parses and writes
+        one = ix.import_paths([folder], workers=1)
+        expected = content(ix.conn)
+    monkeypatch.setattr(index_mod, "_start_method", lambda: method)
+    monkeypatch.setattr(index_mod, "WRITE_GROUP_FILES", 100)  # a dozen groups, not three
+    wrote = wrote_themselves(monkeypatch)
+    with Index(tmp_path / "two.db") as ix:
+        many = ix.import_paths([folder], workers=2)
+        assert wrote == [True]
+        assert (many.imported, many.duplicates) == (one.imported, one.duplicates) == (1101, 1)
+        assert sorted(many.failed) == sorted(one.failed) and len(many.failed) == 6
+        assert sorted(many.skipped) == sorted(one.skipped)
+        assert content(ix.conn) == expected
+        # every batch committed, every index built, every summary right, every reference whole
+        assert ix.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert ix.conn.execute("PRAGMA foreign_key_check").fetchall() == []
+        assert ix.conn.execute("SELECT COUNT(*) FROM deferred_indexes").fetchone()[0] == 0
+        assert rollups.ready(ix.conn) and rollups.consistent(ix.conn)
+        assert ix.conn.execute("SELECT imported, duplicates, failed, status FROM import_runs").fetchall() == [
+            (1101, 1, 6, "done")]
+        # this process's connection was opened again after the fork, as it was
+        assert ix.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert ix.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_parsers_are_not_forked_while_the_index_is_open_elsewhere_in_the_process(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tlsrpt_gui.core.index as index_mod
+
+    db = tmp_path / "o.db"
+    make_folder(tmp_path / "in", 1100)
+    monkeypatch.setattr(index_mod, "BULK_MIN_FILES", 100)
+    monkeypatch.setattr(index_mod, "_start_method", lambda: "fork")
+    methods: list[str] = []
+    real = index_mod._Parsers.close
+
+    def close(self: Any) -> None:
+        methods.append(self.method)
+        real(self)
+
+    monkeypatch.setattr(index_mod._Parsers, "close", close)
+    with Index(db) as ix:
+        assert not index_mod._opened_here(tmp_path / "elsewhere.db")
+        assert index_mod._opened_here(db)
+        reader = sqlite3.connect(db)  # e.g. a window's table, reading
+        reader.execute("SELECT COUNT(*) FROM reports").fetchone()
+        try:
+            ix.conn.close()
+            assert index_mod._opened_here(db)  # the reader's connection, which a fork would copy
+            ix._reconnect()
+            assert ix.import_paths([tmp_path / "in"], workers=2).imported == 1100
+            assert methods == ["forkserver"]
+        finally:
+            reader.close()
+        make_folder(tmp_path / "more", 1200)  # files 1100 to 1199 are new
+        assert ix.import_paths([tmp_path / "more"], workers=2).imported == 100
+        assert methods[-1] == "fork"  # nothing else has the index open now
+
+
+def test_cancelled_while_parsers_write_counts_what_they_wrote(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tlsrpt_gui.core.index as index_mod
+
+    make_folder(tmp_path / "in", 2000)
+    monkeypatch.setattr(index_mod, "BULK_MIN_FILES", 100)
+    monkeypatch.setattr(index_mod, "WRITE_GROUP_FILES", 100)
+    progress: list[Progress] = []
+    wrote = wrote_themselves(monkeypatch)
+    with Index(tmp_path / "c.db") as ix:
+        r = ix.import_paths([tmp_path / "in"], workers=2, progress=progress.append,
+                            cancelled=lambda: len(progress) >= 3)
+        assert wrote == [True] and r.cancelled
+        # the groups being written when it was cancelled are in, and counted; no others
+        reports = ix.totals().reports
+        assert 300 <= reports < 2000 and r.imported == reports
+        assert ix.conn.execute("SELECT COUNT(*) FROM sources").fetchone()[0] == reports
+        assert ix.conn.execute("SELECT imported, status FROM import_runs").fetchone() == (reports, "cancelled")
+        assert ix.conn.execute("SELECT COUNT(*) FROM deferred_indexes").fetchone()[0] == 0
+        assert rollups.consistent(ix.conn)
+
+
+def test_a_parser_process_killed_while_writing_loses_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The groups of a parser process that dies are read and written by the importing
+    process, but for one it had committed: that is counted as it was written."""
+    import tlsrpt_gui.core.index as index_mod
+
+    n = 2000
+    make_folder(tmp_path / "in", n)
+    monkeypatch.setattr(index_mod, "BULK_MIN_FILES", 100)
+    monkeypatch.setattr(index_mod, "WRITE_GROUP_FILES", 100)
+    pools: list[Any] = []
+    real_write = index_mod._Parsers.write
+
+    def write(self: Any, *args: Any) -> Any:
+        pools.append(self.pool)
+        return real_write(self, *args)
+
+    monkeypatch.setattr(index_mod._Parsers, "write", write)
+    killed: list[int] = []
+
+    def progress(p: Progress) -> None:
+        if not killed:  # after the first group: kill a parser process, whatever it is doing
+            pid = next(iter(pools[0]._processes))
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+
+    with Index(tmp_path / "k.db") as ix:
+        r = ix.import_paths([tmp_path / "in"], workers=2, progress=progress)
+        assert killed and not r.cancelled and r.failed == []
+        assert ix.totals().reports == r.imported == n and r.duplicates == 0
+        assert ix.conn.execute("SELECT outcome, COUNT(*), COUNT(DISTINCT path) FROM sources GROUP BY outcome").fetchall() == [
+            ("imported", n, n)]
+        assert ix.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert ix.conn.execute("SELECT COUNT(*) FROM deferred_indexes").fetchone()[0] == 0
+        assert rollups.ready(ix.conn) and rollups.consistent(ix.conn)
+
+
+def children(pid: int) -> set[int]:
+    try:
+        return {int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()}
+    except OSError:
+        return set()
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+def test_killed_while_parsers_write_leaves_a_whole_index(tmp_path: Path) -> None:
+    """The importing process killed: each group is one transaction, whichever process wrote it."""
+    folder = tmp_path / "many"
+    n = 6000
+    make_folder(folder, n)
+    db = tmp_path / "k.db"
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    proc = subprocess.Popen([sys.executable, "-m", "tlsrpt_gui", "import", str(folder), "--db", str(db), "--workers", "2"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    parsers: set[int] = set()
+
+    def kill(sig: int) -> None:  # (kill_once_committed's signal) noting the parser processes first
+        parsers.update(children(proc.pid))
+        os.kill(proc.pid, sig)
+
+    proc.send_signal = kill  # type: ignore[method-assign]
+    kill_once_committed(proc, db)
+    assert parsers, "no parser processes"
+    deadline = time.monotonic() + 10
+    while parsers and time.monotonic() < deadline:  # they die with it, and write no more
+        parsers = {pid for pid in parsers if alive(pid)}
+        time.sleep(0.02)
+    assert not parsers
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        reports = conn.execute("SELECT COUNT(*) FROM reports").fetchone()[0]
+        assert conn.execute("SELECT COUNT(*) FROM policies").fetchone()[0] == reports
+        assert conn.execute("SELECT COUNT(*) FROM failure_details").fetchone()[0] == reports
+        assert conn.execute("SELECT COUNT(*) FROM report_raw").fetchone()[0] == reports
+        assert conn.execute("SELECT COUNT(*) FROM sources WHERE outcome = 'imported'").fetchone()[0] == reports
+    with Index(db) as ix:  # builds what the killed import deferred
+        assert rollups.consistent(ix.conn)
+        r = ix.import_paths([folder], workers=2)
+        assert r.imported == n - reports and r.duplicates == reports and r.failed == []
+        assert ix.totals().reports == n and rollups.consistent(ix.conn)
