@@ -275,6 +275,27 @@ def make_folder(folder: Path, n: int) -> None:
                  make_report(report_id=f"kill-{i}", policies=[sts_policy(ok=5, failed=2, details=details)]))
 
 
+def cli_import(folder: Path, db: Path, workers: int) -> subprocess.Popen[bytes]:
+    """``tlsrpt-gui import`` of ``folder`` into ``db``, started."""
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    return subprocess.Popen([sys.executable, "-m", "tlsrpt_gui", "import", str(folder), "--db", str(db), "--workers",
+                             str(workers)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def whole_reports(db: Path) -> int:
+    """How many reports an index of make_folder's reports holds, once its integrity is
+    checked and every report found to have its policy, failure detail, raw JSON and
+    source row (make_folder's reports have one of each)."""
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        reports: int = conn.execute("SELECT COUNT(*) FROM reports").fetchone()[0]
+        assert conn.execute("SELECT COUNT(*) FROM policies").fetchone()[0] == reports
+        assert conn.execute("SELECT COUNT(*) FROM failure_details").fetchone()[0] == reports
+        assert conn.execute("SELECT COUNT(*) FROM report_raw").fetchone()[0] == reports
+        assert conn.execute("SELECT COUNT(*) FROM sources WHERE outcome = 'imported'").fetchone()[0] == reports
+    return reports
+
+
 def kill_once_committed(proc: subprocess.Popen[bytes], db: Path) -> None:
     """SIGKILL an import once at least one batch is committed (but, we hope, before the end)."""
     deadline = time.monotonic() + 120
@@ -298,19 +319,9 @@ def test_killed_import_leaves_consistent_index_and_rerun_completes(tmp_path: Pat
     n = 3000
     make_folder(folder, n)
     db = tmp_path / "k.db"
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    proc = subprocess.Popen([sys.executable, "-m", "tlsrpt_gui", "import", str(folder), "--db", str(db), "--workers", "1"],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    kill_once_committed(proc, db)
-    with sqlite3.connect(db) as conn:
-        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        reports = conn.execute("SELECT COUNT(*) FROM reports").fetchone()[0]
-        assert reports < n, "the import finished before it was killed; make the batch larger"
-        # every report has its policy, failure detail, raw JSON and source row
-        assert conn.execute("SELECT COUNT(*) FROM policies").fetchone()[0] == reports
-        assert conn.execute("SELECT COUNT(*) FROM failure_details").fetchone()[0] == reports
-        assert conn.execute("SELECT COUNT(*) FROM report_raw").fetchone()[0] == reports
-        assert conn.execute("SELECT COUNT(*) FROM sources WHERE outcome = 'imported'").fetchone()[0] == reports
+    kill_once_committed(cli_import(folder, db, workers=1), db)
+    reports = whole_reports(db)
+    assert reports < n, "the import finished before it was killed; make the batch larger"
     with Index(db) as ix:
         r = ix.import_paths([folder], workers=1)
         assert r.imported == n - reports and r.duplicates == reports and r.failed == []

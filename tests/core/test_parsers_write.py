@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import sqlite3
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -13,8 +12,14 @@ from typing import Any
 
 import pytest
 
-from tests.core.conftest import REPO, make_report, sts_policy, write_gz
-from tests.core.test_import import bad_inputs, kill_once_committed, make_folder
+from tests.core.conftest import make_report, sts_policy, write_gz
+from tests.core.test_import import (
+    bad_inputs,
+    cli_import,
+    kill_once_committed,
+    make_folder,
+    whole_reports,
+)
 from tlsrpt_gui.core import rollups
 from tlsrpt_gui.core.index import Index, Progress
 
@@ -209,9 +214,7 @@ def test_killed_while_parsers_write_leaves_a_whole_index(tmp_path: Path) -> None
     n = 6000
     make_folder(folder, n)
     db = tmp_path / "k.db"
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    proc = subprocess.Popen([sys.executable, "-m", "tlsrpt_gui", "import", str(folder), "--db", str(db), "--workers", "2"],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = cli_import(folder, db, workers=2)
     parsers: set[int] = set()
 
     def kill(sig: int) -> None:  # (kill_once_committed's signal) noting the parser processes first
@@ -226,13 +229,7 @@ def test_killed_while_parsers_write_leaves_a_whole_index(tmp_path: Path) -> None
         parsers = {pid for pid in parsers if alive(pid)}
         time.sleep(0.02)
     assert not parsers
-    with sqlite3.connect(db) as conn:
-        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        reports = conn.execute("SELECT COUNT(*) FROM reports").fetchone()[0]
-        assert conn.execute("SELECT COUNT(*) FROM policies").fetchone()[0] == reports
-        assert conn.execute("SELECT COUNT(*) FROM failure_details").fetchone()[0] == reports
-        assert conn.execute("SELECT COUNT(*) FROM report_raw").fetchone()[0] == reports
-        assert conn.execute("SELECT COUNT(*) FROM sources WHERE outcome = 'imported'").fetchone()[0] == reports
+    reports = whole_reports(db)
     with Index(db) as ix:  # builds what the killed import deferred
         assert rollups.consistent(ix.conn)
         r = ix.import_paths([folder], workers=2)
