@@ -344,7 +344,12 @@ class _Parsed(NamedTuple):
 
     @property
     def label(self) -> str:
-        return f"{self.path} » {self.member}" if self.member else self.path
+        return _label(self.path, self.member)
+
+
+def _label(path: str, member: str) -> str:
+    """How an import result names a source item: the file, and the member inside it."""
+    return f"{path} » {member}" if member else path
 
 
 try:
@@ -420,6 +425,15 @@ def load_path(path: str, limits: Limits = DEFAULT_LIMITS) -> list[_Parsed]:
     return [_parse_item(item, limits) for item in read_source(path, limits)]
 
 
+def _connect_writable(path: Path, timeout: float) -> sqlite3.Connection:
+    """A writable connection to an index file, set up as every writer of it is."""
+    conn = sqlite3.connect(path, timeout=timeout, check_same_thread=False)
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    return conn
+
+
 class Index:
     """A connection to one index file. Not shared between threads."""
 
@@ -430,13 +444,11 @@ class Index:
             if read_only:
                 uri = self.path.resolve().as_uri() + "?mode=ro"
                 self.conn = sqlite3.connect(uri, uri=True, timeout=timeout, check_same_thread=False)
+                self.conn.execute("PRAGMA foreign_keys = ON")
             else:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                self.conn = sqlite3.connect(self.path, timeout=timeout, check_same_thread=False)
-            self.conn.execute("PRAGMA foreign_keys = ON")
+                self.conn = _connect_writable(self.path, timeout)
             if not read_only:
-                self.conn.execute("PRAGMA journal_mode = WAL")
-                self.conn.execute("PRAGMA synchronous = NORMAL")
                 self._migrate()
                 self.build_deferred_indexes()  # after a bulk import that was killed
             else:
@@ -449,9 +461,7 @@ class Index:
     def _reconnect(self) -> None:
         """Open the (writable) connection again, as __init__ does, after it was closed."""
         try:
-            self.conn = sqlite3.connect(self.path, timeout=self.timeout, check_same_thread=False)
-            self.conn.execute("PRAGMA foreign_keys = ON")
-            self.conn.execute("PRAGMA synchronous = NORMAL")
+            self.conn = _connect_writable(self.path, self.timeout)
         except sqlite3.DatabaseError as exc:
             raise IndexError_(_db_reason(self.path, exc)) from exc
 
@@ -462,9 +472,7 @@ class Index:
         self = cls.__new__(cls)
         self.path = Path(path)
         self.timeout = timeout
-        self.conn = sqlite3.connect(self.path, timeout=timeout, check_same_thread=False)
-        self.conn.execute("PRAGMA foreign_keys = ON")
-        self.conn.execute("PRAGMA synchronous = NORMAL")
+        self.conn = _connect_writable(self.path, timeout)
         # The importing process copies the WAL into the database after each batch (see
         # _Checkpointer): a commit here never does, unless the WAL has grown past 256 MiB.
         self.conn.execute("PRAGMA wal_autocheckpoint = 65536")
@@ -663,8 +671,7 @@ class Index:
                 elif outcome == "duplicate":
                     done.duplicates += 1
                 else:
-                    (done.skipped if outcome == "skipped" else done.failed).append(
-                        (f"{path} » {member}" if member else path, reason))
+                    (done.skipped if outcome == "skipped" else done.failed).append((_label(path, member), reason))
         return done if found else None
 
     def _report_count(self) -> int:
@@ -1123,8 +1130,6 @@ class _Parsers:
     def __init__(self, workers: int | None, n_files: int, writes: tuple[Index, int] | None = None) -> None:
         """``writes``: the index and import run that the parser processes write to
         themselves (see :meth:`write`), in a bulk import."""
-        import concurrent.futures
-        import multiprocessing
         from concurrent.futures.process import BrokenProcessPool
 
         n = workers if workers is not None else (os.cpu_count() or 1)
@@ -1141,10 +1146,7 @@ class _Parsers:
                     self.pool = self._writing_pool(n, *writes)
                     self.writes = True
                 else:
-                    self.pool = concurrent.futures.ProcessPoolExecutor(
-                        max_workers=n, mp_context=multiprocessing.get_context(method))
-                    if method == "fork":  # fork them now, while this process has one thread
-                        self.pool.submit(int).result()
+                    self.pool = self._start(n, method)
             except (OSError, ValueError, BrokenProcessPool):
                 log.info("no parser processes; parsing in this one", exc_info=True)
                 if self.pool is not None:
@@ -1158,29 +1160,35 @@ class _Parsers:
         (https://sqlite.org/howtocorrupt.html, 2.6): this process closes its connection
         for the fork and opens it again; if something else in it still has the file
         open, they start from a fork server instead, which never opens it."""
-        import concurrent.futures
-        import multiprocessing
-
-        def start(method: str) -> concurrent.futures.ProcessPoolExecutor:
-            context = multiprocessing.get_context(method)
-            if method == "forkserver":  # its children start with the parser loaded
-                context.set_forkserver_preload([__name__])
-            pool = concurrent.futures.ProcessPoolExecutor(
-                max_workers=n, mp_context=context, initializer=_start_writer,
-                initargs=(str(index.path), run_id, index.timeout, context.Lock()))
-            if method == "fork":  # fork them now, while this process has one thread
-                pool.submit(int).result()
-            self.method = method
-            return pool
-
+        writes = (str(index.path), run_id, index.timeout)
         if self.method == "fork":
             index.conn.close()
             try:
                 if not _opened_here(index.path):
-                    return start("fork")
+                    return self._start(n, "fork", writes)
             finally:
                 index._reconnect()
-        return start("forkserver" if self.method == "fork" else self.method)
+            self.method = "forkserver"
+        return self._start(n, self.method, writes)
+
+    @staticmethod
+    def _start(n: int, method: str, writes: tuple[str, int, float] | None = None) -> concurrent.futures.ProcessPoolExecutor:
+        """``n`` parser processes started by ``method``; with ``writes`` (index path, import
+        run, timeout), processes that write to the index (see _start_writer)."""
+        import concurrent.futures
+        import multiprocessing
+
+        context = multiprocessing.get_context(method)
+        if writes is None:
+            pool = concurrent.futures.ProcessPoolExecutor(max_workers=n, mp_context=context)
+        else:
+            if method == "forkserver":  # its children start with the parser loaded
+                context.set_forkserver_preload([__name__])
+            pool = concurrent.futures.ProcessPoolExecutor(
+                max_workers=n, mp_context=context, initializer=_start_writer, initargs=(*writes, context.Lock()))
+        if method == "fork":  # fork them now, while this process has one thread
+            pool.submit(int).result()
+        return pool
 
     def load(self, files: FileList | list[str], limits: Limits, ahead: int = 2 * BULK_BATCH_SIZE) -> Iterator[tuple[str, list[_Parsed]]]:
         """Parse files, yielding in order. Up to ``ahead`` files are parsed ahead of the
@@ -1311,8 +1319,9 @@ class _Parsers:
 def _start_method() -> str:
     """How to start parser processes. A fork starts at once, with the parser loaded,
     but is safe only from a process that runs one thread (the command line), and its
-    children must not use SQLite (see _Parsers.compute_summaries); the window, with
-    its threads, uses a fork server. Windows and macOS spawn."""
+    children must not use an SQLite database this process has open (see
+    _Parsers._writing_pool and compute_summaries); the window, with its threads, uses
+    a fork server. Windows and macOS spawn."""
     if sys.platform == "linux":
         try:
             alone = len(os.listdir("/proc/self/task")) == 1  # every thread, Qt's too
