@@ -275,6 +275,13 @@ class ImportResult:
             "failed": [{"source": s, "reason": r} for s, r in self.failed],
         }
 
+    def add(self, other: ImportResult) -> None:
+        """Count what became of more source items (another batch or group of this run)."""
+        self.imported += other.imported
+        self.duplicates += other.duplicates
+        self.skipped.extend(other.skipped)
+        self.failed.extend(other.failed)
+
 
 @dataclass(frozen=True, slots=True)
 class Progress:
@@ -627,13 +634,6 @@ class Index:
         """The parse phase of a bulk import whose parser processes write their groups
         themselves (_Parsers.write); ``writer`` writes any group whose process failed."""
         result, total, done = writer.result, len(files), 0
-
-        def count(written: ImportResult) -> None:
-            result.imported += written.imported
-            result.duplicates += written.duplicates
-            result.skipped.extend(written.skipped)
-            result.failed.extend(written.failed)
-
         for group, written in parsers.write(files, limits):
             if written is None:  # its parser process failed: perhaps after it committed the group
                 written = self._committed_in_run(writer.run_id, group)
@@ -642,7 +642,7 @@ class Index:
                     writer.pending.extend(_load_safely(path, limits))
                 writer.flush()  # (SQLite makes it wait for any parser process writing)
             else:
-                count(written)
+                result.add(written)
                 if writer.committed is not None:
                     writer.committed()
             done += len(group)
@@ -651,7 +651,7 @@ class Index:
             if cancelled is not None and cancelled():
                 result.cancelled = True
                 for written in parsers.stop_writing():
-                    count(written)
+                    result.add(written)
                 break
 
     def _committed_in_run(self, run_id: int, paths: list[str]) -> ImportResult | None:
@@ -975,9 +975,8 @@ class _BatchWriter:
             detail_rows: list[tuple[Any, ...]] = []
             diag_rows: list[tuple[Any, ...]] = []
             source_rows: list[tuple[Any, ...]] = []
-            imported = duplicates = 0
-            skipped: list[tuple[str, str]] = []
-            failed: list[tuple[str, str]] = []
+            done = ImportResult()
+            skipped, failed = done.skipped, done.failed
             run = self.run_id
             for rid, parsed in zip(ids, batch, strict=True):
                 head = (run, parsed.path, parsed.member, parsed.size, parsed.sha256, now)
@@ -986,10 +985,10 @@ class _BatchWriter:
                     source_rows.append((*head, "skipped" if parsed.outcome == "skipped" else "failed", parsed.reason, None))
                     continue
                 if rid not in inserted:
-                    duplicates += 1
+                    done.duplicates += 1
                     source_rows.append((*head, "duplicate", "already in the index", None))
                     continue
-                imported += 1
+                done.imported += 1
                 source_rows.append((*head, "imported", "", rid))
                 assert parsed.raw is not None
                 raw_rows.append((rid, *parsed.raw))
@@ -1016,11 +1015,7 @@ class _BatchWriter:
             conn.executemany(_SOURCE_SQL, source_rows)
         if self.committed is not None:
             self.committed()
-        # Counted only once the batch is committed.
-        self.result.imported += imported
-        self.result.duplicates += duplicates
-        self.result.skipped.extend(skipped)
-        self.result.failed.extend(failed)
+        self.result.add(done)  # counted only once the batch is committed
 
 
 def _row_state(conn: sqlite3.Connection) -> tuple[Any, ...]:
