@@ -310,6 +310,33 @@ def test_filter_bar_narrows_every_table_and_clears(
     assert not w.filter_bar.clear_button.isEnabled()
 
 
+def test_detail_pane_follows_the_filter_and_the_tab(make_window: Any, corpus_db: Path) -> None:
+    """The detail pane shows the current row of the table in view: a filter that keeps
+    that row keeps it shown (and selected), one that hides it clears the pane, and so
+    does a table with no current row."""
+    w = make_window(corpus_db)
+    w.set_tab("reports")
+    page = w.pages["reports"]
+    page.view.selectRow(0)
+    report = page.model.report_id(0)
+    org = page.model.index(0, [c.key for c in page.model.COLUMNS].index("organization_name")).data()
+    assert w.detail.report_id == report
+    w.apply_filter(Filter(reporter=org))
+    assert w.detail.report_id == report and page.current_id() == report
+    w.apply_filter(Filter(reporter="nobody"))
+    assert page.model.rowCount() == 0 and w.detail.report_id is None
+    w.apply_filter(Filter())
+    assert w.detail.report_id is None and page.current_id() is None
+    page.view.selectRow(0)
+    assert w.detail.report_id == report
+    w.set_tab("failures")  # no row chosen there yet
+    assert w.detail.report_id is None
+    w.pages["failures"].view.selectRow(0)
+    assert w.detail.report_id == w.pages["failures"].model.report_id(0)
+    w.set_tab("reports")  # back to the row chosen there
+    assert w.detail.report_id == report
+
+
 def test_typing_is_debounced(qtbot: Any, make_window: Any, corpus_db: Path) -> None:
     w = make_window(corpus_db)
     seen: list[Filter] = []
@@ -564,8 +591,9 @@ def test_the_charts_tab_opened_while_its_modules_import_says_so_and_is_built_onc
     qtbot.wait(100)
     assert w._charts is None  # still waiting, and the window still answers
     release.set()
-    qtbot.waitUntil(lambda: w._charts is not None, timeout=10000)
-    assert w._charts_waiting is None and w._charts.isVisible()
+    # (a widget added to a shown one is shown from the event loop: wait for that too)
+    qtbot.waitUntil(lambda: w._charts is not None and w._charts.isVisible(), timeout=10000)
+    assert w._charts_waiting is None
     qtbot.waitUntil(lambda: not w._charts._tasks and all(c.data is not None for c in w._charts.cards), timeout=20000)
 
 

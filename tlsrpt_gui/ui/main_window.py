@@ -667,10 +667,13 @@ class MainWindow(QMainWindow):
     def apply_filter(self, flt: Filter) -> None:
         """Narrow every table (and the charts) to ``flt``."""
         for page in self.pages.values():
+            ids, current = page.selected_ids(), page.current_id()
             page.model.set_filter(flt)
+            page.select_ids(ids, current)  # the rows that still match stay selected
             page.update_empty_state()
         if self._charts is not None:
             self._charts.set_filter(flt)  # type: ignore[attr-defined]
+        self._sync_detail()
         self._update_row_count()
 
     def import_paths(self, paths: list[str]) -> None:
@@ -713,6 +716,7 @@ class MainWindow(QMainWindow):
             page.model.refresh()
             page.select_ids(ids, current)
             page.update_empty_state()
+        self._sync_detail()
         if self._charts is not None:
             self._charts.refresh()  # type: ignore[attr-defined]
         self.refresh_choices()
@@ -855,10 +859,22 @@ class MainWindow(QMainWindow):
         self.detail.setVisible(is_table and self.detail_action.isChecked())
         self.copy_action.setEnabled(is_table)
         self.export_action.setEnabled(is_table)
+        if is_table:
+            self._sync_detail()
         self._update_row_count()
 
+    def _sync_detail(self) -> None:
+        """Show the current row of the table in view in the detail pane, or nothing when
+        it has none (a filter may have just hidden the row the pane showed)."""
+        page = self.current_page()
+        if page is not None:
+            self._show_detail(page, page.view.currentIndex())
+
     def _show_detail(self, page: TablePage, current: QModelIndex) -> None:
+        if page is not self.current_page():
+            return  # (a hidden table's selection moved: a refresh reselecting its rows)
         if not current.isValid():
+            self.detail.clear()
             return
         report = current.data(REPORT_ID_ROLE)
         policy = current.data(ROW_ID_ROLE) if page.name == "policies" else None
