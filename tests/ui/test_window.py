@@ -474,6 +474,26 @@ def test_recent_menu(qtbot: Any, make_window: Any, tmp_path: Path) -> None:
     assert blocker.args[0].duplicates == 2
 
 
+def test_menus_show_an_ampersand_as_itself(qtbot: Any, make_window: Any, tmp_path: Path) -> None:
+    """Qt reads "&" in a menu item as a shortcut mark: a reporter "AT&T" or a folder
+    "R&D" must not lose theirs."""
+    from tests.ui.conftest import make_report
+
+    folder = tmp_path / "R&D"
+    folder.mkdir()
+    (folder / "r.json").write_text(json.dumps(make_report(org="AT&T")), encoding="utf-8")
+    w = make_window(tmp_path / "amp.sqlite3")
+    _import(qtbot, w, [folder])
+    assert w.recent_menu.actions()[0].text() == f"&1 {str(folder).replace('&', '&&')}"
+    w.set_tab("reports")
+    page = w.pages["reports"]
+    menu = w.row_menu(page, page.model.index(0, 0))
+    texts = [a.text() for a in menu.actions()]
+    assert "Filter by Reporter “AT&&T”" in texts
+    next(a for a in menu.actions() if "Reporter" in a.text()).trigger()
+    assert w.filter_bar.current.reporter == "AT&T"
+
+
 def test_utc_toggle_changes_every_table(qtbot: Any, make_window: Any, corpus_db: Path) -> None:
     w = make_window(corpus_db)
     assert w.time_mode.utc and w.utc_action.isChecked()

@@ -144,3 +144,9 @@ def json_list(text: str | None) -> list[str]:
     if isinstance(value, list):
         return [str(v) for v in value]
     return [str(value)]
+
+
+def menu_text(text: str) -> str:
+    """``text`` as a menu item shows it: Qt reads ``&`` as the mark of a shortcut key,
+    so a reporter named "AT&T" or a folder "R&D" needs each doubled."""
+    return text.replace("&", "&&")

@@ -58,7 +58,7 @@ from tlsrpt_gui.core.query import Filter
 from tlsrpt_gui.core.report import KNOWN_RESULT_TYPES
 from tlsrpt_gui.ui.detail import DetailPane
 from tlsrpt_gui.ui.filter_bar import FilterBar
-from tlsrpt_gui.ui.formatting import TimeMode, domain_to_unicode, format_int
+from tlsrpt_gui.ui.formatting import TimeMode, domain_to_unicode, format_int, menu_text
 from tlsrpt_gui.ui.general_prefs import GeneralSettings
 from tlsrpt_gui.ui.idle import WhenIdle
 from tlsrpt_gui.ui.importer import ImportController
@@ -628,8 +628,7 @@ class MainWindow(QMainWindow):
         self.recent_menu.clear()
         recent = self.recent_paths()
         for i, path in enumerate(recent):
-            label = f"&{i + 1} {path}" if i < 9 else path
-            act = self.recent_menu.addAction(label.replace("&&", "&"))
+            act = self.recent_menu.addAction(f"&{i + 1} {menu_text(path)}" if i < 9 else menu_text(path))
             act.triggered.connect(lambda _c=False, path=path: self._open_recent(path))
         if not recent:
             none = self.recent_menu.addAction("No recent files")
@@ -882,7 +881,12 @@ class MainWindow(QMainWindow):
             self.detail.show_report(self.conn, report, policy)
 
     def _row_menu(self, page: TablePage, pos: QPoint) -> None:
-        index = page.view.indexAt(pos)
+        menu = self.row_menu(page, page.view.indexAt(pos))
+        menu.exec(page.view.viewport().mapToGlobal(pos))
+        menu.deleteLater()
+
+    def row_menu(self, page: TablePage, index: QModelIndex) -> QMenu:
+        """The context menu of a table row (of the empty area, if ``index`` is invalid)."""
         menu = QMenu(self)
         menu.addAction(self.copy_action)
         if index.isValid():
@@ -901,7 +905,7 @@ class MainWindow(QMainWindow):
                 domain = model.copy_text(row, keys["policy_domains"]).split(", ")[0]
             if domain:
                 shown = domain_to_unicode(domain)
-                menu.addAction(f"Filter by Domain “{shown}”").triggered.connect(
+                menu.addAction(f"Filter by Domain “{menu_text(shown)}”").triggered.connect(
                     lambda: self.filter_bar.set_filter(
                         self.filter_bar.current.with_(policy_domain=domain)
                     )
@@ -912,14 +916,14 @@ class MainWindow(QMainWindow):
                 else ""
             )
             if reporter:
-                menu.addAction(f"Filter by Reporter “{reporter[:60]}”").triggered.connect(
+                menu.addAction(f"Filter by Reporter “{menu_text(reporter[:60])}”").triggered.connect(
                     lambda: self.filter_bar.set_filter(
                         self.filter_bar.current.with_(reporter=reporter)
                     )
                 )
             if "result_type" in keys:
                 rt = model.copy_text(row, keys["result_type"])
-                menu.addAction(f"Filter by Result Type “{rt[:60]}”").triggered.connect(
+                menu.addAction(f"Filter by Result Type “{menu_text(rt[:60])}”").triggered.connect(
                     lambda: self.filter_bar.set_filter(
                         self.filter_bar.current.with_(result_type=rt)
                     )
@@ -936,7 +940,7 @@ class MainWindow(QMainWindow):
                     menu.addAction("Open Additional Information Link…").triggered.connect(
                         lambda: self.open_report_link(link)
                     )
-        menu.exec(page.view.viewport().mapToGlobal(pos))
+        return menu
 
     def open_report_link(self, link: str) -> bool:
         """Open a URL a report gave, only after showing it in full and asking.
