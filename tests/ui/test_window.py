@@ -337,6 +337,25 @@ def test_detail_pane_follows_the_filter_and_the_tab(make_window: Any, corpus_db:
     assert w.detail.report_id == report
 
 
+def test_filter_choices_offer_every_value_in_the_index(make_window: Any, corpus_db: Path) -> None:
+    """The policy and result type filters offer RFC 8460's types and any other a report
+    gave (the corpus has an unknown policy type, kept as given)."""
+    w = make_window(corpus_db)
+    with sqlite3.connect(corpus_db) as conn:
+        policy_types = {r[0] for r in conn.execute("SELECT DISTINCT policy_type FROM policies")}
+        result_types = {r[0] for r in conn.execute("SELECT DISTINCT result_type FROM failure_details")}
+    assert policy_types - {"sts", "tlsa", "no-policy-found"}
+    for combo, values in ((w.filter_bar.policy_type_combo, policy_types | {"sts", "tlsa", "no-policy-found"}),
+                          (w.filter_bar.result_type_combo, result_types)):
+        offered = {combo.itemData(i) for i in range(1, combo.count())}
+        assert values <= offered
+    combo = w.filter_bar.policy_type_combo
+    other = sorted(policy_types - {"sts", "tlsa", "no-policy-found"})[0]
+    combo.setCurrentIndex(combo.findData(other))
+    w.apply_filter(w.filter_bar.current)
+    assert w.pages["policies"].model.rowCount() > 0
+
+
 def test_typing_is_debounced(qtbot: Any, make_window: Any, corpus_db: Path) -> None:
     w = make_window(corpus_db)
     seen: list[Filter] = []

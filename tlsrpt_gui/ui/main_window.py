@@ -55,7 +55,7 @@ import tlsrpt_gui
 from tlsrpt_gui.core.export import neutralise
 from tlsrpt_gui.core.index import INDEXING, ImportResult, Index
 from tlsrpt_gui.core.query import Filter
-from tlsrpt_gui.core.report import KNOWN_RESULT_TYPES
+from tlsrpt_gui.core.report import KNOWN_POLICY_TYPES, KNOWN_RESULT_TYPES
 from tlsrpt_gui.ui.detail import DetailPane
 from tlsrpt_gui.ui.filter_bar import FilterBar
 from tlsrpt_gui.ui.formatting import TimeMode, domain_to_unicode, format_int, menu_text
@@ -728,6 +728,9 @@ class MainWindow(QMainWindow):
         self.filter_bar.set_choices(
             domains=domains,
             reporters=[r[0] for r in c.execute("SELECT DISTINCT organization_name FROM reports")],
+            # the three of RFC 8460, and any other a report gave (kept as given)
+            policy_types=[r[0] for r in c.execute("SELECT DISTINCT policy_type FROM policies")]
+            + sorted(KNOWN_POLICY_TYPES),
             result_types=[
                 r[0] for r in c.execute("SELECT DISTINCT result_type FROM failure_details")
             ]
