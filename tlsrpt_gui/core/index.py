@@ -846,10 +846,10 @@ class Index:
             return self.conn.execute(sql).fetchone()[0]
 
         try:
-            sums = self.conn.execute("SELECT COALESCE(SUM(successful), 0), COALESCE(SUM(failed), 0) FROM roll_domain").fetchone()
+            sums = rollups.summed(self.conn, "SELECT COALESCE(SUM(successful), 0), COALESCE(SUM(failed), 0) FROM roll_domain")[0]
         except sqlite3.OperationalError:  # an older schema, read-only
-            sums = self.conn.execute(
-                "SELECT COALESCE(SUM(successful_sessions), 0), COALESCE(SUM(failed_sessions), 0) FROM reports").fetchone()
+            sums = rollups.summed(
+                self.conn, "SELECT COALESCE(SUM(successful_sessions), 0), COALESCE(SUM(failed_sessions), 0) FROM reports")[0]
         return Totals(
             reports=int(one("SELECT COUNT(*) FROM reports")),
             policies=int(one("SELECT COUNT(*) FROM policies")),
@@ -943,13 +943,33 @@ class _BatchWriter:
         conn.execute("PRAGMA foreign_keys = OFF")
         conn.execute("PRAGMA ignore_check_constraints = ON")
         try:
-            self._write(batch)
+            self._write_storable(batch)
         finally:
             try:
                 conn.execute("PRAGMA foreign_keys = ON")
                 conn.execute("PRAGMA ignore_check_constraints = OFF")
             except sqlite3.Error:  # the connection is gone; the settings go with it
                 pass
+
+    def _write_storable(self, batch: list[_Parsed]) -> None:
+        """Write ``batch``; if a value in it is one SQLite cannot take (text that is not
+        valid Unicode, such as a lone surrogate escape in a report or a file name in
+        another encoding; a sum past 64 bits), find the items that hold one, by halves,
+        and write them as :func:`_storable` makes them: the rest is written as usual."""
+        try:
+            self._write(batch)
+        except _UNSTORABLE:
+            if len(batch) > 1:
+                half = len(batch) // 2
+                self._write_storable(batch[:half])
+                self._write_storable(batch[half:])
+                return
+            try:
+                self._write([_storable(batch[0])])
+            except _UNSTORABLE as exc:  # (not seen: every value is made storable)
+                log.error("cannot store %s", _valid_text(batch[0].label), exc_info=exc)
+                self._write([_failed(_valid_text(batch[0].path), f"it holds a value the index cannot store ({type(exc).__name__})",
+                                     _valid_text(batch[0].member))])
 
     def _write(self, batch: list[_Parsed]) -> None:
         now = time.time()
@@ -1016,6 +1036,54 @@ class _BatchWriter:
         if self.committed is not None:
             self.committed()
         self.result.add(done)  # counted only once the batch is committed
+
+
+#: what SQLite's Python binding raises for a value it cannot store
+_UNSTORABLE: Final = (UnicodeEncodeError, OverflowError)
+_INT64_MAX: Final = 2**63 - 1
+#: the note on a report some of whose text or numbers :func:`_storable` changed
+_NOTE_UNSTORABLE: Final = (
+    "warning", "text-not-unicode",
+    "Some text of this report (or its file name) is not valid Unicode, such as a lone surrogate escape "
+    "(RFC 7493 forbids them), or a sum of its sessions is past 64 bits: the index has it with replacement "
+    "characters (\ufffd), or the sum as an approximate number. The kept raw report has it as sent.", "",
+)
+
+
+def _valid_text(text: str) -> str:
+    """``text`` with what is not valid Unicode replaced by U+FFFD: the bytes of a file name
+    in another encoding (Python's surrogate escapes), and lone surrogates."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        pass
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+
+
+def _storable_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return _valid_text(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value > _INT64_MAX:
+        return float(value)  # as SQLite's own "+" stores a sum past 64 bits
+    if isinstance(value, (tuple, list)):
+        return type(value)(map(_storable_value, value))
+    return value
+
+
+def _storable(parsed: _Parsed) -> _Parsed:
+    """An item whose every value SQLite can store (see _BatchWriter._write_storable),
+    noting on a report that something was replaced."""
+    fixed = _Parsed(*(v if isinstance(v, bytes) else _storable_value(v) for v in parsed))
+    if fixed.report_row is not None and fixed != parsed:
+        row = list(fixed.report_row)
+        row[11] += 1  # (the report's count of diagnostics, and their highest severity)
+        row[12] = "error" if row[12] == "error" else "warning"
+        fixed = fixed._replace(report_row=tuple(row), diagnostics=(*fixed.diagnostics, _NOTE_UNSTORABLE))
+    return fixed
 
 
 def _row_state(conn: sqlite3.Connection) -> tuple[Any, ...]:

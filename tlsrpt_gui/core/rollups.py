@@ -101,6 +101,18 @@ def day_sql(col: str) -> str:
     return f"(({col} - ((({col} % {n}) + {n}) % {n})) / {n})"
 
 
+def summed(conn: sqlite3.Connection, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[Any]:
+    """The rows of a query of sums. A sum past 64 bits (absurd session counts in a
+    stranger's reports) stops SQLite's SUM with an error: the query then runs again
+    with TOTAL, which sums as a floating-point number."""
+    try:
+        return conn.execute(sql, params).fetchall()
+    except sqlite3.OperationalError as exc:
+        if "integer overflow" not in str(exc):
+            raise
+        return conn.execute(sql.replace("SUM(", "TOTAL("), params).fetchall()
+
+
 # --------------------------------------------------------------------------- months
 
 _EPOCH: Final = date(1970, 1, 1)
@@ -572,8 +584,8 @@ def consistent(conn: sqlite3.Connection) -> bool:
         cols = ", ".join((*spec.keys, *spec.values))
         computed = f"SELECT * FROM ({spec.select()})"  # a compound SELECT, kept whole
         kept = f"SELECT {cols} FROM {spec.table}"
-        one_way = conn.execute(f"SELECT COUNT(*) FROM ({computed} EXCEPT {kept})").fetchone()[0]
-        other_way = conn.execute(f"SELECT COUNT(*) FROM ({kept} EXCEPT {computed})").fetchone()[0]
+        one_way = summed(conn, f"SELECT COUNT(*) FROM ({computed} EXCEPT {kept})")[0][0]
+        other_way = summed(conn, f"SELECT COUNT(*) FROM ({kept} EXCEPT {computed})")[0][0]
         if one_way or other_way:
             return False
     computed = f"SELECT * FROM ({_text_values_sql()})"

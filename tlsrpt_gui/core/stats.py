@@ -340,14 +340,14 @@ def sessions_per_day(conn: sqlite3.Connection, flt: Filter, *, rollups: bool = T
         if rw is not None:
             sql = (f"SELECT day, SUM(successful), SUM(failed) FROM {table} "
                    f"WHERE {rw[0]} GROUP BY day ORDER BY day")
-            return [DaySessions(int(d), int(s), int(f)) for d, s, f in conn.execute(sql, rw[1])]
+            return [DaySessions(int(d), int(s), int(f)) for d, s, f in _rollups.summed(conn, sql, rw[1])]
     source, where, params = _policy_source(conn, flt, rollups)
     day = _day_sql("p.start_ts")
     sql = (
         f"SELECT {day} AS day, SUM(p.successful_sessions), SUM(p.failed_sessions) "
         f"FROM {source} WHERE {where} GROUP BY day ORDER BY day"
     )
-    return [DaySessions(int(d), int(s), int(f)) for d, s, f in conn.execute(sql, params)]
+    return [DaySessions(int(d), int(s), int(f)) for d, s, f in _rollups.summed(conn, sql, params)]
 
 
 def failures_by_result_type(conn: sqlite3.Connection, flt: Filter, *, rollups: bool = True) -> list[ResultTypeCount]:
@@ -364,7 +364,7 @@ def failures_by_result_type(conn: sqlite3.Connection, flt: Filter, *, rollups: b
             f"FROM failure_details f WHERE {where} GROUP BY f.result_type"
         )
     rows = [
-        ResultTypeCount(str(t), result_category(str(t)), int(n), int(d)) for t, n, d in conn.execute(sql, params)
+        ResultTypeCount(str(t), result_category(str(t)), int(n), int(d)) for t, n, d in _rollups.summed(conn, sql, params)
     ]
     rows.sort(key=lambda r: (CATEGORIES.index(r.category), -r.failed_sessions, r.result_type))
     return rows
@@ -413,7 +413,7 @@ def top_failures(
             parts.extend(_top_rows(conn, end, col, include_missing, rollups) for end in ends)
     by_key: dict[str, dict[str, int]] = {}
     for sql, params in parts:
-        for k, result_type, n in conn.execute(sql, params):
+        for k, result_type, n in _rollups.summed(conn, sql, params):
             cats = by_key.setdefault(NOT_GIVEN if k is None else str(k), {})
             cat = result_category(str(result_type))
             cats[cat] = cats.get(cat, 0) + int(n)
@@ -477,8 +477,8 @@ def _date_share(conn: sqlite3.Connection, flt: Filter) -> float:
     rw = _roll_where(flt, {"date"})
     if rw is None:
         return 0.0
-    total, part = conn.execute(f"SELECT SUM(details), SUM(CASE WHEN {rw[0]} THEN details END) FROM roll_failures_day",
-                               rw[1]).fetchone()
+    total, part = _rollups.summed(conn, f"SELECT SUM(details), SUM(CASE WHEN {rw[0]} THEN details END) FROM roll_failures_day",
+                          rw[1])[0]
     return float(part or 0) / total if total else 0.0
 
 
@@ -526,7 +526,7 @@ def _domain_sums(conn: sqlite3.Connection, flt: Filter, rollups: bool, by_kind: 
     """``{(domain, [kind]): [successful, failed]}`` of :func:`_domain_parts`."""
     out: dict[tuple[str, ...], list[int]] = {}
     for sql, params in _domain_parts(conn, flt, rollups, by_kind):
-        for *key, s, f in conn.execute(sql, params):
+        for *key, s, f in _rollups.summed(conn, sql, params):
             k = tuple(map(str, key))
             acc = out.get(k)
             if acc is None:
@@ -590,7 +590,7 @@ def certificate_failures_per_day(conn: sqlite3.Connection, flt: Filter, *, rollu
             f"WHERE {where} AND f.{certificate} "
             "GROUP BY day, f.result_type ORDER BY day, f.result_type"
         )
-    return [DayResultCount(int(d), str(t), int(n)) for d, t, n in conn.execute(sql, params)]
+    return [DayResultCount(int(d), str(t), int(n)) for d, t, n in _rollups.summed(conn, sql, params)]
 
 
 # --------------------------------------------------------------------------- missing reports
