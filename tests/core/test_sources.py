@@ -232,6 +232,48 @@ def test_maildir_cur_and_new_not_tmp(tmp_path: Path) -> None:
     assert ids == ["cur", "new"]
 
 
+def test_maildir_plus_plus_folders_are_read_other_hidden_folders_not(tmp_path: Path) -> None:
+    """Dovecot and Courier keep a mailbox's folders as ``.Name`` beside ``cur`` and ``new``."""
+    md = tmp_path / "Maildir"
+    for sub in ("cur", "new", "tmp", ".Reports/cur", ".Reports/new", ".Reports/tmp", ".git/cur"):
+        (md / sub).mkdir(parents=True)
+    (md / "cur" / "1700000000.M1P1.host:2,S").write_bytes(tls_mail(gzip.compress(json.dumps(make_report(report_id="inbox")).encode())))
+    (md / ".Reports" / "cur" / "1700000001.M2P2.host:2,S").write_bytes(
+        tls_mail(gzip.compress(json.dumps(make_report(report_id="folder")).encode())))
+    (md / ".git" / "cur" / "x").write_bytes(b"not a mail")  # hidden, and not a Maildir++ folder
+    files = [p for p, problem in expand_paths([md]) if problem is None]
+    ids = sorted(parse_report_bytes(i.data or b"").report_id for f in files for i in read_source(f) if i.outcome == "payload")
+    assert ids == ["folder", "inbox"] and len(files) == 2
+
+
+def test_a_named_pipe_fails_at_once_and_never_hangs(tmp_path: Path) -> None:
+    """Opening a FIFO for reading waits for a writer, which may never come."""
+    import os
+    import threading
+
+    folder = tmp_path / "in"
+    write_json(folder / "a.json", make_report(report_id="a"))
+    os.mkfifo(folder / "p.json")
+    got: dict[str, list[tuple[str, str]]] = {}
+
+    def read_all() -> None:
+        for f, problem in expand_paths([folder]):
+            if problem is None:
+                got[Path(f).name] = [(i.outcome, i.reason) for i in read_source(f)]
+
+    reader = threading.Thread(target=read_all, daemon=True)
+    reader.start()
+    reader.join(20)
+    if reader.is_alive():  # it hangs: let it go (a writer opens the pipe), then fail
+        os.close(os.open(folder / "p.json", os.O_WRONLY))
+        reader.join(5)
+        pytest.fail("reading a named pipe waited for a writer")
+    assert got["p.json"] == [("failed", "not a regular file (a named pipe)")]
+    assert got["a.json"][0][0] == "payload"
+    (item,) = items(folder / "p.json")  # named outright too
+    assert item.outcome == "failed"
+
+
 def test_corpus_mails_each_yield_a_report(corpus: Path) -> None:
     for p in sorted((corpus / "eml").iterdir()):
         got = items(p)

@@ -18,6 +18,7 @@ import hashlib
 import io
 import os
 import re
+import stat
 import zipfile
 import zlib
 from array import array
@@ -137,9 +138,19 @@ def _walk(top: str) -> Iterator[tuple[str, list[str], list[tuple[str, str]]]]:
 
     for root, dirs, files in os.walk(top, onerror=onerror):
         is_maildir = {"cur", "new"} <= set(dirs)
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not (is_maildir and d == "tmp"))
+        # hidden folders are left out, but for a Maildir++ mailbox's folders (".Reports/cur")
+        dirs[:] = sorted(d for d in dirs if (not d.startswith(".") or (is_maildir and _is_maildir_folder(root, d)))
+                         and not (is_maildir and d == "tmp"))
         yield root, sorted(name for name in files if not name.startswith(".")), []
     yield "", [], errors
+
+
+def _is_maildir_folder(root: str, name: str) -> bool:
+    """True for a Maildir++ folder (Dovecot, Courier): ``.Name`` beside ``cur`` and ``new``, with its own."""
+    if name in (".", ".."):
+        return False
+    folder = os.path.join(root, name)
+    return os.path.isdir(os.path.join(folder, "cur")) and os.path.isdir(os.path.join(folder, "new"))
 
 
 class FileList(Sequence[str]):
@@ -202,6 +213,14 @@ class FileList(Sequence[str]):
             run += 1
 
 
+def _file_kind(mode: int) -> str:
+    for test, kind in ((stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISDIR, "a folder")):
+        if test(mode):
+            return kind
+    return "a special file"
+
+
 def _os_reason(exc: OSError) -> str:
     return exc.strerror.lower() if exc.strerror else str(exc)
 
@@ -209,7 +228,8 @@ def _os_reason(exc: OSError) -> str:
 # --------------------------------------------------------------------------- reading
 
 
-_OPEN_FLAGS: Final = os.O_RDONLY | getattr(os, "O_BINARY", 0)
+#: (without O_NONBLOCK, opening a FIFO would wait for a writer: forever)
+_OPEN_FLAGS: Final = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
 
 
 def read_source(path: str, limits: Limits = DEFAULT_LIMITS) -> Iterator[SourceItem]:
@@ -219,7 +239,11 @@ def read_source(path: str, limits: Limits = DEFAULT_LIMITS) -> Iterator[SourceIt
         fd = os.open(path, _OPEN_FLAGS)
         try:
             # Ask for the file's own size (a huge read() would allocate the whole cap).
-            size = os.fstat(fd).st_size
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):  # a FIFO, socket or device: it may never end
+                yield SourceItem(path, "", "failed", f"not a regular file ({_file_kind(st.st_mode)})")
+                return
+            size = st.st_size
             data = _read_fd(fd, min(size, limits.max_input_bytes) + 1)
             if _looks_like_mbox(data[:64]) or data[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
                 with open(fd, "rb", closefd=False) as fh:  # streamed, never held whole
