@@ -9,9 +9,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 from collections.abc import Sequence
+from contextlib import suppress
+from pathlib import Path
 from typing import TextIO
 
 from tlsrpt_gui import __version__, app, cli_check
@@ -67,11 +70,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         if args.command == "import":
-            return cmd_import(args)
+            return _flushed(cmd_import(args))
         if args.command == "stats":
-            return cmd_stats(args)
+            return _flushed(cmd_stats(args))
         if args.command == "export":
-            return cmd_export(args)
+            return _flushed(cmd_export(args))
         if args.command == "check":
             return int(cli_check.run(args))
     except IndexError_ as exc:
@@ -81,13 +84,52 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("tlsrpt-gui: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # e.g. `tlsrpt-gui export … | head`
-        import os
-
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
+    except OSError as exc:  # the output cannot be written: a full disk, a missing folder
+        print(f"tlsrpt-gui: cannot write {exc.filename or 'the output'}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_SOME_FAILED
     parser.error(f"unknown command {args.command}")
     return EXIT_USAGE  # pragma: no cover
+
+
+def _flushed(code: int) -> int:
+    """``code``, once stdout is written out (so that a failed write is seen and said)."""
+    sys.stdout.flush()
+    return code
+
+
+def _existing_index(db: Path) -> Index:
+    """The index at ``db`` for reading out (stats, export): never a new empty one made by
+    a mistyped ``--db``; read-only if the file cannot be written."""
+    if not db.is_file():
+        raise IndexError_(f"there is no index at {db}: import reports into it first, or give the right --db")
+    return Index(db, read_only=not os.access(db, os.W_OK))
+
+
+def _is_index_file(output: str, db: Path) -> bool:
+    """True if writing ``output`` would overwrite the index ``db`` or its journal files."""
+    target = os.path.realpath(output)
+    for path in (db, *(db.with_name(db.name + suffix) for suffix in ("-wal", "-shm", "-journal"))):
+        if target == os.path.realpath(path):
+            return True
+        with suppress(OSError):
+            if os.path.samefile(output, path):  # (a hard link)
+                return True
+    return False
+
+
+class _TerminalText:
+    """Writes to a terminal without the control characters that untrusted text may hold
+    (escape sequences that retitle or clear it, bidi overrides): each shows as ``?``.
+    Line ends and tabs stay."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+
+    def write(self, text: str) -> int:
+        return self.out.write("".join(ch if ch.isprintable() or ch in "\r\n\t" else "?" for ch in text))
 
 
 class _ProgressPrinter:
@@ -144,7 +186,7 @@ def _plain(text: str) -> str:
 
 def cmd_stats(args: argparse.Namespace) -> int:
     db = resolve_db_path(args.db)
-    with Index(db) as index:
+    with _existing_index(db) as index:
         totals = index.totals()
     if args.json:
         data = totals.as_json()
@@ -178,11 +220,16 @@ def _day(ts: int | None) -> str:
 
 def cmd_export(args: argparse.Namespace) -> int:
     db = resolve_db_path(args.db)
-    with Index(db) as index:
+    if args.output and _is_index_file(args.output, db):
+        print(f"tlsrpt-gui: {args.output} is the index itself; choose another output file", file=sys.stderr)
+        return EXIT_USAGE
+    with _existing_index(db) as index:
         if args.output:
             with open(args.output, "w", encoding="utf-8", newline="") as out:
                 n = export_table(index.conn, args.table, args.format, out)
-            print(f"Exported {n} {args.table} row(s) to {args.output}", file=sys.stderr)
+            print(f"Exported {n} {args.table} row(s) to {_plain(args.output)}", file=sys.stderr)
+        elif args.format == "csv" and sys.stdout.isatty():  # (JSON escapes them itself)
+            export_table(index.conn, args.table, args.format, _TerminalText(sys.stdout))  # type: ignore[arg-type]
         else:
             export_table(index.conn, args.table, args.format, sys.stdout)
     return EXIT_OK

@@ -8,6 +8,7 @@ import json
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -70,8 +71,61 @@ def test_reports_and_policies_exports(hostile_db: Path, run_cli: CliRunner) -> N
 
 
 def test_empty_index_exports_valid_json(tmp_path: Path, run_cli: CliRunner) -> None:
-    out = run_cli("export", "reports", "--format", "json", "--db", str(tmp_path / "none.db"), check_rc=0).stdout
+    from tlsrpt_gui.core.index import Index
+
+    Index(tmp_path / "empty.db").close()
+    out = run_cli("export", "reports", "--format", "json", "--db", str(tmp_path / "empty.db"), check_rc=0).stdout
     assert json.loads(out) == []
+
+
+@pytest.mark.parametrize("command", [["export", "reports"], ["stats"], ["stats", "--json"]])
+def test_a_mistyped_index_path_is_said_and_never_made(tmp_path: Path, run_cli: CliRunner, command: list[str]) -> None:
+    """Reading out an index that is not there says so; it does not make a new empty one
+    (nor its folder) and print nothing or zeros."""
+    db = tmp_path / "no" / "such" / "index.db"
+    proc = run_cli(*command, "--db", str(db), check_rc=1)
+    assert proc.stdout == "" and "there is no index at" in proc.stderr
+    assert not (tmp_path / "no").exists()
+
+
+def test_export_never_overwrites_the_index(tmp_path: Path, run_cli: CliRunner, hostile_db: Path) -> None:
+    import shutil
+
+    db = tmp_path / "copy.db"
+    shutil.copy(hostile_db, db)
+    before = db.read_bytes()
+    for target in (db, tmp_path / "." / "copy.db", tmp_path / "copy.db-wal"):
+        proc = run_cli("export", "reports", "--db", str(db), "-o", str(target), check_rc=2)
+        assert "is the index itself" in proc.stderr
+    assert db.read_bytes() == before
+    assert json.loads(run_cli("stats", "--db", str(db), "--json", check_rc=0).stdout)["reports"] > 0
+
+
+@pytest.mark.parametrize("where", ["missing/out.csv", "folder", "/dev/full"])
+def test_an_output_that_cannot_be_written_is_said_plainly(tmp_path: Path, run_cli: CliRunner, hostile_db: Path,
+                                                           where: str) -> None:
+    (tmp_path / "folder").mkdir()
+    target = where if where.startswith("/") else str(tmp_path / where)
+    proc = run_cli("export", "failures", "--db", str(hostile_db), "-o", target, check_rc=1)
+    assert proc.stderr.startswith("tlsrpt-gui: cannot write") and "Traceback" not in proc.stderr
+
+
+def test_an_index_that_cannot_be_written_is_read_out_read_only(hostile_db: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    from tlsrpt_gui import cli
+    from tlsrpt_gui.core import index as index_mod
+
+    opened: list[bool] = []
+    real = index_mod.Index.__init__
+
+    def init(self: Any, path: Any, *, read_only: bool = False, **kw: Any) -> None:
+        opened.append(read_only)
+        real(self, path, read_only=read_only, **kw)
+
+    monkeypatch.setattr(cli.os, "access", lambda path, mode: False)  # (as root, a file's mode would not stop writes)
+    monkeypatch.setattr(index_mod.Index, "__init__", init)
+    assert cli.main(["stats", "--db", str(hostile_db), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["reports"] == 2 and opened == [True]
 
 
 @pytest.mark.parametrize(("value", "expected"), [("=1+1", "'=1+1"), ("+1", "'+1"), ("-x", "'-x"), ("@x", "'@x"), ("\tx", "'\tx"), ("\rx", "'\rx"), ("ok", "ok"), (-5, -5), (None, None)])

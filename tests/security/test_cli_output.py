@@ -120,3 +120,22 @@ def test_json_export_keeps_values_exactly(hostile_db: Path, tmp_path: Path, fmt:
     rows = json.loads(proc.stdout) if fmt == "json" else [json.loads(line) for line in proc.stdout.splitlines()]
     assert {r["organization_name"] for r in rows} >= {"=HYPERLINK(\"http://x.example\",\"x\")", "@SUM(A1)", "-2+3"}
     assert no_controls(proc.stdout)  # \t and \r appear only as JSON escapes
+
+
+def test_exports_keep_terminal_controls_off_a_terminal(tmp_path: Path) -> None:
+    """JSON exports are ASCII (values exact, as escapes); CSV written to a terminal shows
+    its control characters as ``?`` (to a file or a pipe it keeps them exactly)."""
+    from tlsrpt_gui.cli import _TerminalText
+
+    folder = tmp_path / "in"
+    nasty = "Evil\x1b]0;PWNED\x07\x1b[2J\x9b2J\u202eflip"
+    write_json(folder / "r.json", make_report(org=nasty, report_id="nasty"))
+    assert run("import", str(folder), "--db", str(tmp_path / "n.db"), cwd=tmp_path).returncode == 0
+    for fmt in ("json", "ndjson"):
+        proc = run("export", "reports", "--format", fmt, "--db", str(tmp_path / "n.db"), cwd=tmp_path)
+        assert proc.stdout.isascii() and nasty in proc.stdout.encode().decode("unicode_escape")
+        rows = json.loads(proc.stdout) if fmt == "json" else [json.loads(line) for line in proc.stdout.splitlines()]
+        assert rows[0]["organization_name"] == nasty
+    out = io.StringIO()
+    _TerminalText(out).write(f"a,{nasty}\r\n\tb")
+    assert out.getvalue() == "a,Evil?]0;PWNED??[2J?2J?flip\r\n\tb"

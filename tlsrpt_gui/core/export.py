@@ -98,14 +98,14 @@ def write_rows(out: IO[str], columns: Sequence[str], rows: Iterator[Sequence[Any
             n += 1
     elif fmt == "ndjson":
         for row in rows:
-            out.write(json.dumps(_decoded(columns, row), ensure_ascii=False))
+            out.write(json.dumps(_decoded(columns, row), ensure_ascii=True))
             out.write("\n")
             n += 1
     elif fmt == "json":
         out.write("[")
         for row in rows:
             out.write(",\n " if n else "\n ")
-            out.write(json.dumps(_decoded(columns, row), ensure_ascii=False))
+            out.write(json.dumps(_decoded(columns, row), ensure_ascii=True))
             n += 1
         out.write("\n]\n" if n else "]\n")
     else:  # pragma: no cover - guarded by argparse
