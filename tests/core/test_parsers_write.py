@@ -208,10 +208,12 @@ def alive(pid: int) -> bool:
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
-def test_killed_while_parsers_write_leaves_a_whole_index(tmp_path: Path) -> None:
-    """The importing process killed: each group is one transaction, whichever process wrote it."""
+@pytest.mark.parametrize("n", [6000, 3000])
+def test_killed_while_parsers_write_leaves_a_whole_index(tmp_path: Path, n: int) -> None:
+    """The importing process killed: each group is one transaction, whichever process wrote
+    it, and its parser processes die with it, whether they write (a bulk import: 6,000
+    files) or only read and parse (3,000)."""
     folder = tmp_path / "many"
-    n = 6000
     make_folder(folder, n)
     db = tmp_path / "k.db"
     proc = cli_import(folder, db, workers=2)

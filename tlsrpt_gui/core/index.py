@@ -1243,7 +1243,7 @@ class _Parsers:
 
         context = multiprocessing.get_context(method)
         if writes is None:
-            pool = concurrent.futures.ProcessPoolExecutor(max_workers=n, mp_context=context)
+            pool = concurrent.futures.ProcessPoolExecutor(max_workers=n, mp_context=context, initializer=_die_with_parent)
         else:
             if method == "forkserver":  # its children start with the parser loaded
                 context.set_forkserver_preload([__name__])
@@ -1416,15 +1416,26 @@ def _opened_here(path: Path) -> bool:
 _WRITER: tuple[Index, int, Any, int] | None = None
 
 
-def _start_writer(path: str, run_id: int, timeout: float, lock: Any) -> None:
-    """Set up a parser process of a bulk import (the pool's initializer)."""
-    global _WRITER
-    _WRITER = (Index._for_parser(path, timeout), run_id, lock, os.getppid())
-    if sys.platform == "linux":  # killed with its parent, which the importing process or its fork server is
+def _die_with_parent() -> int:
+    """Have this parser process killed when its parent (the importing process, or its
+    fork server) ends, as by ``kill -9``: it would read on alone, or write. Returns the
+    parent's process id. (The pool's initializer, or part of it.)"""
+    parent = os.getppid()
+    if sys.platform == "linux":
         import ctypes
 
         with suppress(OSError, AttributeError):
             ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+            if os.getppid() != parent:  # it ended before that took hold
+                os._exit(1)
+    return parent
+
+
+def _start_writer(path: str, run_id: int, timeout: float, lock: Any) -> None:
+    """Set up a parser process of a bulk import (the pool's initializer)."""
+    global _WRITER
+    parent = _die_with_parent()
+    _WRITER = (Index._for_parser(path, timeout), run_id, lock, parent)
 
 
 def _write_group(paths: list[str], limits: Limits) -> ImportResult:
