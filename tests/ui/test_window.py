@@ -710,7 +710,7 @@ def test_a_bulk_import_says_when_it_builds_the_indexes(qtbot: Any, make_window: 
     result = _import(qtbot, w, [folder])
     assert result.imported == 30
     assert index_mod.INDEXING in seen
-    assert "Imported 30 files; building the indexes… | busy=True" in banners
+    assert "Read 30 of 30 files; building the indexes… | busy=True" in banners
     assert "Import finished: 30 imported" in w.banner_label.text()
     with sqlite3.connect(tmp_path / "bulk.sqlite3") as conn:
         assert conn.execute("SELECT COUNT(*) FROM deferred_indexes").fetchone()[0] == 0

@@ -582,9 +582,10 @@ class Index:
             writer.committed = checkpoints.poke
         try:
             try:
+                done = 0  # files read
                 with gc_paused():
                     if parsers.writes:
-                        self._written_by_parsers(parsers, files, limits, writer, progress, cancelled)
+                        done = self._written_by_parsers(parsers, files, limits, writer, progress, cancelled)
                     else:
                         for done, (path, parsed) in enumerate(parsers.load(files, limits, 2 * writer.batch_size), start=1):
                             if cancelled is not None and cancelled():
@@ -612,7 +613,7 @@ class Index:
             if checkpoints is not None:
                 checkpoints.stop()
             if progress is not None and self._has_deferred():
-                progress(Progress(total, total, INDEXING))
+                progress(Progress(done, total, INDEXING))
             if parsers.method == "fork":  # no use at the end (see compute_summaries): their memory goes back
                 parsers.close()
             self.build_deferred_indexes(parsers)
@@ -630,9 +631,10 @@ class Index:
 
     def _written_by_parsers(self, parsers: _Parsers, files: FileList | list[str], limits: Limits,
                             writer: _BatchWriter, progress: ProgressCallback | None,
-                            cancelled: Callable[[], bool] | None) -> None:
+                            cancelled: Callable[[], bool] | None) -> int:
         """The parse phase of a bulk import whose parser processes write their groups
-        themselves (_Parsers.write); ``writer`` writes any group whose process failed."""
+        themselves (_Parsers.write); ``writer`` writes any group whose process failed.
+        Returns how many files were read."""
         result, total, done = writer.result, len(files), 0
         for group, written in parsers.write(files, limits):
             if written is None:  # its parser process failed: perhaps after it committed the group
@@ -653,6 +655,7 @@ class Index:
                 for written in parsers.stop_writing():
                     result.add(written)
                 break
+        return done
 
     def _committed_in_run(self, run_id: int, paths: list[str]) -> ImportResult | None:
         """What became of ``paths`` in import run ``run_id``, from their ``sources`` rows;
@@ -1202,6 +1205,8 @@ class _Parsers:
         #: the parser processes write their groups themselves (see write)
         self.writes = False
         self._pending: list[tuple[list[str], concurrent.futures.Future[ImportResult]]] = []
+        #: set to have the writing parser processes start no more groups (stop_writing)
+        self._stop: Any = None
         if n > 1 and n_files >= 1000:
             self.method = method = _start_method()
             try:
@@ -1234,10 +1239,10 @@ class _Parsers:
             self.method = "forkserver"
         return self._start(n, self.method, writes)
 
-    @staticmethod
-    def _start(n: int, method: str, writes: tuple[str, int, float] | None = None) -> concurrent.futures.ProcessPoolExecutor:
+    def _start(self, n: int, method: str, writes: tuple[str, int, float] | None = None) -> concurrent.futures.ProcessPoolExecutor:
         """``n`` parser processes started by ``method``; with ``writes`` (index path, import
-        run, timeout), processes that write to the index (see _start_writer)."""
+        run, timeout), processes that write to the index (see _start_writer), which
+        :meth:`stop_writing` stops through ``self._stop``."""
         import concurrent.futures
         import multiprocessing
 
@@ -1247,8 +1252,10 @@ class _Parsers:
         else:
             if method == "forkserver":  # its children start with the parser loaded
                 context.set_forkserver_preload([__name__])
+            self._stop = context.Event()
             pool = concurrent.futures.ProcessPoolExecutor(
-                max_workers=n, mp_context=context, initializer=_start_writer, initargs=(*writes, context.Lock()))
+                max_workers=n, mp_context=context, initializer=_start_writer,
+                initargs=(*writes, context.Lock(), self._stop))
         if method == "fork":  # fork them now, while this process has one thread
             pool.submit(int).result()
         return pool
@@ -1331,7 +1338,10 @@ class _Parsers:
 
     def stop_writing(self) -> list[ImportResult]:
         """For a cancelled import: start no more groups, wait for those being written,
-        and return what became of their files."""
+        and return what became of their files. A group its process had not begun to
+        write when told to stop is left alone (nothing of it counts)."""
+        if self._stop is not None:
+            self._stop.set()
         done = []
         for group, fut in self._pending:
             if not fut.cancel():
@@ -1413,7 +1423,7 @@ def _opened_here(path: Path) -> bool:
 
 #: in a parser process of a bulk import: its connection to the index, the import run,
 #: the lock that lets one parser process write at a time, and its parent's process id
-_WRITER: tuple[Index, int, Any, int] | None = None
+_WRITER: tuple[Index, int, Any, int, Any] | None = None
 
 
 def _die_with_parent() -> int:
@@ -1431,11 +1441,12 @@ def _die_with_parent() -> int:
     return parent
 
 
-def _start_writer(path: str, run_id: int, timeout: float, lock: Any) -> None:
-    """Set up a parser process of a bulk import (the pool's initializer)."""
+def _start_writer(path: str, run_id: int, timeout: float, lock: Any, stop: Any) -> None:
+    """Set up a parser process of a bulk import (the pool's initializer); ``lock`` lets
+    one write at a time, ``stop`` (an event) cancels the groups not yet written."""
     global _WRITER
     parent = _die_with_parent()
-    _WRITER = (Index._for_parser(path, timeout), run_id, lock, parent)
+    _WRITER = (Index._for_parser(path, timeout), run_id, lock, parent, stop)
 
 
 def _write_group(paths: list[str], limits: Limits) -> ImportResult:
@@ -1444,8 +1455,11 @@ def _write_group(paths: list[str], limits: Limits) -> ImportResult:
     of them. Nothing of the rows crosses between processes: sending them cost the
     parsers a sixth of their time and the importing process two fifths of its own."""
     assert _WRITER is not None, "not a parser process of a bulk import"
-    index, run_id, lock, parent = _WRITER
+    index, run_id, lock, parent, stop = _WRITER
     result = ImportResult()
+    if stop.is_set():  # the import was cancelled: this group is left alone
+        result.cancelled = True
+        return result
     with gc_paused():
         parsed = [item for items in _load_group(paths, limits) for item in items]
         writer = _BatchWriter(index, run_id, result, batch_size=len(parsed) + 1)
@@ -1453,6 +1467,9 @@ def _write_group(paths: list[str], limits: Limits) -> ImportResult:
         with lock:  # one writer at a time, woken at once (SQLite's own wait sleeps in steps)
             if os.getppid() != parent:  # the import is gone (killed): write nothing more
                 os._exit(1)
+            if stop.is_set():
+                result.cancelled = True
+                return result
             writer.flush()
     return result
 

@@ -1061,7 +1061,10 @@ class MainWindow(QMainWindow):
     def _on_import_progress(self, done: int, total: int, current: str) -> None:
         if current == INDEXING:  # a bulk import's last step, of unknown length
             self.progress_bar.setRange(0, 0)
-            self.banner_label.setText(f"Imported {total} files; building the indexes…")
+            if self.banner_label.text().startswith("Cancelling"):
+                self.banner_label.setText("Cancelling: building the indexes of what was imported…")
+            else:
+                self.banner_label.setText(f"Read {done} of {total} files; building the indexes…")
             self.banner_label.setToolTip("")
             return
         self.progress_bar.setRange(0, max(total, 1))
