@@ -63,6 +63,25 @@ def test_empty_index_shows_the_welcome_page(make_window: Any, tmp_path: Path) ->
     assert page.empty.text() != EMPTY_INDEX_TEXT
 
 
+def test_an_empty_table_of_an_index_with_reports_says_so_not_welcome(qtbot: Any, make_window: Any,
+                                                                       tmp_path: Path) -> None:
+    """Reports without failure rows: the Failure details table says there are none; the
+    first-start welcome page is for an empty index only."""
+    from tests.ui.conftest import make_report
+    from tlsrpt_gui.ui.main_window import EMPTY_TABLE_TEXT
+
+    w = make_window(tmp_path / "ok.sqlite3")
+    for i in range(3):
+        (tmp_path / "in").mkdir(exist_ok=True)
+        (tmp_path / "in" / f"{i}.json").write_text(json.dumps(make_report(report_id=f"ok-{i}", failures=[])),
+                                                   encoding="utf-8")
+    _import(qtbot, w, [tmp_path / "in"])
+    page = w.pages["failures"]
+    assert page.model.rowCount() == 0 and w.pages["reports"].model.rowCount() == 3
+    assert page.stack.currentWidget() is page.empty and page.empty.text() == EMPTY_TABLE_TEXT["failures"]
+    assert w.pages["reports"].stack.currentWidget() is w.pages["reports"].view
+
+
 def test_welcome_page_opens_the_sample_reports(qtbot: Any, make_window: Any, tmp_path: Path) -> None:
     w = make_window(tmp_path / "empty.sqlite3")
     page = w.pages["reports"]

@@ -89,6 +89,11 @@ def _import_charts() -> None:
 
 EMPTY_INDEX_TEXT = "No reports yet.\n\nDrop reports here or use File → Open."
 NO_MATCH_TEXT = "No rows match the filters."
+#: what an empty table says when the index has reports (the welcome page is for an empty index)
+EMPTY_TABLE_TEXT = {
+    "failures": "No failure details.\n\nEvery session these reports count succeeded,\n"
+                "or the reporters gave their failures as totals only.",
+}
 MAX_RECENT = 10
 #: how long without input, after start-up, until the Charts tab is built, hidden
 #: (see MainWindow.__init__)
@@ -173,13 +178,17 @@ class TablePage(QWidget):
         self.update_empty_state()
 
     def update_empty_state(self) -> None:
-        empty = self.model.rowCount() == 0
-        unfiltered = self.model.filter.is_empty()
-        self.empty.setText(EMPTY_INDEX_TEXT if unfiltered else NO_MATCH_TEXT)
-        if not empty:
+        if self.model.rowCount() > 0:
             self.stack.setCurrentWidget(self.view)
-        else:
-            self.stack.setCurrentWidget(self.welcome if unfiltered else self.empty)
+            return
+        if not self.model.filter.is_empty():
+            self.empty.setText(NO_MATCH_TEXT)
+        elif self.model.index_is_empty():
+            self.stack.setCurrentWidget(self.welcome)
+            return
+        else:  # reports, but none with rows of this table
+            self.empty.setText(EMPTY_TABLE_TEXT.get(self.name, "Nothing in this table yet."))
+        self.stack.setCurrentWidget(self.empty)
 
     def visible_columns(self) -> list[int]:
         hh = self.view.horizontalHeader()

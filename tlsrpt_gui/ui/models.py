@@ -185,6 +185,10 @@ class SqlTableModel(QAbstractTableModel):
                 return -1
             self.fetchMore(QModelIndex())
 
+    def index_is_empty(self) -> bool:
+        """True if the index holds no report at all (not only none of this table's rows)."""
+        return self._conn.execute("SELECT 1 FROM reports LIMIT 1").fetchone() is None
+
     def count_query(self) -> tuple[str, list[Any]]:
         where, params = self._where()
         return f"SELECT COUNT(*) FROM {self.FROM} WHERE {where}", params
