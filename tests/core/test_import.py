@@ -199,6 +199,22 @@ def test_skipped_is_not_failed(tmp_path: Path, run_cli: CliRunner) -> None:
     assert "DMARC" in reasons["dmarc.xml"] and "not a TLS report" in reasons["notes.txt"]
 
 
+def test_inputs_not_imported_count_each_input_once(tmp_path: Path) -> None:
+    """An input that failed in two runs is one input not imported; once it imports, none."""
+    folder = tmp_path / "in"
+    write_json(folder / "ok.json", make_report(report_id="ok"))
+    (folder / "bad.json").write_text("{not json", encoding="utf-8")
+    (folder / "notes.txt").write_text("hello", encoding="utf-8")
+    with Index(tmp_path / "n.db") as ix:
+        for _ in range(2):
+            ix.import_paths([folder], workers=1)
+        totals = ix.totals()
+        assert (totals.failed_inputs, totals.skipped_inputs) == (1, 1)
+        write_json(folder / "bad.json", make_report(report_id="fixed"))
+        ix.import_paths([folder], workers=1)
+        assert (ix.totals().failed_inputs, ix.totals().reports) == (0, 2)
+
+
 def test_same_report_id_from_two_organisations_is_two_reports(tmp_path: Path) -> None:
     folder = tmp_path / "dup"
     write_json(folder / "a.json", make_report(org="mx.a.example", report_id="1724025600_1"))

@@ -861,8 +861,8 @@ class Index:
             reporters=int(one("SELECT COUNT(DISTINCT organization_name) FROM reports")),
             policy_domains=int(one("SELECT COUNT(DISTINCT policy_domain) FROM policies")),
             first_day=one("SELECT MIN(start_ts) FROM reports"), last_day=one("SELECT MAX(start_ts) FROM reports"),
-            failed_inputs=int(one("SELECT COUNT(*) FROM sources WHERE outcome = 'failed'")),
-            skipped_inputs=int(one("SELECT COUNT(*) FROM sources WHERE outcome = 'skipped'")),
+            failed_inputs=int(one(_NOT_IMPORTED_SQL.format(outcome="failed"))),
+            skipped_inputs=int(one(_NOT_IMPORTED_SQL.format(outcome="skipped"))),
         )
 
     def raw_json(self, report_row: int) -> bytes | None:
@@ -1041,6 +1041,11 @@ class _BatchWriter:
         self.result.add(done)  # counted only once the batch is committed
 
 
+#: the inputs (file, and member of it) whose last outcome was ``outcome``: one tried
+#: again counts once, and one imported since not at all
+_NOT_IMPORTED_SQL: Final = """SELECT COUNT(*) FROM (SELECT DISTINCT path, member FROM sources s WHERE s.outcome = '{outcome}'
+    AND NOT EXISTS (SELECT 1 FROM sources t WHERE t.path = s.path AND t.member = s.member AND t.id > s.id
+                    AND t.outcome != s.outcome))"""
 #: what SQLite's Python binding raises for a value it cannot store
 _UNSTORABLE: Final = (UnicodeEncodeError, OverflowError)
 _INT64_MAX: Final = 2**63 - 1
