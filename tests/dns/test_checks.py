@@ -323,7 +323,9 @@ def test_trickling_server_hits_the_overall_deadline(dns_world: DnsWorld) -> None
     fetch = result.mta_sts.fetch
     assert fetch is not None and fetch.error_kind == "timeout"
     assert 0.9 < fetch.elapsed < 1.5
-    assert "in time" in only(result, "sts-policy-unreachable").message
+    finding = only(result, "sts-policy-unreachable")
+    # the check's limit, not the senders' (about a minute): a warning
+    assert "in time" in finding.message and finding.severity == "warning"
 
 
 def test_policy_without_txt_record(checked: Checked) -> None:
@@ -436,6 +438,22 @@ def test_lookup_failures_are_warnings_not_missing(checked: Checked) -> None:
     result = checked("outside.invalid")  # not served: the server answers REFUSED
     assert result.codes() == {"tlsrpt-lookup-failed", "sts-txt-lookup-failed", "mx-lookup-failed"}
     assert "REFUSED" in only(result, "mx-lookup-failed").message
+
+
+def test_a_failed_lookup_is_unknown_never_absent(checked: Checked) -> None:
+    """A record whose lookup failed may exist: no finding says it is missing, and what
+    can still be checked is."""
+    sts = checked("stsfail.test")  # the MTA-STS TXT lookup fails; the policy is served
+    assert "sts-txt-lookup-failed" in sts.codes() and "sts-policy-without-txt" not in sts.codes()
+    assert sts.mta_sts.policy is not None and sts.mta_sts.policy.valid
+    rpt = checked("rptfail.test")  # MTA-STS in use; the TLS-RPT lookup fails
+    assert "tlsrpt-lookup-failed" in rpt.codes()
+    assert not {"sts-without-tlsrpt", "tlsrpt-missing"} & rpt.codes()
+    rua = checked("ruafail.test")  # the rua's mail domain cannot be looked up
+    finding = only(rua, "tlsrpt-rua-unreachable")
+    assert finding.message.startswith("Whether reports to mailto:r@elsewhere.invalid can be delivered is unknown")
+    assert "REFUSED" in finding.message and "Publish an MX" not in finding.message
+    assert rua.tlsrpt.rua[0].reachable is None
 
 
 def test_every_issue_code_is_produced_by_some_world_domain(checked: Checked) -> None:

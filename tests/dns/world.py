@@ -65,6 +65,8 @@ ROUTES: dict[tuple[str, str], dict[str, Any]] = {
         "body": policy("enforce", "mx1.policyonly.test")
     },
     ("mta-sts.none.test", POLICY_PATH): {"body": policy("none", max_age=86400)},
+    ("mta-sts.stsfail.test", POLICY_PATH): {"body": policy("enforce", "mx1.stsfail.test")},
+    ("mta-sts.rptfail.test", POLICY_PATH): {"body": policy("enforce", "mx1.rptfail.test")},
     ("mta-sts.dane.test", POLICY_PATH): {"body": policy("enforce", "*.dane.test")},
     ("mta-sts.notfound.test", "/other"): {"body": b"unrelated\n"},
 }
@@ -110,6 +112,12 @@ def zone_records(closed_port: int) -> list[str]:
         # cname: _mta-sts is an alias into another zone
         *_basic("cname.test", sts=None),
         "_mta-sts.cname.test. CNAME _mta-sts.provider.example.",
+        # lookups that fail (aliases to names no server here answers for: REFUSED)
+        *_basic("stsfail.test", sts=None),
+        "_mta-sts.stsfail.test. CNAME _mta-sts.elsewhere.invalid.",
+        *_basic("rptfail.test", rpt=None),
+        "_smtp._tls.rptfail.test. CNAME _smtp._tls.elsewhere.invalid.",
+        *_basic("ruafail.test", rpt='"v=TLSRPTv1; rua=mailto:r@elsewhere.invalid"'),
         # bare: only MX
         *_basic("bare.test", rpt=None, sts=None, policy_host=False),
         # stsonly: MTA-STS without TLS-RPT

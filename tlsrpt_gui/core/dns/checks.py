@@ -428,7 +428,7 @@ class _Checker:
         return result
 
     def probe_rua(self, result: TlsRptResult) -> None:
-        mail_cache: dict[str, tuple[bool, str]] = {}
+        mail_cache: dict[str, tuple[bool | None, str]] = {}
         for status in result.rua:
             uri = status.uri
             if not uri.valid or uri.target is None:
@@ -438,7 +438,14 @@ class _Checker:
                 if uri.target not in mail_cache:
                     mail_cache[uri.target] = self.mail_domain_reachable(uri.target)
                 status.reachable, status.detail = mail_cache[uri.target]
-                if not status.reachable:
+                if status.reachable is None:  # its lookup failed: unknown, not unreachable
+                    self.add(
+                        "tlsrpt-rua-unreachable",
+                        f"Whether reports to {uri.uri} can be delivered is unknown: {status.detail}. "
+                        f"Check the DNS servers of {uri.target}, then check again.",
+                        uri.uri,
+                    )
+                elif not status.reachable:
                     self.add(
                         "tlsrpt-rua-unreachable",
                         f"Reports to {uri.uri} cannot be delivered: {status.detail}. Publish "
@@ -448,7 +455,8 @@ class _Checker:
             else:
                 self.probe_https_rua(status)
 
-    def mail_domain_reachable(self, domain: str) -> tuple[bool, str]:
+    def mail_domain_reachable(self, domain: str) -> tuple[bool | None, str]:
+        """Whether mail to ``domain`` can be delivered (None: its lookup failed), and why."""
         if domain.startswith("["):
             return True, "address literal"
         lookup = self.client.lookup(domain, "MX")
@@ -461,7 +469,7 @@ class _Checker:
         if lookup.status == "nxdomain":
             return False, f"the domain {domain} does not exist"
         if lookup.status == "error":
-            return False, f"the MX lookup of {domain} failed ({lookup.error})"
+            return None, f"the MX lookup of {domain} failed ({lookup.error})"
         addresses, _, _ = self.client.addresses(domain)
         if addresses:
             return True, f"{domain} has no MX but has an address record"
@@ -556,15 +564,19 @@ class _Checker:
     def fetch_sts_policy(self, result: StsResult) -> None:
         host = result.policy_host
         announced = bool(result.records)
+        #: the TXT lookup failed: whether MTA-STS is published is unknown (said already)
+        unknown = result.lookup.status == "error"
         self.step("MTA-STS policy host")
         addresses, a, aaaa = self.client.addresses(host)
         if not addresses and not announced:
-            return  # no policy host and no record: MTA-STS simply not in use
+            return  # no policy host and no record: MTA-STS simply not in use (or unknown)
         if not addresses:
             why = "has no A or AAAA record"
+            advice = "Add an A/AAAA record for it pointing to a web server with a valid certificate."
             failed = [lk for lk in (a, aaaa) if lk.status == "error"]
             if failed:
                 why = f"could not be resolved ({failed[0].error})"
+                advice = f"Check the DNS servers of {host}'s zone: they must answer for it."
             result.fetch = PolicyFetch(
                 url=f"https://{host}/.well-known/mta-sts.txt", host=host,
                 port=self.options.mta_sts_port, error_kind="dns", error=f"{host} {why}",
@@ -572,8 +584,7 @@ class _Checker:
             self.add(
                 "sts-policy-unreachable",
                 f"The policy host {host} {why}, so senders cannot fetch the MTA-STS policy "
-                "(sts-policy-fetch-error). Add an A/AAAA record for it pointing to a web "
-                "server with a valid certificate.",
+                f"(sts-policy-fetch-error). {advice}",
                 host,
             )
             return
@@ -583,11 +594,12 @@ class _Checker:
         result.fetch = fetch
         if fetch.body is not None:
             result.policy = parse_policy(fetch.body, subject=fetch.url)
-        if not announced:
+        if not announced and not unknown:
             if fetch.ok:
+                which = "no valid MTA-STS TXT record" if result.txt else "no MTA-STS TXT record"
                 self.add(
                     "sts-policy-without-txt",
-                    f"A policy is published at {fetch.url} but there is no MTA-STS TXT record "
+                    f"A policy is published at {fetch.url} but there is {which} "
                     f"at {result.name}, so senders never look for it. Publish "
                     "'v=STSv1; id=<new id>' there.",
                     fetch.url,
@@ -606,6 +618,17 @@ class _Checker:
                 f"certificate for {fetch.host} from a public CA, unexpired, with the full "
                 "chain.",
                 url,
+            )
+            return
+        if fetch.error_kind == "timeout":  # this check's limit, not the senders' (about a minute)
+            self.add(
+                "sts-policy-unreachable",
+                f"Fetching {url} took too long: {fetch.error}, the limit of this check. Senders "
+                "wait longer (RFC 8461 §3.3 suggests about a minute), but a policy host this slow "
+                f"risks failed fetches (sts-policy-fetch-error); make the web server on {fetch.host} "
+                "answer promptly, then check again.",
+                url,
+                severity="warning",
             )
             return
         if fetch.error_kind is not None:
@@ -632,8 +655,8 @@ class _Checker:
         if fetch.too_large:
             self.add(
                 "sts-policy-too-large",
-                f"The policy at {url} is larger than 64 KiB; senders may refuse it. A policy "
-                "is a few lines: serve only those.",
+                f"The policy at {url} is larger than 64 KiB; senders may refuse it, and this "
+                "check did not read its content. A policy is a few lines: serve only those.",
                 url,
             )
         media = (fetch.content_type or "").split(";")[0].strip().lower()
@@ -951,7 +974,7 @@ class _Checker:
                 name,
                 severity="warning" if why else "info",
             )
-        if uses_sts and not tlsrpt.valid:
+        if uses_sts and not tlsrpt.valid and tlsrpt.lookup.status != "error":  # (a failed lookup is said)
             self.add(
                 "sts-without-tlsrpt",
                 f"{self.domain} publishes MTA-STS but has no usable TLS-RPT record, so you "

@@ -97,7 +97,7 @@ _SPECS: Final[tuple[FindingSpec, ...]] = (
     FindingSpec("sts-id-duplicate", "warning", "RFC 8461 §3.2", "id given more than once"),
     # --- MTA-STS policy fetch (RFC 8461 §3.2, §3.3) ---
     FindingSpec("sts-policy-unreachable", "error", "RFC 8461 §3.2, §3.3",
-                "Policy cannot be fetched"),
+                "Policy cannot be fetched", also=("warning",)),
     FindingSpec("sts-policy-certificate", "error", "RFC 8461 §3.3, §7.1",
                 "Policy host certificate invalid"),
     FindingSpec("sts-policy-certificate-expiring", "warning", "RFC 8461 §3.3",
