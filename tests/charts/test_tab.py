@@ -334,6 +334,30 @@ def test_day_bars_never_overlap_their_neighbours(qtbot: QtBot, days: list[int], 
     assert chart._bar_days <= widest
 
 
+def test_the_rate_line_is_drawn_over_the_bars(qtbot: QtBot) -> None:
+    """The success rate is a line on a second axis: over the bars, not hidden behind them
+    (it has its own view box beside the plot's)."""
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QColor
+
+    from tlsrpt_gui.ui.charts.widgets import DayBarChart, DaySeries
+
+    chart = DayBarChart(rate_label="Success rate")
+    qtbot.addWidget(chart)
+    chart.resize(800, 400)
+    chart.show()
+    qtbot.waitExposed(chart)
+    chart.set_data([20000], [DaySeries("ok", "#2f9e44", [100.0])], rate=[0.5])
+    qtbot.wait(50)
+    assert chart.rate_view is not None
+    scene_point = chart.rate_view.mapViewToScene(QPointF(20000 * 86400 + 43200, 50.0))
+    widget_point = chart.plot_widget.mapFromScene(scene_point)
+    image = chart.plot_widget.grab().toImage()
+    rate = QColor(chart.palette_.rate)
+    near = [image.pixelColor(widget_point.x() + dx, widget_point.y() + dy) for dx in range(-2, 3) for dy in range(-2, 3)]
+    assert any(abs(c.red() - rate.red()) + abs(c.green() - rate.green()) + abs(c.blue() - rate.blue()) < 60 for c in near)
+
+
 def test_calendar_strip_colours_each_day_by_its_state(qtbot: QtBot) -> None:
     strip = CalendarStrip()
     qtbot.addWidget(strip)

@@ -320,6 +320,9 @@ class DayBarChart(_ChartBase):
             self.rate_view = pg.ViewBox(enableMenu=False)
             self.rate_view.setMouseEnabled(x=False, y=False)
             self.plot.scene().addItem(self.rate_view)
+            # over the bars, not under them (its own view box, beside the plot's in the
+            # scene); clicks and hovers are read from the scene, so it takes none of them
+            self.rate_view.setZValue(self.plot.zValue() + 10)
             right.linkToView(self.rate_view)
             right.setLabel(rate_label)
             self.rate_view.setXLink(self.view)
@@ -407,7 +410,8 @@ class DayBarChart(_ChartBase):
         self._rate_items.append(line)
         finite = ys[np.isfinite(ys)]
         low = float(finite.min()) if len(finite) else 0.0
-        self.rate_view.setYRange(max(0.0, math.floor(low / 5) * 5 - 5), 100.5, padding=0)
+        # (a little room above 100 % and below the lowest point, so their dots show whole)
+        self.rate_view.setYRange(max(0.0, math.floor(low / 5) * 5 - 5) - 1.5, 101.5, padding=0)
         self._sync_rate_view()
 
     def day_index(self, x: float) -> int | None:
