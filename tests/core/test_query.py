@@ -151,3 +151,26 @@ def test_common_free_text_keeps_the_scan(ix: Index) -> None:
     assert text_values(ix.conn, Filter(text="")) is None
     values = text_values(ix.conn, Filter(text="no-such-text-anywhere"))
     assert values is not None and values.columns == {}
+
+
+@pytest.mark.parametrize("term", ["bücher", "BÜCHER", "ücher.exa", "xn--bcher"])
+def test_free_text_finds_an_internationalised_domain_as_people_write_it(tmp_path: Path, term: str) -> None:
+    """The index keeps a domain as reports give it, in A-labels (``xn--bcher-kva.example``);
+    the tables show it in Unicode, and a search for what they show finds it."""
+    from tests.core.conftest import make_report, sts_policy, write_json
+
+    details = [{"result-type": "certificate-expired", "receiving-mx-hostname": "mx.xn--bcher-kva.example",
+                "failed-session-count": 2}]
+    write_json(tmp_path / "in" / "idn.json", make_report(report_id="idn", policies=[
+        sts_policy("xn--bcher-kva.example", failed=2, details=details), sts_policy("plain.example")]))
+    write_json(tmp_path / "in" / "other.json", make_report(report_id="other", policies=[sts_policy("other.example")]))
+    with Index(tmp_path / "idn.db") as idx:
+        idx.import_paths([tmp_path / "in"], workers=1)
+        def found(kind: str, flt: Filter) -> int:  # as the tables ask (through the value table)
+            table = {"reports": "reports r", "policies": "policies p", "failures": "failure_details f"}[kind]
+            where, params = flt.where(kind, (), text_values(idx.conn, flt, kind))  # type: ignore[arg-type]
+            return int(idx.conn.execute(f"SELECT COUNT(*) FROM {table} WHERE {where}", params).fetchone()[0])
+
+        flt = Filter(text=term)
+        assert (found("reports", flt), found("policies", flt), found("failures", flt)) == (1, 1, 1)
+        assert found("policies", Filter(text="nothing-like-it-ü")) == 0

@@ -8,6 +8,7 @@ rows (``reports``), policy rows (``policies``) or failure rows
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Collection
 from dataclasses import dataclass, replace
@@ -15,7 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final, Literal
 
 from tlsrpt_gui.core import rollups
-from tlsrpt_gui.core.report import normalise_domain
+from tlsrpt_gui.core.report import domain_to_unicode, normalise_domain
 from tlsrpt_gui.core.rollups import TEXT_COLUMNS
 
 TableKind = Literal["reports", "policies", "failures"]
@@ -235,13 +236,35 @@ def text_values(conn: sqlite3.Connection, flt: Filter, kind: TableKind = "failur
             (f"{alias}.", f"{alias}/", pattern, MAX_TEXT_VALUES + 1),
         ).fetchall()
         total = conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+        idn = [] if text.isascii() else _unicode_matches(conn, alias, text)
     except sqlite3.OperationalError:  # an index without the summaries
         return None
-    if len(rows) > MAX_TEXT_VALUES or sum(int(r[2]) for r in rows) > share * total:
-        return None
+    if idn:
+        seen = {(r[0], r[1]) for r in rows}
+        rows += [r for r in idn if (r[0], r[1]) not in seen]
+    if len(rows) > MAX_TEXT_VALUES or (not idn and sum(int(r[2]) for r in rows) > share * total):
+        return None  # (a term matching a domain's Unicode form only has no scan to fall back on)
     allowed = {f"{alias}.{c}" for c in kept}  # column names go into SQL: only our own
     columns: dict[str, list[str]] = {}
     for col, value, _ in rows:
         if col in allowed:
             columns.setdefault(str(col), []).append(str(value))
     return TextValues(text, kind, columns)
+
+
+#: an A-label in a value (a domain, or one of a list of them)
+_A_LABEL: Final = re.compile(r"xn--[a-z0-9-]+", re.IGNORECASE)
+#: A-label values looked at for a free-text term with letters beyond ASCII
+MAX_IDN_VALUES: Final = 20_000
+
+
+def _unicode_matches(conn: sqlite3.Connection, alias: str, text: str) -> list[Any]:
+    """The ``text_values`` rows of ``alias``'s columns whose value holds an A-label
+    (``xn--…``, as the index keeps internationalised domains) and whose Unicode form
+    contains ``text`` (case-insensitively): "bücher" finds ``xn--bcher-kva.example``."""
+    wanted = text.casefold()
+    rows = conn.execute(
+        "SELECT col, value, rows FROM text_values WHERE col >= ? AND col < ? AND value LIKE '%xn--%' LIMIT ?",
+        (f"{alias}.", f"{alias}/", MAX_IDN_VALUES),
+    ).fetchall()
+    return [r for r in rows if wanted in _A_LABEL.sub(lambda m: domain_to_unicode(m[0]), str(r[1])).casefold()]

@@ -453,6 +453,22 @@ def normalise_domain(name: str) -> str:
     return name.strip().rstrip(".").lower()
 
 
+def domain_to_unicode(domain: str) -> str:
+    """An A-label domain (``xn--…``, as reports give and the index keeps them) in Unicode,
+    as people write it; anything undecodable as is."""
+    if "xn--" not in domain.lower():
+        return domain
+    labels = []
+    for label in domain.split("."):
+        if label.lower().startswith("xn--"):
+            try:
+                label = label[4:].encode("ascii").decode("punycode")
+            except (UnicodeError, ValueError):
+                return domain
+        labels.append(label)
+    return ".".join(labels)
+
+
 def _as_list(value: Any, diag: _Collector, path: str, what: str) -> list[Any]:
     if value is None:
         return []

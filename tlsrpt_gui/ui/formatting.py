@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 
 from PySide6.QtCore import QDate, QDateTime, QLocale, QObject, QTime, QTimeZone, Signal
 
+from tlsrpt_gui.core.report import domain_to_unicode
+
 
 class TimeMode(QObject):
     """The app-wide choice between UTC and local time for every date shown."""
@@ -101,21 +103,6 @@ def format_percent(value: float | None) -> str:
     if 99.0 <= pct < 100.0 and decimals == 1:
         decimals = 2
     return QLocale().toString(pct, "f", decimals) + " %"
-
-
-def domain_to_unicode(domain: str) -> str:
-    """Show an A-label domain (``xn--…``) in Unicode; anything undecodable as is."""
-    if "xn--" not in domain.lower():
-        return domain
-    labels = []
-    for label in domain.split("."):
-        if label.lower().startswith("xn--"):
-            try:
-                label = label[4:].encode("ascii").decode("punycode")
-            except (UnicodeError, ValueError):
-                return domain
-        labels.append(label)
-    return ".".join(labels)
 
 
 def domain_to_ascii(domain: str) -> str:

@@ -9,6 +9,7 @@ from PySide6.QtGui import QColor
 
 from tlsrpt_gui.core import stats
 from tlsrpt_gui.core.query import Filter
+from tlsrpt_gui.core.report import domain_to_unicode
 from tlsrpt_gui.core.stats import (
     CATEGORIES,
     CATEGORY_LABELS,
@@ -250,7 +251,7 @@ class DomainRateCard(ChartCard):
                                (p.rate_colour(0.0), "< 90 %")], p.foreground)
         rows = []
         for d in data.items if data else ():
-            label = d.policy_domain or UNKNOWN_DOMAIN
+            label = domain_to_unicode(d.policy_domain) or UNKNOWN_DOMAIN
             rate = d.success_rate
             rows.append(BarRow(
                 label,
@@ -296,7 +297,7 @@ class CoverageCard(ChartCard):
                               p.foreground)
         rows = []
         for d in data.domains if data else ():
-            label = d.policy_domain or UNKNOWN_DOMAIN
+            label = domain_to_unicode(d.policy_domain) or UNKNOWN_DOMAIN
             segs = []
             for kind, ks in d.by_kind.items():
                 share = ks.total / d.total if d.total else 0.0
@@ -419,12 +420,12 @@ class MissingReportsCard(ChartCard):
         for g in shown:
             states = dict.fromkeys(g.missing, "missing")
             states.update(dict.fromkeys(g.reported, "reported"))
-            head = tip(f"{g.reporter} → {g.policy_domain or UNKNOWN_DOMAIN}", [
+            head = tip(f"{g.reporter} → {domain_to_unicode(g.policy_domain) or UNKNOWN_DOMAIN}", [
                 ("Missing days", fmt_count(len(g.missing))),
                 ("Reports since", day_to_date(g.first_day).isoformat()),
                 ("Last report", day_to_date(g.last_day).isoformat()),
             ], "Stopped reporting" if g.stopped else "")
-            rows.append(StripRow(f"{g.reporter} → {g.policy_domain or UNKNOWN_DOMAIN}", states,
+            rows.append(StripRow(f"{g.reporter} → {domain_to_unicode(g.policy_domain) or UNKNOWN_DOMAIN}", states,
                                  head.removeprefix("<qt>").removesuffix("</qt>"),
                                  {"reporter": g.reporter, "policy_domain": g.policy_domain}
                                  if g.policy_domain else {"reporter": g.reporter}))
