@@ -381,3 +381,22 @@ def test_calendar_strip_colours_each_day_by_its_state(qtbot: QtBot) -> None:
     assert strip.state_at(11 * SECONDS_PER_DAY + 100, 2.5) == "missing"
     assert strip.state_at(12 * SECONDS_PER_DAY + 100, 1.5) == "missing"
     assert strip.state_at(12 * SECONDS_PER_DAY + 100, 2.5) == "outside"
+
+
+def test_charts_write_numbers_as_the_locale_does(qtbot: QtBot) -> None:
+    """As the tables and the status bar do: "893.327" and "97,3 %" in German."""
+    from PySide6.QtCore import QLocale
+
+    from tlsrpt_gui.ui.charts.card import fmt_count, fmt_rate
+    from tlsrpt_gui.ui.charts.widgets import _CountAxis
+    from tlsrpt_gui.ui.formatting import format_int, format_percent
+
+    before = QLocale()
+    QLocale.setDefault(QLocale(QLocale.Language.German, QLocale.Country.Germany))
+    try:
+        assert fmt_count(893327) == format_int(893327) == "893.327"
+        assert fmt_rate(0.973) == format_percent(0.973) == "97,3 %"
+        assert _CountAxis("left").tickStrings([0.0, 15000.0], 1.0, 5000.0) == ["0", "15.000"]
+        assert _CountAxis("right", percent=True).tickStrings([97.5, 100.0], 1.0, 2.5) == ["97,5 %", "100 %"]
+    finally:
+        QLocale.setDefault(before)

@@ -28,6 +28,7 @@ from tlsrpt_gui.core.export import neutralise
 from tlsrpt_gui.core.query import Filter
 from tlsrpt_gui.ui.charts.palette import ChartPalette, current_palette
 from tlsrpt_gui.ui.charts.widgets import _ChartBase
+from tlsrpt_gui.ui.formatting import format_int, format_percent
 
 log = logging.getLogger(__name__)
 
@@ -55,15 +56,13 @@ def tip(title: str, rows: Sequence[tuple[str, str]] = (), note: str = "") -> str
 
 
 def fmt_count(n: float) -> str:
-    return f"{int(n):,}"
+    """A count as the user's locale writes it (as the tables and status bar do)."""
+    return format_int(int(n))
 
 
 def fmt_rate(rate: float | None) -> str:
-    if rate is None:
-        return "–"
-    if rate >= 0.999 and rate < 1:
-        return f"{rate * 100:.2f} %"
-    return f"{rate * 100:.1f} %"
+    """A share as a percentage, as the tables write it: never rounding a failure away."""
+    return format_percent(rate)
 
 
 class LegendRow(QWidget):

@@ -82,7 +82,7 @@ class SessionsPerDayCard(ChartCard):
         )
         total_s = sum(d.successful for d in data)
         total_f = sum(d.failed for d in data)
-        self.set_note(f"{len(data):,} days · {fmt_count(total_s)} successful, {fmt_count(total_f)} failed "
+        self.set_note(f"{fmt_count(len(data))} days · {fmt_count(total_s)} successful, {fmt_count(total_f)} failed "
                       f"· success rate {fmt_rate(stats.DaySessions(0, total_s, total_f).success_rate)}")
 
     def _failed_colour(self) -> QColor:
@@ -169,7 +169,7 @@ class _TopCard(ChartCard):
             ))
         self.bars.set_rows(rows)
         if data and data.total_keys > len(data.items):
-            self.set_note(f"Top {len(data.items)} of {data.total_keys:,}.")
+            self.set_note(f"Top {len(data.items)} of {fmt_count(data.total_keys)}.")
         else:
             self.set_note("")
 
@@ -263,7 +263,7 @@ class DomainRateCard(ChartCard):
             ))
         self.bars.set_rows(rows)
         if data and data.total_keys > len(data.items):
-            self.set_note(f"The {len(data.items)} busiest of {data.total_keys:,} policy domains.")
+            self.set_note(f"The {len(data.items)} busiest of {fmt_count(data.total_keys)} policy domains.")
         else:
             self.set_note("")
 
@@ -320,7 +320,7 @@ class CoverageCard(ChartCard):
                 f"under enforce: {fmt_rate(data.sts_enforce_success_rate)}",
             ]
             if data.total_keys > len(data.domains):
-                parts.append(f"{len(data.domains)} busiest of {data.total_keys:,} domains shown")
+                parts.append(f"{len(data.domains)} busiest of {fmt_count(data.total_keys)} domains shown")
             self.set_note(" · ".join(parts))
 
     def table(self) -> tuple[list[str], list[list[Any]]]:

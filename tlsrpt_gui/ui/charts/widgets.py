@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import PySide6  # noqa: F401  (PySide6 must be imported before pyqtgraph)
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QLocale, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QCursor, QFont, QFontMetrics
 from PySide6.QtWidgets import QToolTip, QVBoxLayout, QWidget
 
@@ -62,13 +62,15 @@ class _CountAxis(pg.AxisItem):  # type: ignore[misc]
 
     def tickStrings(self, values: Sequence[float], scale: float, spacing: float) -> list[str]:
         out = []
+        locale = QLocale()  # as the user's locale writes numbers, like the tables
         for v in values:
+            whole = abs(v - round(v)) < 1e-9
             if self._percent:
-                out.append(f"{v:g} %")
-            elif spacing >= 1 and abs(v - round(v)) < 1e-9:
-                out.append(f"{round(v):,}")
+                out.append(locale.toString(float(v), "f", 0 if whole else 1) + " %")
+            elif spacing >= 1 and whole:
+                out.append(locale.toString(round(v)))
             else:
-                out.append(f"{v:,.1f}")
+                out.append(locale.toString(float(v), "f", 1))
         return out
 
 
