@@ -400,3 +400,24 @@ def test_charts_write_numbers_as_the_locale_does(qtbot: QtBot) -> None:
         assert _CountAxis("right", percent=True).tickStrings([97.5, 100.0], 1.0, 2.5) == ["97,5 %", "100 %"]
     finally:
         QLocale.setDefault(before)
+
+
+def test_a_legend_wraps_rather_than_clips(qtbot: QtBot) -> None:
+    from PySide6.QtGui import QColor
+
+    from tlsrpt_gui.ui.charts.card import LegendRow
+
+    legend = LegendRow()
+    qtbot.addWidget(legend)
+    names = ["MTA-STS enforce", "MTA-STS testing", "MTA-STS none/unknown", "DANE (tlsa)", "No policy found"]
+    legend.set_items([(QColor("#123456"), n) for n in names], "#000000")
+    one_line = legend.heightForWidth(2000)
+    assert legend.heightForWidth(300) > 2 * one_line  # three lines or more
+    legend.resize(300, legend.heightForWidth(300))
+    legend.show()
+    qtbot.waitExposed(legend)
+    holders = [legend._layout.itemAt(i).widget() for i in range(legend._layout.count())]
+    assert len(holders) == len(names)
+    for holder in holders:
+        box = holder.geometry()
+        assert box.left() >= 0 and box.right() < 300 and box.width() >= holder.sizeHint().width()

@@ -10,13 +10,15 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QFileDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
+    QLayout,
+    QLayoutItem,
     QSizePolicy,
     QStackedWidget,
     QToolButton,
@@ -65,15 +67,74 @@ def fmt_rate(rate: float | None) -> str:
     return format_percent(rate)
 
 
+class _FlowLayout(QLayout):
+    """Items left to right, wrapping onto more lines when the width runs out (a legend
+    in a narrow card keeps every entry whole)."""
+
+    def __init__(self, parent: QWidget | None = None, spacing: int = 12, line_spacing: int = 4) -> None:
+        super().__init__(parent)
+        self._items: list[QLayoutItem] = []
+        self._spacing = spacing
+        self._line_spacing = line_spacing
+        self.setContentsMargins(0, 0, 0, 0)
+
+    def addItem(self, item: QLayoutItem) -> None:  # (Qt's names)
+        self._items.append(item)
+
+    def count(self) -> int:
+        return len(self._items)
+
+    def itemAt(self, index: int) -> QLayoutItem | None:
+        return self._items[index] if 0 <= index < len(self._items) else None
+
+    def takeAt(self, index: int) -> QLayoutItem | None:
+        return self._items.pop(index) if 0 <= index < len(self._items) else None
+
+    def expandingDirections(self) -> Qt.Orientation:
+        return Qt.Orientation(0)
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        return self._arrange(QRect(0, 0, width, 0), move=False)
+
+    def setGeometry(self, rect: QRect) -> None:
+        super().setGeometry(rect)
+        self._arrange(rect, move=True)
+
+    def sizeHint(self) -> QSize:
+        return self.minimumSize()
+
+    def minimumSize(self) -> QSize:
+        size = QSize()
+        for item in self._items:
+            size = size.expandedTo(item.minimumSize())
+        return size
+
+    def _arrange(self, rect: QRect, *, move: bool) -> int:
+        x, y, line = rect.x(), rect.y(), 0
+        for item in self._items:
+            hint = item.sizeHint()
+            if x > rect.x() and x + hint.width() > rect.right() + 1:  # wrap
+                x, y, line = rect.x(), y + line + self._line_spacing, 0
+            if move:
+                item.setGeometry(QRect(QPoint(x, y), hint))
+            x += hint.width() + self._spacing
+            line = max(line, hint.height())
+        return y + line - rect.y()
+
+
 class LegendRow(QWidget):
-    """Coloured squares with labels."""
+    """Coloured squares with labels, on as many lines as the width needs."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._layout = QHBoxLayout(self)
-        self._layout.setContentsMargins(0, 0, 0, 0)
-        self._layout.setSpacing(12)
-        self._layout.addStretch(1)
+        self._layout = _FlowLayout(self)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        policy = self.sizePolicy()
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
         self._shown: tuple[object, ...] = ()
 
     def set_items(self, items: Sequence[tuple[QColor, str]], foreground: str) -> None:
@@ -83,12 +144,12 @@ class LegendRow(QWidget):
         if shown == self._shown:
             return
         self._shown = shown
-        while self._layout.count() > 1:
+        while self._layout.count():
             child = self._layout.takeAt(0)
             w = child.widget() if child is not None else None
             if w is not None:
                 w.deleteLater()
-        for i, (colour, text) in enumerate(items):
+        for colour, text in items:
             chip = QLabel(self)
             chip.setFixedSize(11, 11)
             chip.setStyleSheet(f"background: {colour.name()}; border-radius: 2px;")
@@ -102,7 +163,9 @@ class LegendRow(QWidget):
             holder = QWidget(self)
             holder.setLayout(box)
             box.setContentsMargins(0, 0, 0, 0)
-            self._layout.insertWidget(i, holder)
+            self._layout.addWidget(holder)
+        self._layout.invalidate()
+        self.updateGeometry()
 
 
 class ChartCard(QFrame):
