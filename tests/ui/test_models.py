@@ -304,3 +304,31 @@ def test_responsive_on_a_large_index(tmp_path: Path) -> None:
     model.set_filter(Filter(policy_domain="dom5.example"))
     assert time.perf_counter() - t < 0.2
     assert model.rowCount() == PAGE_SIZE
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_value_colours_follow_the_theme_and_the_charts(qapp: Any, synth_db: Path, theme: str) -> None:
+    """The tables colour a result type by its RFC 8460 category and a rate as the charts
+    do, in the shade of the theme (fixed light-theme colours were unreadable on dark)."""
+    from tlsrpt_gui.core.report import result_category
+    from tlsrpt_gui.ui.general_prefs import apply_theme
+    from tlsrpt_gui.ui.palette import DARK, LIGHT
+
+    palette = DARK if theme == "dark" else LIGHT
+    apply_theme(theme)
+    try:
+        failures = FailuresModel(_open(synth_db), TimeMode())
+        for row in range(20):
+            rt = failures.index(row, 0).data()
+            assert failures.index(row, 0).data(Qt.ItemDataRole.ForegroundRole).color().name() == \
+                palette.categories[result_category(rt)]
+        policies = PoliciesModel(_open(synth_db), TimeMode())
+        col = [c.key for c in policies.COLUMNS].index("failure_rate")
+        seen = set()
+        for row in range(policies.rowCount()):
+            brush = policies.index(row, col).data(Qt.ItemDataRole.ForegroundRole)
+            if brush is not None:
+                seen.add(brush.color().name())
+        assert seen and seen <= {palette.success, palette.failure, palette.policy_kinds["sts-testing"]}
+    finally:
+        apply_theme("system")

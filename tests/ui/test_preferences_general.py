@@ -61,7 +61,7 @@ def test_theme_is_saved_and_applied(qtbot: Any, make_window: Any, tmp_path: Path
     section.theme_combo.setCurrentIndex(section.theme_combo.findData("dark"))
     w.preferences_dialog.accept()
     assert GeneralSettings.load(w.settings).theme == "dark"
-    from tlsrpt_gui.ui.charts.palette import system_is_dark
+    from tlsrpt_gui.ui.palette import system_is_dark
 
     assert QGuiApplication.palette().color(QPalette.ColorRole.Window).lightness() < 100
     assert system_is_dark()  # the charts follow

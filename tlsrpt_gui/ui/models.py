@@ -41,6 +41,7 @@ from tlsrpt_gui.ui.formatting import (
     iso_utc,
     json_list,
 )
+from tlsrpt_gui.ui.palette import current_palette
 
 #: the index row id of the row (int)
 ROW_ID_ROLE: Final = Qt.ItemDataRole.UserRole + 1
@@ -59,16 +60,23 @@ Kind = Literal[
 ]
 _Index = QModelIndex | QPersistentModelIndex
 
-_RED: Final = QColor(0xC6, 0x28, 0x28)
-_AMBER: Final = QColor(0xB2, 0x6A, 0x00)
-_GREEN: Final = QColor(0x2E, 0x7D, 0x32)
-_FAIL_BG: Final = QColor(0xC6, 0x28, 0x28, 28)
-_CATEGORY_COLOURS: Final = {
-    "negotiation": QColor(0xC6, 0x28, 0x28),
-    "dane": QColor(0x6A, 0x1B, 0x9A),
-    "sts": QColor(0xB2, 0x6A, 0x00),
-    "other": QColor(0x55, 0x55, 0x55),
-}
+def _failure() -> QBrush:
+    return QBrush(QColor(current_palette().failure))
+
+
+def _warning() -> QBrush:
+    return QBrush(QColor(current_palette().policy_kinds["sts-testing"]))
+
+
+def _rate(rate: float) -> QBrush:
+    """A success rate coloured as the charts colour it (green, amber below 99 %, red below 90 %)."""
+    return QBrush(current_palette().rate_colour(rate))
+
+
+def _failure_background() -> QBrush:
+    colour = QColor(current_palette().failure)
+    colour.setAlpha(40 if current_palette().dark else 28)
+    return QBrush(colour)
 
 
 @dataclass(frozen=True, slots=True)
@@ -593,22 +601,18 @@ class ReportsModel(SqlTableModel):
     def _foreground(self, c: int, row: tuple[Any, ...]) -> QBrush | None:
         key = self.COLUMNS[c].key
         if key == "failed_sessions" and (self._values(c, row)[0] or 0) > 0:
-            return QBrush(_RED)
+            return _failure()
         if key == "success_rate":
             rate = self._values(c, row)[0]
-            if rate is None:
-                return None
-            return QBrush(_GREEN if rate >= 0.999 else _AMBER if rate >= 0.95 else _RED)
+            return None if rate is None else _rate(rate)
         if key == "diagnostic_count" and (self._values(c, row)[0] or 0) > 0:
             sev = self._extra("r.worst_severity", row)
-            return QBrush(
-                _RED if sev == "error" else _AMBER if sev == "warning" else QColor(0x55, 0x55, 0x55)
-            )
+            return _failure() if sev == "error" else _warning() if sev == "warning" else QBrush(QColor(current_palette().muted))
         return None
 
     def _background(self, row: tuple[Any, ...]) -> QBrush | None:
         failed = row[self._offsets[5]]
-        return QBrush(_FAIL_BG) if failed else None
+        return _failure_background() if failed else None
 
 
 class PoliciesModel(SqlTableModel):
@@ -656,16 +660,14 @@ class PoliciesModel(SqlTableModel):
     def _foreground(self, c: int, row: tuple[Any, ...]) -> QBrush | None:
         key = self.COLUMNS[c].key
         if key == "failed_sessions" and (self._values(c, row)[0] or 0) > 0:
-            return QBrush(_RED)
+            return _failure()
         if key == "failure_rate":
             rate = self._values(c, row)[0]
-            if rate is None:
-                return None
-            return QBrush(_GREEN if rate <= 0.001 else _AMBER if rate <= 0.05 else _RED)
+            return None if rate is None else _rate(1.0 - rate)
         return None
 
     def _background(self, row: tuple[Any, ...]) -> QBrush | None:
-        return QBrush(_FAIL_BG) if row[self._offsets[5]] else None
+        return _failure_background() if row[self._offsets[5]] else None
 
 
 class FailuresModel(SqlTableModel):
@@ -735,9 +737,9 @@ class FailuresModel(SqlTableModel):
     def _foreground(self, c: int, row: tuple[Any, ...]) -> QBrush | None:
         if c == 0:
             rt = self._values(0, row)[0] or ""
-            return QBrush(_CATEGORY_COLOURS[result_category(rt)])
+            return QBrush(current_palette().category(result_category(rt)))  # as the charts colour it
         if c == 5:
-            return QBrush(_RED)
+            return _failure()
         return None
 
     def _font(self, c: int, row: tuple[Any, ...]) -> QFont | None:
@@ -772,7 +774,7 @@ class ImportLogModel(SqlTableModel):
 
     def _foreground(self, c: int, row: tuple[Any, ...]) -> QBrush | None:
         if c == 1:
-            return QBrush(_RED if self._values(1, row)[0] == "failed" else _AMBER)
+            return _failure() if self._values(1, row)[0] == "failed" else _warning()
         return None
 
 

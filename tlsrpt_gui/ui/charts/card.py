@@ -28,9 +28,9 @@ from PySide6.QtWidgets import (
 
 from tlsrpt_gui.core.export import neutralise
 from tlsrpt_gui.core.query import Filter
-from tlsrpt_gui.ui.charts.palette import ChartPalette, current_palette
 from tlsrpt_gui.ui.charts.widgets import _ChartBase
 from tlsrpt_gui.ui.formatting import format_int, format_percent
+from tlsrpt_gui.ui.palette import ChartPalette, current_palette
 
 log = logging.getLogger(__name__)
 

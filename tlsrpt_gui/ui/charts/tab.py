@@ -38,7 +38,7 @@ from tlsrpt_gui.ui.charts.cards import (
     SendingIpCard,
     SessionsPerDayCard,
 )
-from tlsrpt_gui.ui.charts.palette import current_palette
+from tlsrpt_gui.ui.palette import current_palette
 from tlsrpt_gui.ui.tasks import Task, run_task
 
 log = logging.getLogger(__name__)

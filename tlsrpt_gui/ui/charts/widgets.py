@@ -29,7 +29,7 @@ os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 import numpy as np
 import pyqtgraph as pg
 
-from tlsrpt_gui.ui.charts.palette import ChartPalette, current_palette
+from tlsrpt_gui.ui.palette import ChartPalette, current_palette
 
 SECONDS_PER_DAY = 86400
 LABEL_WIDTH = 190  # px for the category axis of horizontal bar charts

@@ -1,4 +1,5 @@
-"""The one palette of the charts: light or dark, following the system theme.
+"""The one palette of the app, light or dark, following the system theme: the charts,
+and the colours of the tables' values.
 
 Failure categories (RFC 8460 §4.3) and policy kinds keep one colour in every
 chart; only the shade changes between the light and the dark theme.
