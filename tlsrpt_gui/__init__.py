@@ -9,3 +9,5 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 
 APP_ID = "io.github.tlsrptgui.TlsrptGui"
 APP_NAME = "tlsrpt-gui"
+#: the name people see (window titles, About, the desktop entry and the welcome page)
+DISPLAY_NAME = "TLS-RPT Viewer"

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tlsrpt_gui import APP_ID, APP_NAME, __version__
+from tlsrpt_gui import APP_ID, APP_NAME, DISPLAY_NAME, __version__
 from tlsrpt_gui.core.paths import resolve_db_path
 
 if TYPE_CHECKING:
@@ -183,7 +183,7 @@ def _upgrade_notice(db: Path, interactive: bool) -> Iterator[None]:
     log.info("upgrading the index %s from schema %d", db, old)
     note = QProgressDialog("Upgrading the index to this version's format…\n"
                            "This happens once; it takes about 20 seconds per million reports.", "", 0, 0)
-    note.setWindowTitle("tlsrpt-gui")
+    note.setWindowTitle(DISPLAY_NAME)
     note.setCancelButton(None)  # type: ignore[arg-type]
     note.setMinimumDuration(0)
     note.show()

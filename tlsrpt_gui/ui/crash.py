@@ -27,6 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from tlsrpt_gui import DISPLAY_NAME
+
 log = logging.getLogger("tlsrpt_gui.crash")
 
 CRASH_TEXT = (
@@ -39,7 +41,7 @@ CRASH_TEXT = (
 class CrashDialog(QDialog):
     def __init__(self, log_path: Path | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("tlsrpt-gui — unexpected error")
+        self.setWindowTitle(f"{DISPLAY_NAME} — unexpected error")
         self.setObjectName("crash_dialog")
         self.message = QLabel(CRASH_TEXT.format(log=log_path or "(no log file could be written)"), self)
         self.message.setTextFormat(Qt.TextFormat.PlainText)

@@ -263,7 +263,7 @@ class MainWindow(QMainWindow):
         self.db_path = Path(db_path)
         self.settings = settings if settings is not None else QSettings()
         self.prompts: PromptService = prompts if prompts is not None else QtPromptService()
-        self.setWindowTitle(f"TLS Reports — {self.db_path.name}")
+        self.setWindowTitle(f"{tlsrpt_gui.DISPLAY_NAME} — {self.db_path.name}")
         self.setObjectName("main_window")
         self.setAcceptDrops(True)
 
@@ -571,7 +571,7 @@ class MainWindow(QMainWindow):
         help_menu = mb.addMenu("&Help")
         self._action(help_menu, "Open &Sample Reports", self.open_samples)
         help_menu.addSeparator()
-        self._action(help_menu, "&About tlsrpt-gui", self.show_about)
+        self._action(help_menu, f"&About {tlsrpt_gui.DISPLAY_NAME}", self.show_about)
 
         cancel = QAction(self)
         cancel.setShortcut(QKeySequence(Qt.Key.Key_Escape))
@@ -815,8 +815,8 @@ class MainWindow(QMainWindow):
     def show_about(self) -> None:
         self.prompts.information(
             self,
-            "About tlsrpt-gui",
-            f"tlsrpt-gui {tlsrpt_gui.__version__}\n\n"
+            f"About {tlsrpt_gui.DISPLAY_NAME}",
+            f"{tlsrpt_gui.DISPLAY_NAME} {tlsrpt_gui.__version__} (tlsrpt-gui)\n\n"
             "A viewer for SMTP TLS Reporting (RFC 8460) reports.\n\n"
             f"Index: {self.db_path.resolve()}",
         )
@@ -1066,6 +1066,7 @@ class MainWindow(QMainWindow):
         self.close_banner_button.setVisible(False)
         what = paths[0] if len(paths) == 1 else f"{len(paths)} inputs"
         self.banner_label.setText(f"Importing {what}…")
+        self.statusBar().clearMessage()  # (the last import's summary: stale now)
 
     def _on_import_progress(self, done: int, total: int, current: str) -> None:
         if current == INDEXING:  # a bulk import's last step, of unknown length

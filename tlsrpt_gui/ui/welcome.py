@@ -10,9 +10,10 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from tlsrpt_gui import DISPLAY_NAME
 from tlsrpt_gui.assets import read_bytes, resources
 
-WELCOME_TITLE = "Welcome to TLS-RPT Viewer"
+WELCOME_TITLE = f"Welcome to {DISPLAY_NAME}"
 WELCOME_TEXT = (
     "Drop SMTP TLS reports here: .json or .json.gz files, .zip archives, mails (.eml), "
     "mbox files or whole folders and Maildirs. Or use File → Open.\n\n"

@@ -82,7 +82,7 @@ class SessionsPerDayCard(ChartCard):
         )
         total_s = sum(d.successful for d in data)
         total_f = sum(d.failed for d in data)
-        self.set_note(f"{fmt_count(len(data))} days · {fmt_count(total_s)} successful, {fmt_count(total_f)} failed "
+        self.set_note(f"{fmt_count(len(data))} {'day' if len(data) == 1 else 'days'} · {fmt_count(total_s)} successful, {fmt_count(total_f)} failed "
                       f"· success rate {fmt_rate(stats.DaySessions(0, total_s, total_f).success_rate)}")
 
     def _failed_colour(self) -> QColor:
