@@ -19,7 +19,7 @@ from typing import TextIO
 
 from tlsrpt_gui import __version__, app, cli_check
 from tlsrpt_gui.core.export import export_table
-from tlsrpt_gui.core.index import Index, IndexError_, Progress
+from tlsrpt_gui.core.index import ImportResult, Index, IndexError_, Progress
 from tlsrpt_gui.core.paths import resolve_db_path
 from tlsrpt_gui.logsetup import setup_logging
 
@@ -162,8 +162,19 @@ class _ProgressPrinter:
 
 def cmd_import(args: argparse.Namespace) -> int:
     db = resolve_db_path(args.db)
-    with Index(db) as index:
-        result = index.import_paths(args.paths, progress=_ProgressPrinter(sys.stderr), workers=args.workers)
+    try:
+        with Index(db) as index:
+            result = index.import_paths(args.paths, progress=_ProgressPrinter(sys.stderr), workers=args.workers)
+    except IndexError_ as exc:
+        if not args.json:
+            raise
+        # still the one JSON object promised: what was imported before it stopped, and why
+        data = (exc.result or ImportResult()).as_json()
+        data["error"] = str(exc)
+        json.dump(data, sys.stdout, ensure_ascii=True)
+        sys.stdout.write("\n")
+        print(f"tlsrpt-gui: {_plain(str(exc))}", file=sys.stderr)
+        return EXIT_SOME_FAILED
     if args.json:
         # ASCII only: escape sequences or bidi controls from report names never reach a terminal raw
         json.dump(result.as_json(), sys.stdout, ensure_ascii=True)

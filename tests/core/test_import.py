@@ -215,6 +215,14 @@ def test_inputs_not_imported_count_each_input_once(tmp_path: Path) -> None:
         assert (ix.totals().failed_inputs, ix.totals().reports) == (0, 2)
 
 
+def test_import_json_is_one_object_even_when_the_index_cannot_be_written(tmp_path: Path, run_cli: CliRunner) -> None:
+    write_json(tmp_path / "in" / "a.json", make_report(report_id="a"))
+    proc = run_cli("import", str(tmp_path / "in"), "--db", "/proc/no-such-place/i.db", "--json", check_rc=1)
+    data = json.loads(proc.stdout)
+    assert (data["imported"], data["duplicates"], data["skipped"], data["failed"]) == (0, 0, [], [])
+    assert "cannot open the index" in data["error"] and "Traceback" not in proc.stderr
+
+
 def test_same_report_id_from_two_organisations_is_two_reports(tmp_path: Path) -> None:
     folder = tmp_path / "dup"
     write_json(folder / "a.json", make_report(org="mx.a.example", report_id="1724025600_1"))

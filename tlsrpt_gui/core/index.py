@@ -68,6 +68,9 @@ _DEFERRABLE: Final = ("reports", "policies", "failure_details", "diagnostics", "
 class IndexError_(Exception):
     """The index cannot be opened or written (locked, corrupt, disk full…)."""
 
+    #: of an import it stopped: what its committed batches had imported by then
+    result: ImportResult | None = None
+
 
 def _schema_3(conn: sqlite3.Connection) -> None:
     # The result-type index covers the policy and report ids too, so "policies or
@@ -599,10 +602,12 @@ class Index:
                                     progress(Progress(done, total, path))
                     writer.flush()
                 files = FileList()  # the paths are read: their memory goes back before the index builds
-            except BaseException:
+            except BaseException as exc:
                 # Record the run as failed if the index can still be written; never let
                 # that second write hide the first error.
                 parsers.close()  # (parser processes writing finish their groups first)
+                if isinstance(exc, IndexError_):
+                    exc.result = result
                 try:
                     self._finish_run(run_id, result, status="failed")
                     self.build_deferred_indexes()
