@@ -10,6 +10,7 @@ import argparse
 import json
 import logging
 import os
+import sqlite3
 import sys
 import time
 from collections.abc import Sequence
@@ -19,7 +20,7 @@ from typing import TextIO
 
 from tlsrpt_gui import __version__, app, cli_check
 from tlsrpt_gui.core.export import export_table
-from tlsrpt_gui.core.index import ImportResult, Index, IndexError_, Progress
+from tlsrpt_gui.core.index import SCHEMA_VERSION, ImportResult, Index, IndexError_, Progress
 from tlsrpt_gui.core.paths import resolve_db_path
 from tlsrpt_gui.logsetup import setup_logging
 
@@ -105,7 +106,20 @@ def _existing_index(db: Path) -> Index:
     a mistyped ``--db``; read-only if the file cannot be written."""
     if not db.is_file():
         raise IndexError_(f"there is no index at {db}: import reports into it first, or give the right --db")
-    return Index(db, read_only=not os.access(db, os.W_OK))
+    # Read-only when it needs no upgrade: nothing written, and an import running meanwhile
+    # is left alone (a writable open would build the indexes it deferred, mid-import).
+    return Index(db, read_only=_schema_of(db) == SCHEMA_VERSION or not os.access(db, os.W_OK))
+
+
+def _schema_of(db: Path) -> int | None:
+    try:
+        conn = sqlite3.connect(db.resolve().as_uri() + "?mode=ro", uri=True)
+        try:
+            return int(conn.execute("PRAGMA user_version").fetchone()[0])
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None
 
 
 def _is_index_file(output: str, db: Path) -> bool:

@@ -223,6 +223,26 @@ def test_import_json_is_one_object_even_when_the_index_cannot_be_written(tmp_pat
     assert "cannot open the index" in data["error"] and "Traceback" not in proc.stderr
 
 
+def test_stats_during_a_bulk_import_reads_the_rows_and_builds_nothing(tmp_path: Path, run_cli: CliRunner) -> None:
+    """While a bulk import runs (here: as one killed mid-way leaves it), its indexes are
+    dropped and its summaries unfilled: ``stats`` sums the rows, and leaves the building
+    to the import (a writable open would build them, mid-import)."""
+    make_folder(tmp_path / "in", 30)
+    db = tmp_path / "b.db"
+    with Index(db) as ix:
+        ix.import_paths([tmp_path / "in"], workers=1)
+        expected = ix.totals()
+        ix._defer_indexes()
+        ix.conn.execute("DELETE FROM roll_domain")  # (a bulk import fills them at its end)
+        ix.conn.commit()
+        pending = ix.conn.execute("SELECT COUNT(*) FROM deferred_indexes").fetchone()[0]
+    stats = json.loads(run_cli("stats", "--db", str(db), "--json", check_rc=0).stdout)
+    assert (stats["reports"], stats["successful_sessions"], stats["failed_sessions"]) == (
+        expected.reports, expected.successful_sessions, expected.failed_sessions)
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM deferred_indexes").fetchone()[0] == pending > 1
+
+
 def test_same_report_id_from_two_organisations_is_two_reports(tmp_path: Path) -> None:
     folder = tmp_path / "dup"
     write_json(folder / "a.json", make_report(org="mx.a.example", report_id="1724025600_1"))

@@ -854,8 +854,10 @@ class Index:
             return self.conn.execute(sql).fetchone()[0]
 
         try:
+            if not rollups.ready(self.conn):  # a bulk import has yet to fill them: the rows then
+                raise sqlite3.OperationalError("summaries pending")
             sums = rollups.summed(self.conn, "SELECT COALESCE(SUM(successful), 0), COALESCE(SUM(failed), 0) FROM roll_domain")[0]
-        except sqlite3.OperationalError:  # an older schema, read-only
+        except sqlite3.OperationalError:  # or an older schema, read-only
             sums = rollups.summed(
                 self.conn, "SELECT COALESCE(SUM(successful_sessions), 0), COALESCE(SUM(failed_sessions), 0) FROM reports")[0]
         return Totals(
