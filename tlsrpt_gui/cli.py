@@ -46,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", metavar="PATH", help="json, gz, zip, eml, mbox file or folder (searched recursively)")
     p.add_argument("--db", metavar="FILE", help=db_help)
     p.add_argument("--json", action="store_true", help="print one JSON object with the outcome")
-    p.add_argument("--workers", type=int, default=None, metavar="N", help="parser processes (default: one per core)")
+    p.add_argument("--workers", type=_positive_int, default=None, metavar="N",
+                   help="parser processes (default: one per core)")
 
     p = sub.add_parser("stats", help="print the index totals")
     p.add_argument("--db", metavar="FILE", help=db_help)
@@ -60,6 +61,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_check.register(sub)
     return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{n}: at least 1")
+    return n
 
 
 def main(argv: Sequence[str] | None = None) -> int:

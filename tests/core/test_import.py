@@ -717,3 +717,9 @@ def test_a_parser_process_reads_then_parses_a_group_as_it_would_file_by_file(
     outcomes = [[p.outcome for p in parsed] for parsed in expected]
     assert outcomes == [["report"]] * 3 + [["failed"], ["report"] * 4, ["failed"], ["failed"], ["skipped"]]
     assert "a bug" in expected[6][0].reason
+
+
+@pytest.mark.parametrize("workers", ["0", "-2", "many"])
+def test_workers_must_be_a_positive_number(tmp_path: Path, run_cli: CliRunner, workers: str) -> None:
+    proc = run_cli("import", str(tmp_path), "--workers", workers, check_rc=2)
+    assert "--workers" in proc.stderr

@@ -304,3 +304,13 @@ def test_failure_rows_and_diagnostics_are_capped_per_report() -> None:
     r2 = parse_report_bytes(json.dumps(make_report(policies=[big])).encode())
     assert len(r2.diagnostics) <= MAX_DIAGNOSTICS
     assert r2.diagnostics[-1].code == "diagnostics-truncated"
+
+
+def test_a_whole_count_past_64_bits_is_too_large_not_a_fraction() -> None:
+    raw = json.dumps(make_report(policies=[sts_policy(ok=5)])).replace(
+        '"total-successful-session-count": 5', '"total-successful-session-count": 99999999999999999999999')
+    assert "99999999999999999999999" in raw
+    r = parse_report_bytes(raw.encode())
+    notes = [d for d in r.diagnostics if d.code.startswith("count")]
+    assert [d.code for d in notes] == ["count-too-large"] and "fraction" not in notes[0].message
+    assert r.policies[0].successful_sessions == 2**53

@@ -342,3 +342,10 @@ def test_unreadable_text_in_folder_is_skipped_but_explicit_report_fails(tmp_path
 def test_read_bytes_in_memory() -> None:
     (item,) = read_bytes("clipboard", "", io.BytesIO(gzip.compress(RAW)).getvalue())
     assert item.outcome == "payload" and item.data == RAW
+
+
+def test_utf16_json_is_refused_with_the_reason(tmp_path: Path) -> None:
+    p = tmp_path / "r.json"
+    p.write_bytes(json.dumps(make_report(report_id="u16")).encode("utf-16"))
+    (item,) = items(p)
+    assert item.outcome == "failed" and item.reason.startswith("UTF-16 text")

@@ -167,6 +167,8 @@ def test_unknown_key_with_wrong_case_gets_a_hint() -> None:
         ("-bad.example.com", False),
         (".", False),
         ("", False),
+        ("192.0.2.25", False),  # an address: patterns match host names only
+        ("*.192.0.2.25", False),
     ],
 )
 def test_mx_pattern_syntax(pattern: str, ok: bool) -> None:

@@ -113,6 +113,7 @@ def test_rua_targets_are_read() -> None:
         ("v=TLSRPTv1; rua=https:/no-host", ["tlsrpt-rua-invalid"]),
         ("v=TLSRPTv1; rua=https://bad_host.example/", ["tlsrpt-rua-invalid"]),
         ("v=TLSRPTv1; rua=https://h.example.com:99999/", ["tlsrpt-rua-invalid"]),
+        ("v=TLSRPTv1; rua=https://h.example.com:0/", ["tlsrpt-rua-invalid"]),
         ("v=TLSRPTv1; rua=ftp://ftp.example.com/", ["tlsrpt-rua-invalid"]),
         (
             "v=TLSRPTv1; rua=mailto:a@example.com,ftp://ftp.example.com/",

@@ -403,6 +403,9 @@ def _count(value: Any, diag: _Collector, path: str, *, missing_ok: bool = False)
         if value.is_integer() and value <= 2**53:
             diag.add("warning", "count-not-integer", f"{path} is written as a decimal number ({value}); read as {int(value)}.", path)
             return int(value)
+        if value.is_integer():  # (a whole number past 64 bits reaches here as a float)
+            diag.add("error", "count-too-large", f"{path} ({value:.0f}) exceeds I-JSON's integer range; clamped.", path)
+            return 2**53
         diag.add("error", "count-invalid", f"{path} is a fraction ({value}); rounded down.", path)
         return int(min(value, 2**53))
     if isinstance(value, str):

@@ -386,7 +386,9 @@ def _classify_payload(path: str, member: str, data: bytes, limits: Limits, *, de
     if _looks_like_mail(body):
         yield from _read_mail(path, member, body, limits, depth=depth)
         return
-    if _is_binary(stripped):
+    if stripped[:2] in (b"\xff\xfe", b"\xfe\xff") or (len(stripped) > 3 and b"\x00" in stripped[:4] and b"{" in stripped[:4]):
+        reason = "UTF-16 text: a TLS report is JSON, which must be UTF-8 (RFC 8259 §8.1)"
+    elif _is_binary(stripped):
         reason = "binary data that is not gzip, zip or a mail"
     else:
         reason = "text that is not JSON, a mail or a mailbox"

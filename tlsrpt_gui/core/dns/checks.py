@@ -668,7 +668,7 @@ class _Checker:
         if media != "text/plain" or charset not in ("", "utf-8", "us-ascii"):
             self.add(
                 "sts-policy-content-type",
-                f"The policy is served as {fetch.content_type or 'no Content-Type'}; it should "
+                f"The policy is served {'as ' + fetch.content_type if fetch.content_type else 'without a Content-Type'}; it should "
                 "be text/plain (charset utf-8 or us-ascii). Some senders reject other types.",
                 url,
             )

@@ -173,6 +173,8 @@ def parse_rua_uri(uri: str, subject: str) -> tuple[RuaUri, list[Finding]]:
             return invalid("has no host. Write it as https://host.example.com/path.")
         if not (is_hostname(host) or _is_ip_literal(host)):
             return invalid(f"has an invalid host name {host!r}.")
+        if port == 0:
+            return invalid("has port 0, which no server listens on.")
         return RuaUri(uri, scheme, host, port, (), True), findings
     # another scheme: syntactically fine, but senders cannot use it
     return RuaUri(uri, scheme, None, None, (), False), findings
