@@ -421,3 +421,16 @@ def test_a_legend_wraps_rather_than_clips(qtbot: QtBot) -> None:
     for holder in holders:
         box = holder.geometry()
         assert box.left() >= 0 and box.right() < 300 and box.width() >= holder.sizeHint().width()
+
+
+def test_an_empty_chart_offers_no_png_or_csv(qtbot: QtBot, tmp_path: Path) -> None:
+    from tlsrpt_gui.core.index import Index
+    from tlsrpt_gui.ui.charts.tab import ChartsTab
+
+    Index(tmp_path / "empty.db").close()
+    tab = ChartsTab(tmp_path / "empty.db")
+    qtbot.addWidget(tab)
+    tab.show()
+    qtbot.waitUntil(lambda: not tab._tasks, timeout=20000)
+    for card in tab.cards:
+        assert not card.png_button.isEnabled() and not card.csv_button.isEnabled()

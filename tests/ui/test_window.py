@@ -375,6 +375,29 @@ def test_filter_choices_offer_every_value_in_the_index(make_window: Any, corpus_
     assert w.pages["policies"].model.rowCount() > 0
 
 
+def test_dates_the_wrong_way_round_mean_the_days_between(make_window: Any, corpus_db: Path) -> None:
+    from datetime import date
+
+    from PySide6.QtCore import QDate
+
+    w = make_window(corpus_db)
+    bar = w.filter_bar
+    bar.date_from.setDate(QDate(2026, 3, 31))
+    bar.date_to.setDate(QDate(2026, 1, 1))
+    flt = bar.filter()
+    assert (flt.date_from, flt.date_to) == (date(2026, 1, 1), date(2026, 3, 31))
+
+
+def test_the_detail_pane_marks_the_failure_chosen(make_window: Any, corpus_db: Path) -> None:
+    w = make_window(corpus_db)
+    w.set_tab("failures")
+    page = w.pages["failures"]
+    page.view.selectRow(0)
+    rt = page.model.index(0, 0).data()
+    marked = [line for line in w.detail.summary_text().splitlines() if line.startswith("▶ ")]
+    assert len(marked) == 1 and marked[0].startswith(f"▶ {rt} — ")
+
+
 def test_typing_is_debounced(qtbot: Any, make_window: Any, corpus_db: Path) -> None:
     w = make_window(corpus_db)
     seen: list[Filter] = []

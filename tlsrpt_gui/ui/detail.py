@@ -54,6 +54,7 @@ class DetailPane(QWidget):
         self._conn: sqlite3.Connection | None = None
         self._report: int | None = None
         self._policy: int | None = None
+        self._failure: int | None = None
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         self.title = QLabel(EMPTY_TEXT, self)
@@ -96,16 +97,21 @@ class DetailPane(QWidget):
     def clear(self) -> None:
         self._report = None
         self._policy = None
+        self._failure = None
         self.title.setText(EMPTY_TEXT)
         self.summary.clear()
         self.raw.clear()
 
     def show_report(
-        self, conn: sqlite3.Connection, report_row: int, policy_id: int | None = None
+        self, conn: sqlite3.Connection, report_row: int, policy_id: int | None = None,
+        failure_id: int | None = None,
     ) -> None:
+        """Show a report; ``policy_id`` and ``failure_id`` mark the policy or failure row
+        chosen in a table (▶)."""
         self._conn = conn
         self._report = report_row
         self._policy = policy_id
+        self._failure = failure_id
         self._render()
 
     # ------------------------------------------------------------ rendering
@@ -169,8 +175,9 @@ class DetailPane(QWidget):
         if not fails:
             w.plain("None.")
         for f in fails:
+            marker = "▶ " if f["id"] == self._failure else ""
             w.subheading(
-                f"{f['result_type']} — {format_int(f['failed_session_count'])} failed session(s)"
+                f"{marker}{f['result_type']} — {format_int(f['failed_session_count'])} failed session(s)"
             )
             for label, key in (
                 ("Policy domain", "policy_domain"),

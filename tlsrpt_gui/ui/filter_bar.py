@@ -163,11 +163,15 @@ class FilterBar(QWidget):
     # ------------------------------------------------------------ API
 
     def filter(self) -> Filter:
-        """The filter the widgets show now (not waiting for the debounce)."""
+        """The filter the widgets show now (not waiting for the debounce). Dates given
+        the wrong way round mean the days between them, not no day at all."""
+        first, last = _from_qdate(self.date_from.date()), _from_qdate(self.date_to.date())
+        if first is not None and last is not None and first > last:
+            first, last = last, first
         return Filter(
             policy_domain=domain_to_ascii(self.domain_edit.text()),
-            date_from=_from_qdate(self.date_from.date()),
-            date_to=_from_qdate(self.date_to.date()),
+            date_from=first,
+            date_to=last,
             reporter=self.reporter_combo.currentText().strip(),
             policy_type=self._combo_value(self.policy_type_combo),
             result_type=self._combo_value(self.result_type_combo),

@@ -889,8 +889,9 @@ class MainWindow(QMainWindow):
             return
         report = current.data(REPORT_ID_ROLE)
         policy = current.data(ROW_ID_ROLE) if page.name == "policies" else None
+        failure = current.data(ROW_ID_ROLE) if page.name == "failures" else None
         if isinstance(report, int):
-            self.detail.show_report(self.conn, report, policy)
+            self.detail.show_report(self.conn, report, policy, failure)
 
     def _row_menu(self, page: TablePage, pos: QPoint) -> None:
         menu = self.row_menu(page, page.view.indexAt(pos))

@@ -290,6 +290,7 @@ class ChartCard(QFrame):
         self.data = None
         self.empty_label.setText(f"Cannot read the index: {message}")
         self.stack.setCurrentWidget(self.empty_label)
+        self._exports_enabled(False)
         self.note_label.hide()
 
     def _render(self) -> None:
@@ -303,9 +304,16 @@ class ChartCard(QFrame):
             self.stack.setCurrentWidget(self.empty_label)
             self.note_label.hide()
             self.show_data(None)
+            self._exports_enabled(False)
             return
         self.stack.setCurrentWidget(self.chart)
         self.show_data(self.data)
+        self._exports_enabled(True)
+
+    def _exports_enabled(self, on: bool) -> None:
+        """PNG and CSV only of a chart that shows something."""
+        self.png_button.setEnabled(on)
+        self.csv_button.setEnabled(on)
 
     def set_note(self, text: str) -> None:
         self.note_label.setText(text)
