@@ -198,3 +198,10 @@ def test_broad_wildcards() -> None:
     assert wildcard_too_broad("*.CO.UK")
     assert not wildcard_too_broad("*.example.com")
     assert not wildcard_too_broad("mx.com")
+
+
+def test_a_byte_order_mark_is_named_and_the_rest_still_read() -> None:
+    policy = parse_policy("\ufeffversion: STSv1\nmode: enforce\nmx: mx.example.com\nmax_age: 604800\n".encode())
+    syntax = [f for f in policy.findings if f.code == "sts-policy-syntax"]
+    assert len(syntax) == 1 and "byte order mark" in syntax[0].message
+    assert not policy.valid and policy.mode == "enforce" and policy.mx == ["mx.example.com"]

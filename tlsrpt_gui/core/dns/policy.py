@@ -155,6 +155,10 @@ def parse_policy(body: bytes, subject: str = "policy") -> StsPolicy:
     if not text.strip():
         syntax("The policy is empty. It needs version, mode, max_age and mx lines.", subject)
         return policy
+    if text.startswith("\ufeff"):  # invisible in an editor; senders read "\ufeffversion" as an unknown key
+        syntax("The policy starts with a UTF-8 byte order mark (BOM), so its first line does not read "
+               "'version: STSv1'. Save the file as UTF-8 without a BOM.", subject)
+        text = text[1:]
     body_text = text
     if body_text.endswith("\r\n"):
         body_text = body_text[:-2]
