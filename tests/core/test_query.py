@@ -174,3 +174,23 @@ def test_free_text_finds_an_internationalised_domain_as_people_write_it(tmp_path
         flt = Filter(text=term)
         assert (found("reports", flt), found("policies", flt), found("failures", flt)) == (1, 1, 1)
         assert found("policies", Filter(text="nothing-like-it-ü")) == 0
+
+
+@pytest.mark.parametrize("term", ["[", '"', ",", "\\\\", '"mx', "STSv1", "mode: enforce"])
+def test_free_text_matches_list_items_never_the_json_around_them(ix: Index, term: str) -> None:
+    """Policy strings and MX patterns are kept as JSON lists and shown as their items:
+    "[" or a quote matches an item that holds one, not every list."""
+    import json
+
+    text_cols = ("policy_domain", "organization_name", "policy_type", "sts_mode")
+    expected = set()
+    for r in ix.rows("SELECT * FROM policies"):
+        items = [*json.loads(r["policy_strings"]), *json.loads(r["mx_hosts"])]
+        values = [str(r[c]) for c in text_cols if r[c] is not None] + items
+        if any(term.lower() in v.lower() for v in values):
+            expected.add(r["id"])
+    flt = Filter(text=term)
+    for values in (text_values(ix.conn, flt, "policies", share=1.0), None):  # the value table, the scan
+        where, params = flt.where("policies", (), values)
+        got = {r[0] for r in ix.conn.execute(f"SELECT p.id FROM policies p WHERE {where}", params)}
+        assert got == expected, (term, values is None)

@@ -8,6 +8,7 @@ rows (``reports``), policy rows (``policies``) or failure rows
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from collections.abc import Collection
@@ -33,6 +34,26 @@ _TEXT_COLUMNS: Final[dict[str, tuple[str, ...]]] = {
     kind: tuple(f"{alias}.{c}" for c in (*cols, *(_REPORT_UNIQUE_TEXT if kind == "reports" else ())))
     for kind, (_, alias, cols) in TEXT_COLUMNS.items()
 }
+
+
+#: text columns kept as JSON lists (shown as their items): a term with JSON's own
+#: characters must match inside an item, never the brackets, quotes and commas around them
+_JSON_LIST_COLUMNS: Final = frozenset({"p.policy_strings", "p.mx_hosts"})
+_JSON_SYNTAX: Final = frozenset('[]",\\')
+
+
+def _json_syntax_in(text: str) -> bool:
+    return any(ch in _JSON_SYNTAX for ch in text)
+
+
+def _in_an_item(value: str, text: str) -> bool:
+    """True if an item of the JSON list ``value`` contains ``text`` (ASCII case aside, as LIKE)."""
+    try:
+        items = json.loads(value)
+    except ValueError:
+        return False
+    wanted = text.lower()
+    return isinstance(items, list) and any(isinstance(i, str) and wanted in i.lower() for i in items)
 
 
 def escape_like(text: str) -> str:
@@ -152,7 +173,10 @@ class Filter:
         elif text:
             pattern = f"%{escape_like(text)}%"
             cols = _TEXT_COLUMNS[kind]
-            clauses.append("(" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in cols) + ")")
+            syntax = _json_syntax_in(text)
+            clauses.append("(" + " OR ".join(
+                f"EXISTS (SELECT 1 FROM json_each({c}) WHERE value LIKE ? ESCAPE '\\')"
+                if syntax and c in _JSON_LIST_COLUMNS else f"{c} LIKE ? ESCAPE '\\'" for c in cols) + ")")
             params.extend([pattern] * len(cols))
         return (" AND ".join(clauses) if clauses else "1"), params
 
@@ -242,6 +266,8 @@ def text_values(conn: sqlite3.Connection, flt: Filter, kind: TableKind = "failur
     if idn:
         seen = {(r[0], r[1]) for r in rows}
         rows += [r for r in idn if (r[0], r[1]) not in seen]
+    if _json_syntax_in(text):  # not the lists' own brackets, quotes and commas
+        rows = [r for r in rows if r[0] not in _JSON_LIST_COLUMNS or _in_an_item(str(r[1]), text)]
     if len(rows) > MAX_TEXT_VALUES or (not idn and sum(int(r[2]) for r in rows) > share * total):
         return None  # (a term matching a domain's Unicode form only has no scan to fall back on)
     allowed = {f"{alias}.{c}" for c in kept}  # column names go into SQL: only our own
