@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import http.client
 import io
-import ipaddress
 import re
 import socket
 import ssl
@@ -21,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Final, Literal
 
 from tlsrpt_gui.core.dns.findings import Finding, make_finding
-from tlsrpt_gui.core.dns.records import is_hostname
+from tlsrpt_gui.core.dns.records import is_hostname, is_ip_address
 
 MAX_POLICY_BYTES: Final = 64 * 1024
 MAX_MAX_AGE: Final = 31_557_600
@@ -91,21 +90,13 @@ def mx_pattern_problem(pattern: str) -> str | None:
     base = pattern[2:] if pattern.startswith("*.") else pattern
     if "*" in base:
         return "has a '*' that is not the whole left-most label ('*.' is the only wildcard form)"
-    if _is_ip_address(base):
+    if is_ip_address(base):
         return "is an IP address; mx patterns match the MX host names, never addresses"
     if not is_hostname(base):
         return "is not a valid host name (letters, digits and '-' in dot-separated labels)"
     if not pattern.startswith("*.") and "." not in base:
         return "is not a fully qualified domain name"
     return None
-
-
-def _is_ip_address(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
 
 
 def wildcard_too_broad(pattern: str) -> bool:

@@ -171,7 +171,7 @@ def parse_rua_uri(uri: str, subject: str) -> tuple[RuaUri, list[Finding]]:
         host = (parts.hostname or "").lower()
         if not rest.startswith("//") or not host:
             return invalid("has no host. Write it as https://host.example.com/path.")
-        if not (is_hostname(host) or _is_ip_literal(host)):
+        if not (is_hostname(host) or is_ip_address(host)):
             return invalid(f"has an invalid host name {host!r}.")
         if port == 0:
             return invalid("has port 0, which no server listens on.")
@@ -180,7 +180,8 @@ def parse_rua_uri(uri: str, subject: str) -> tuple[RuaUri, list[Finding]]:
     return RuaUri(uri, scheme, None, None, (), False), findings
 
 
-def _is_ip_literal(host: str) -> bool:
+def is_ip_address(host: str) -> bool:
+    """True for an IPv4 or IPv6 address (not a host name)."""
     try:
         ipaddress.ip_address(host)
     except ValueError:

@@ -27,6 +27,8 @@ import dns.rdata
 import dns.rdatatype
 import dns.resolver
 
+from tlsrpt_gui.core.dns.records import is_ip_address
+
 log = logging.getLogger(__name__)
 
 LookupStatus = Literal["ok", "nodata", "nxdomain", "error"]
@@ -249,7 +251,7 @@ class DnsClient:
         servers: list[tuple[str, int]] = []
         for ns in self._resolver.nameservers:
             if isinstance(ns, str):
-                if _is_ip(ns):
+                if is_ip_address(ns):
                     port = self._resolver.nameserver_ports.get(ns, self._resolver.port)
                     servers.append((ns, port))
             elif isinstance(ns, dns.nameserver.Do53Nameserver):
@@ -343,14 +345,6 @@ class DnsClient:
         aaaa = self.lookup(host, "AAAA")
         found = [rd.to_text() for rd in a.rdatas] + [rd.to_text() for rd in aaaa.rdatas]
         return found, a, aaaa
-
-
-def _is_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _family(address: str) -> socket.AddressFamily:
