@@ -434,3 +434,11 @@ def test_an_empty_chart_offers_no_png_or_csv(qtbot: QtBot, tmp_path: Path) -> No
     qtbot.waitUntil(lambda: not tab._tasks, timeout=20000)
     for card in tab.cards:
         assert not card.png_button.isEnabled() and not card.csv_button.isEnabled()
+
+
+def test_axis_ticks_past_64_bits_are_written_not_a_crash(qtbot: QtBot) -> None:
+    """Absurd session counts, summed past 64 bits, reach the axes (an exception while
+    painting crashed the window)."""
+    from tlsrpt_gui.ui.charts.widgets import _CountAxis
+
+    assert len(_CountAxis("left").tickStrings([0.0, 1e19, 2e19], 1.0, 1e19)) == 3

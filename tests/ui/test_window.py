@@ -398,6 +398,27 @@ def test_the_detail_pane_marks_the_failure_chosen(make_window: Any, corpus_db: P
     assert len(marked) == 1 and marked[0].startswith(f"▶ {rt} — ")
 
 
+def test_an_index_with_sums_past_64_bits_opens_and_shows_them(qtbot: Any, make_window: Any, tmp_path: Path) -> None:
+    """A stranger's absurd session counts, summed past 64 bits, are kept (as approximate
+    numbers): the window, its tables, detail pane and charts show them."""
+    from tests.security.test_unstorable_values import hostile_folder
+
+    hostile_folder(tmp_path / "in")
+    w = make_window(tmp_path / "big.sqlite3")
+    _import(qtbot, w, [tmp_path / "in"])
+    assert "successful" in w.totals_label.text()
+    page = w.pages["reports"]
+    fetch_all(page.model)
+    for row in range(page.model.rowCount()):
+        for col in range(page.model.columnCount()):
+            page.model.index(row, col).data()
+    page.view.selectRow(0)
+    w.show()
+    w.set_tab("charts")
+    qtbot.waitUntil(lambda: w._charts is not None, timeout=20000)
+    qtbot.waitUntil(lambda: not w._charts._tasks and all(c.data is not None for c in w._charts.cards), timeout=30000)
+
+
 def test_typing_is_debounced(qtbot: Any, make_window: Any, corpus_db: Path) -> None:
     w = make_window(corpus_db)
     seen: list[Filter] = []

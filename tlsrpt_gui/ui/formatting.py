@@ -87,8 +87,14 @@ def iso_utc(ts: int | None) -> str:
     return datetime.fromtimestamp(int(ts), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def format_int(n: int | None) -> str:
-    return "" if n is None else QLocale().toString(int(n))
+def format_int(n: int | float | None) -> str:
+    """A count as the user's locale writes it; past 64 bits (absurd counts a stranger's
+    report may give, summed) as the nearest it can show."""
+    if n is None:
+        return ""
+    if -(2**63) <= n < 2**63:
+        return QLocale().toString(int(n))
+    return QLocale().toString(float(n), "f", 0)
 
 
 def format_percent(value: float | None) -> str:

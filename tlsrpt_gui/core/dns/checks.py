@@ -620,7 +620,10 @@ class _Checker:
                 url,
             )
             return
-        if fetch.error_kind == "timeout":  # this check's limit, not the senders' (about a minute)
+        if fetch.error_kind == "timeout" and fetch.connected_address is not None:
+            # connected, but the answer came too slowly for this check's limit, not the
+            # senders' (about a minute); a host that never connects or completes a TLS
+            # handshake is unreachable (below)
             self.add(
                 "sts-policy-unreachable",
                 f"Fetching {url} took too long: {fetch.error}, the limit of this check. Senders "

@@ -29,6 +29,7 @@ os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 import numpy as np
 import pyqtgraph as pg
 
+from tlsrpt_gui.ui.formatting import format_int
 from tlsrpt_gui.ui.palette import ChartPalette, current_palette
 
 SECONDS_PER_DAY = 86400
@@ -68,7 +69,7 @@ class _CountAxis(pg.AxisItem):  # type: ignore[misc]
             if self._percent:
                 out.append(locale.toString(float(v), "f", 0 if whole else 1) + " %")
             elif spacing >= 1 and whole:
-                out.append(locale.toString(round(v)))
+                out.append(format_int(round(v)))  # (also past 64 bits: absurd counts, summed)
             else:
                 out.append(locale.toString(float(v), "f", 1))
         return out
