@@ -13,8 +13,8 @@ import os
 import sqlite3
 import sys
 import time
-from collections.abc import Sequence
-from contextlib import suppress
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TextIO
 
@@ -99,16 +99,42 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
-    except OSError as exc:  # the output cannot be written: a full disk, a missing folder
-        print(f"tlsrpt-gui: cannot write {exc.filename or 'the output'}: {exc.strerror or exc}", file=sys.stderr)
+    except _OutputError as exc:
+        print(f"tlsrpt-gui: {exc}", file=sys.stderr)
         return EXIT_SOME_FAILED
     parser.error(f"unknown command {args.command}")
     return EXIT_USAGE  # pragma: no cover
 
 
+class _OutputError(Exception):
+    """The output (a file, or stdout) cannot be written: a full disk, a missing folder."""
+
+    @classmethod
+    def of(cls, exc: OSError, what: str) -> _OutputError:
+        return cls(f"cannot write {_plain(str(exc.filename or what))}: {exc.strerror or exc}")
+
+
+@contextmanager
+def _to_stdout() -> Iterator[None]:
+    """Writes to stdout whose failure (a full disk behind a redirection) is said plainly."""
+    try:
+        yield
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise _OutputError.of(exc, "the standard output") from exc
+
+
+def _emit(text: str) -> None:
+    """Write a command's output to stdout."""
+    with _to_stdout():
+        sys.stdout.write(text)
+
+
 def _flushed(code: int) -> int:
     """``code``, once stdout is written out (so that a failed write is seen and said)."""
-    sys.stdout.flush()
+    with _to_stdout():
+        sys.stdout.flush()
     return code
 
 
@@ -196,22 +222,18 @@ def cmd_import(args: argparse.Namespace) -> int:
         # still the one JSON object promised: what was imported before it stopped, and why
         data = (exc.result or ImportResult()).as_json()
         data["error"] = str(exc)
-        json.dump(data, sys.stdout, ensure_ascii=True)
-        sys.stdout.write("\n")
+        _emit(json.dumps(data, ensure_ascii=True) + "\n")
         print(f"tlsrpt-gui: {_plain(str(exc))}", file=sys.stderr)
         return EXIT_SOME_FAILED
     if args.json:
         # ASCII only: escape sequences or bidi controls from report names never reach a terminal raw
-        json.dump(result.as_json(), sys.stdout, ensure_ascii=True)
-        sys.stdout.write("\n")
+        _emit(json.dumps(result.as_json(), ensure_ascii=True) + "\n")
     else:
-        out = sys.stdout
-        out.write(f"Imported {result.imported} report(s), {result.duplicates} duplicate(s), "
-                  f"{len(result.skipped)} skipped, {len(result.failed)} failed — index: {db}\n")
-        for label, reason in result.skipped:
-            out.write(f"  skipped  {_plain(label)}: {_plain(reason)}\n")
-        for label, reason in result.failed:
-            out.write(f"  FAILED   {_plain(label)}: {_plain(reason)}\n")
+        lines = [f"Imported {result.imported} report(s), {result.duplicates} duplicate(s), "
+                 f"{len(result.skipped)} skipped, {len(result.failed)} failed — index: {db}"]
+        lines += [f"  skipped  {_plain(label)}: {_plain(reason)}" for label, reason in result.skipped]
+        lines += [f"  FAILED   {_plain(label)}: {_plain(reason)}" for label, reason in result.failed]
+        _emit("\n".join(lines) + "\n")
     return EXIT_SOME_FAILED if result.failed else EXIT_OK
 
 
@@ -227,8 +249,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     if args.json:
         data = totals.as_json()
         data["index"] = str(db)
-        json.dump(data, sys.stdout)
-        sys.stdout.write("\n")
+        _emit(json.dumps(data) + "\n")
         return EXIT_OK
     total_sessions = totals.successful_sessions + totals.failed_sessions
     rate = f"{100.0 * totals.successful_sessions / total_sessions:.2f} %" if total_sessions else "n/a"
@@ -246,7 +267,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
         f"Inputs failed:       {totals.failed_inputs}",
         f"Inputs skipped:      {totals.skipped_inputs}",
     ]
-    sys.stdout.write("\n".join(lines) + "\n")
+    _emit("\n".join(lines) + "\n")
     return EXIT_OK
 
 
@@ -261,11 +282,15 @@ def cmd_export(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     with _existing_index(db) as index:
         if args.output:
-            with open(args.output, "w", encoding="utf-8", newline="") as out:
-                n = export_table(index.conn, args.table, args.format, out)
+            try:
+                with open(args.output, "w", encoding="utf-8", newline="") as out:
+                    n = export_table(index.conn, args.table, args.format, out)
+            except OSError as exc:
+                raise _OutputError.of(exc, args.output) from exc
             print(f"Exported {n} {args.table} row(s) to {_plain(args.output)}", file=sys.stderr)
-        elif args.format == "csv" and sys.stdout.isatty():  # (JSON escapes them itself)
-            export_table(index.conn, args.table, args.format, _TerminalText(sys.stdout))  # type: ignore[arg-type]
         else:
-            export_table(index.conn, args.table, args.format, sys.stdout)
+            # a terminal gets no control characters (JSON escapes them itself)
+            out = _TerminalText(sys.stdout) if args.format == "csv" and sys.stdout.isatty() else sys.stdout
+            with _to_stdout():
+                export_table(index.conn, args.table, args.format, out)  # type: ignore[arg-type]
     return EXIT_OK

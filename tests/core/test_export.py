@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.core.conftest import make_report, sts_policy, write_json
+from tests.core.conftest import REPO, make_report, sts_policy, write_json
 from tlsrpt_gui.core.export import neutralise
 
 CliRunner = Callable[..., subprocess.CompletedProcess[str]]
@@ -101,10 +102,21 @@ def test_export_never_overwrites_the_index(tmp_path: Path, run_cli: CliRunner, h
     assert json.loads(run_cli("stats", "--db", str(db), "--json", check_rc=0).stdout)["reports"] > 0
 
 
-@pytest.mark.parametrize("where", ["missing/out.csv", "folder", "/dev/full"])
+@pytest.mark.parametrize("where", ["missing/out.csv", "folder", "/dev/full", "stdout"])
 def test_an_output_that_cannot_be_written_is_said_plainly(tmp_path: Path, run_cli: CliRunner, hostile_db: Path,
                                                            where: str) -> None:
     (tmp_path / "folder").mkdir()
+    if where == "stdout":  # a redirection to a full disk, for each command that prints
+        import subprocess
+        import sys
+
+        for command in (["export", "failures"], ["stats"], ["stats", "--json"]):
+            with open("/dev/full", "w") as full:
+                proc = subprocess.run([sys.executable, "-m", "tlsrpt_gui", *command, "--db", str(hostile_db)],
+                                      stdout=full, stderr=subprocess.PIPE, text=True, timeout=120,
+                                      env={**os.environ, "PYTHONPATH": str(REPO)})
+            assert proc.returncode == 1 and proc.stderr.startswith("tlsrpt-gui: cannot write the standard output")
+        return
     target = where if where.startswith("/") else str(tmp_path / where)
     proc = run_cli("export", "failures", "--db", str(hostile_db), "-o", target, check_rc=1)
     assert proc.stderr.startswith("tlsrpt-gui: cannot write") and "Traceback" not in proc.stderr

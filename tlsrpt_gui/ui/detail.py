@@ -107,7 +107,10 @@ class DetailPane(QWidget):
         failure_id: int | None = None,
     ) -> None:
         """Show a report; ``policy_id`` and ``failure_id`` mark the policy or failure row
-        chosen in a table (▶)."""
+        chosen in a table (▶). Showing what it shows already does nothing (a report never
+        changes once indexed): no second rendering, and the scroll position stays."""
+        if (conn, report_row, policy_id, failure_id) == (self._conn, self._report, self._policy, self._failure):
+            return
         self._conn = conn
         self._report = report_row
         self._policy = policy_id

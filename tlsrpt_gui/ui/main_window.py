@@ -213,12 +213,13 @@ class TablePage(QWidget):
             return
         sm.clearSelection()
         flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+        loaded = {self.model.row_id(r): r for r in range(self.model.rowCount())} if ids or current is not None else {}
         for rid in ids:
-            row = self.model.row_of_id(rid, fetch=False)
+            row = loaded.get(rid, -1)
             if row >= 0:
                 sm.select(self.model.index(row, 0), flags)
         if current is not None:
-            row = self.model.row_of_id(current, fetch=False)
+            row = loaded.get(current, -1)
             if row >= 0:
                 sm.setCurrentIndex(
                     self.model.index(row, 0), QItemSelectionModel.SelectionFlag.NoUpdate
