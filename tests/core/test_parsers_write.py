@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.core.conftest import make_report, sts_policy, write_gz
+from tests.core.conftest import REPO, make_report, sts_policy, write_gz
 from tests.core.test_import import (
     bad_inputs,
     cli_import,
@@ -208,20 +208,53 @@ def alive(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
+def descendants(pid: int) -> set[int]:
+    """The processes started by ``pid``, and by them (a fork server's children)."""
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        for child in children(todo.pop()):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+#: an import whose parser processes come from a fork server (as the window's do)
+_FORKSERVER_IMPORT = """
+import sys
+import tlsrpt_gui.core.index as index_mod
+index_mod._start_method = lambda: "forkserver"
+if __name__ == "__main__":
+    with index_mod.Index(sys.argv[2]) as ix:
+        ix.import_paths([sys.argv[1]], workers=2)
+"""
+
+
 @pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
-@pytest.mark.parametrize("n", [6000, 3000])
-def test_killed_while_parsers_write_leaves_a_whole_index(tmp_path: Path, n: int) -> None:
+@pytest.mark.parametrize(("n", "method"), [(6000, "fork"), (3000, "fork"), (6000, "forkserver"), (3000, "forkserver")])
+def test_killed_while_parsers_write_leaves_a_whole_index(tmp_path: Path, n: int, method: str) -> None:
     """The importing process killed: each group is one transaction, whichever process wrote
-    it, and its parser processes die with it, whether they write (a bulk import: 6,000
-    files) or only read and parse (3,000)."""
+    it, and its parser processes end with it, whether they write (a bulk import: 6,000
+    files) or only read and parse (3,000), forked or started by a fork server (whose
+    children keep it alive: they watch the importing process itself)."""
+    import subprocess
+
     folder = tmp_path / "many"
     make_folder(folder, n)
     db = tmp_path / "k.db"
-    proc = cli_import(folder, db, workers=2)
+    if method == "fork":
+        proc = cli_import(folder, db, workers=2)
+    else:
+        driver = tmp_path / "driver.py"
+        driver.write_text(_FORKSERVER_IMPORT, encoding="utf-8")
+        proc = subprocess.Popen([sys.executable, str(driver), str(folder), str(db)],
+                                env=dict(os.environ, PYTHONPATH=str(REPO)),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     parsers: set[int] = set()
 
     def kill(sig: int) -> None:  # (kill_once_committed's signal) noting the parser processes first
-        parsers.update(children(proc.pid))
+        parsers.update(descendants(proc.pid))
         os.kill(proc.pid, sig)
 
     proc.send_signal = kill  # type: ignore[method-assign]

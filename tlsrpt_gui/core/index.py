@@ -1275,14 +1275,15 @@ class _Parsers:
 
         context = multiprocessing.get_context(method)
         if writes is None:
-            pool = concurrent.futures.ProcessPoolExecutor(max_workers=n, mp_context=context, initializer=_die_with_parent)
+            pool = concurrent.futures.ProcessPoolExecutor(max_workers=n, mp_context=context, initializer=_die_with_importer,
+                                                          initargs=(os.getpid(),))
         else:
             if method == "forkserver":  # its children start with the parser loaded
                 context.set_forkserver_preload([__name__])
             self._stop = context.Event()
             pool = concurrent.futures.ProcessPoolExecutor(
                 max_workers=n, mp_context=context, initializer=_start_writer,
-                initargs=(*writes, context.Lock(), self._stop))
+                initargs=(*writes, context.Lock(), self._stop, os.getpid()))
         if method == "fork":  # fork them now, while this process has one thread
             pool.submit(int).result()
         return pool
@@ -1453,27 +1454,52 @@ def _opened_here(path: Path) -> bool:
 _WRITER: tuple[Index, int, Any, int, Any] | None = None
 
 
-def _die_with_parent() -> int:
-    """Have this parser process killed when its parent (the importing process, or its
-    fork server) ends, as by ``kill -9``: it would read on alone, or write. Returns the
-    parent's process id. (The pool's initializer, or part of it.)"""
-    parent = os.getppid()
-    if sys.platform == "linux":
+def _die_with_importer(importer: int) -> None:
+    """Have this parser process end when the importing process ``importer`` does, as by
+    ``kill -9``: it would read on alone, or write. (The pool's initializer, or part of it.)
+
+    A forked process is killed with its parent (Linux's parent-death signal). One started
+    by a fork server has that server as its parent, which lives on while its children
+    hold its pipe: a thread looks every half second whether the importer still runs."""
+    if sys.platform == "linux" and os.getppid() == importer:
         import ctypes
 
         with suppress(OSError, AttributeError):
             ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
-            if os.getppid() != parent:  # it ended before that took hold
-                os._exit(1)
-    return parent
+    if not _runs(importer):  # it ended before that took hold
+        os._exit(1)
+    threading.Thread(target=_watch_importer, args=(importer,), name="tlsrpt-importer-watch", daemon=True).start()
 
 
-def _start_writer(path: str, run_id: int, timeout: float, lock: Any, stop: Any) -> None:
+def _watch_importer(importer: int) -> None:
+    while _runs(importer):
+        time.sleep(0.5)
+    os._exit(1)
+
+
+def _runs(pid: int) -> bool:
+    """True while process ``pid`` runs (not once it is gone, or a zombie awaiting its parent)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # (someone else's process took its number)
+        return False
+    if sys.platform == "linux":
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as fh:
+                return fh.read().rsplit(b")", 1)[1].split()[0] not in (b"Z", b"X")
+        except (OSError, IndexError):
+            return False
+    return True
+
+
+def _start_writer(path: str, run_id: int, timeout: float, lock: Any, stop: Any, importer: int) -> None:
     """Set up a parser process of a bulk import (the pool's initializer); ``lock`` lets
     one write at a time, ``stop`` (an event) cancels the groups not yet written."""
     global _WRITER
-    parent = _die_with_parent()
-    _WRITER = (Index._for_parser(path, timeout), run_id, lock, parent, stop)
+    _die_with_importer(importer)
+    _WRITER = (Index._for_parser(path, timeout), run_id, lock, importer, stop)
 
 
 def _write_group(paths: list[str], limits: Limits) -> ImportResult:
@@ -1482,7 +1508,7 @@ def _write_group(paths: list[str], limits: Limits) -> ImportResult:
     of them. Nothing of the rows crosses between processes: sending them cost the
     parsers a sixth of their time and the importing process two fifths of its own."""
     assert _WRITER is not None, "not a parser process of a bulk import"
-    index, run_id, lock, parent, stop = _WRITER
+    index, run_id, lock, importer, stop = _WRITER
     result = ImportResult()
     if stop.is_set():  # the import was cancelled: this group is left alone
         result.cancelled = True
@@ -1492,7 +1518,7 @@ def _write_group(paths: list[str], limits: Limits) -> ImportResult:
         writer = _BatchWriter(index, run_id, result, batch_size=len(parsed) + 1)
         writer.pending = parsed
         with lock:  # one writer at a time, woken at once (SQLite's own wait sleeps in steps)
-            if os.getppid() != parent:  # the import is gone (killed): write nothing more
+            if not _runs(importer):  # the import is gone (killed): write nothing more
                 os._exit(1)
             if stop.is_set():
                 result.cancelled = True
