@@ -778,3 +778,27 @@ def test_a_bulk_import_says_when_it_builds_the_indexes(qtbot: Any, make_window: 
     with sqlite3.connect(tmp_path / "bulk.sqlite3") as conn:
         assert conn.execute("SELECT COUNT(*) FROM deferred_indexes").fetchone()[0] == 0
         assert conn.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'failures_report'").fetchone()[0] == 1
+
+
+def test_closing_the_window_during_a_bulk_import_lets_it_complete_the_index(
+        qtbot: Any, make_window: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Closing cancels the import and waits for what it must finish (the groups being
+    written, then the indexes and summaries it deferred), so the app never exits with an
+    import half way: the index is whole and its run recorded."""
+    from PySide6.QtCore import QThreadPool
+
+    import tlsrpt_gui.core.index as index_mod
+    from tlsrpt_gui.core import rollups
+
+    monkeypatch.setattr(index_mod, "BULK_MIN_FILES", 10)
+    w = make_window(tmp_path / "close.sqlite3")
+    write_reports(tmp_path / "many", 400)
+    w.show()
+    with qtbot.waitSignal(w.importer.progress, timeout=TIMEOUT):
+        w.import_paths([str(tmp_path / "many")])
+    w.close()
+    assert QThreadPool.globalInstance().activeThreadCount() == 0  # waited for it
+    with sqlite3.connect(tmp_path / "close.sqlite3") as conn:
+        assert conn.execute("SELECT COUNT(*) FROM deferred_indexes").fetchone()[0] == 0
+        assert conn.execute("SELECT status FROM import_runs").fetchone()[0] in ("done", "cancelled")
+        assert rollups.consistent(conn)

@@ -298,6 +298,8 @@ class MainWindow(QMainWindow):
         #: the thread importing the Charts tab's modules (see below), and what the tab
         #: says while it waits for them (see _await_charts)
         self._charts_import: threading.Thread | None = None
+        #: the window is closing (and waits for its background work: closeEvent)
+        self._closing = False
         self._charts_waiting: QLabel | None = None
         self.dns: QWidget | None = None
         self._add_charts_tab()
@@ -1173,6 +1175,10 @@ class MainWindow(QMainWindow):
         return super().event(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self._closing:  # (asked again while it waits below)
+            event.ignore()
+            return
+        self._closing = True
         self._charts_import_timer.stop()
         self._charts_when_idle.stop()
         if self.dns is not None:
@@ -1181,7 +1187,27 @@ class MainWindow(QMainWindow):
         for task in list(self._background):
             task.cancel()
         self.save_settings()
+        self._wait_for_background()
         super().closeEvent(event)
+
+    def _wait_for_background(self) -> None:
+        """Let a cancelled import finish what it must (the groups being written, then the
+        indexes and summaries a bulk import deferred) before the app exits: the window
+        answers meanwhile and says why it waits."""
+        from PySide6.QtCore import QThreadPool
+        from PySide6.QtWidgets import QApplication, QProgressDialog
+
+        pool = QThreadPool.globalInstance()
+        if pool.waitForDone(100):
+            return
+        note = QProgressDialog("Stopping the import: completing the index…", "", 0, 0, self)
+        note.setWindowTitle(tlsrpt_gui.DISPLAY_NAME)
+        note.setCancelButton(None)  # type: ignore[arg-type]
+        note.setMinimumDuration(0)
+        note.show()
+        while not pool.waitForDone(50):
+            QApplication.processEvents()
+        note.close()
 
     def shutdown(self) -> None:
         """Wait for background work and close the index (tests and the screenshot mode)."""
