@@ -7,6 +7,7 @@ import signal
 import sqlite3
 import sys
 import time
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -271,3 +272,30 @@ def test_killed_while_parsers_write_leaves_a_whole_index(tmp_path: Path, n: int,
         r = ix.import_paths([folder], workers=2)
         assert r.imported == n - reports and r.duplicates == reports and r.failed == []
         assert ix.totals().reports == n and rollups.consistent(ix.conn)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the lock is fcntl's")
+def test_opening_the_index_during_a_bulk_import_leaves_its_indexes_to_it(tmp_path: Path) -> None:
+    """Another process opening the index (the window, say) while a bulk import runs does
+    not build the indexes and summaries that import deferred, mid-import (it froze the
+    window for seconds and slowed the import): the import builds them at its end."""
+    folder = tmp_path / "many"
+    make_folder(folder, 6000)
+    db = tmp_path / "o.db"
+    proc = cli_import(folder, db, workers=2)
+    try:
+        deadline = time.monotonic() + 120
+        pending = 0
+        while time.monotonic() < deadline and proc.poll() is None and not pending:
+            with suppress(sqlite3.OperationalError), sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
+                if conn.execute("SELECT COUNT(*) FROM reports").fetchone()[0]:
+                    pending = conn.execute("SELECT COUNT(*) FROM deferred_indexes").fetchone()[0]
+            time.sleep(0.02)
+        assert pending > 1 and proc.poll() is None, "the import ended before it could be opened"
+        with Index(db) as ix:
+            assert ix.conn.execute("SELECT COUNT(*) FROM deferred_indexes").fetchone()[0] > 1  # left alone
+    finally:
+        assert proc.wait(timeout=300) == 0
+    with Index(db) as ix:
+        assert ix.conn.execute("SELECT COUNT(*) FROM deferred_indexes").fetchone()[0] == 0
+        assert ix.totals().reports == 6000 and rollups.consistent(ix.conn)

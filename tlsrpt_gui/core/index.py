@@ -460,7 +460,8 @@ class Index:
                 self.conn = _connect_writable(self.path, timeout)
             if not read_only:
                 self._migrate()
-                self.build_deferred_indexes()  # after a bulk import that was killed
+                if not _bulk_import_elsewhere(self.path):  # (else that import builds them)
+                    self.build_deferred_indexes()  # after a bulk import that was killed
             else:
                 self._check_version()
         except sqlite3.DatabaseError as exc:
@@ -571,10 +572,15 @@ class Index:
         bulk = total >= BULK_MIN_FILES
         writer = _BatchWriter(self, run_id, result, BULK_BATCH_SIZE if bulk else BATCH_SIZE)
         last_report = 0.0
-        if bulk and total > self._report_count():
-            self._defer_indexes()
-        # before any thread starts (see _start_method); a bulk import's parsers write too
-        parsers = _Parsers(workers, total, (self, run_id) if bulk else None)
+        lock = _hold_bulk_import_lock(self.path) if bulk else None
+        try:
+            if bulk and total > self._report_count():
+                self._defer_indexes()
+            # before any thread starts (see _start_method); a bulk import's parsers write too
+            parsers = _Parsers(workers, total, (self, run_id) if bulk else None)
+        except BaseException:
+            _release(lock)
+            raise
         checkpoints: _Checkpointer | None = None
         if bulk:  # a 64 MiB cache (index builds sort through temporary files, so memory
             # stays bounded at any size), and the WAL copied into the database by a thread
@@ -626,6 +632,7 @@ class Index:
             if checkpoints is not None:
                 checkpoints.stop()
             parsers.close()
+            _release(lock)
             if bulk:
                 try:
                     self.conn.execute("PRAGMA wal_autocheckpoint = 1000")
@@ -1430,6 +1437,58 @@ def _start_method() -> str:
             alone = False
         return "fork" if alone else "forkserver"
     return "spawn"
+
+
+def _lock_file(path: Path) -> str:
+    return str(path) + ".import-lock"
+
+
+def _hold_bulk_import_lock(path: Path) -> int | None:
+    """Lock the index's ``.import-lock`` file for a bulk import (until :func:`_release`):
+    other processes opening the index then leave the indexes and summaries it deferred to
+    it (see _bulk_import_elsewhere). The system releases it if the process dies, and the
+    next open builds them. None where there is no such lock, or another import has it."""
+    try:
+        import fcntl
+    except ImportError:  # (not on Windows: there, an open builds them, as before)
+        return None
+    try:
+        fd = os.open(_lock_file(path), os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:  # another bulk import holds it: it builds at its end too
+        os.close(fd)
+        return None
+    return fd
+
+
+def _release(lock: int | None) -> None:
+    if lock is not None:
+        with suppress(OSError):
+            os.close(lock)
+
+
+def _bulk_import_elsewhere(path: Path) -> bool:
+    """True while a bulk import of the index at ``path`` runs (see _hold_bulk_import_lock)."""
+    try:
+        import fcntl
+    except ImportError:
+        return False
+    try:
+        fd = os.open(_lock_file(path), os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    except OSError:  # no bulk import ever ran here
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+    return False
 
 
 def _opened_here(path: Path) -> bool:
