@@ -802,3 +802,14 @@ def test_closing_the_window_during_a_bulk_import_lets_it_complete_the_index(
         assert conn.execute("SELECT COUNT(*) FROM deferred_indexes").fetchone()[0] == 0
         assert conn.execute("SELECT status FROM import_runs").fetchone()[0] in ("done", "cancelled")
         assert rollups.consistent(conn)
+
+
+def test_a_cancel_too_late_says_the_import_finished_anyway(make_window: Any, tmp_path: Path) -> None:
+    from tlsrpt_gui.core.index import ImportResult
+
+    w = make_window(tmp_path / "late.sqlite3")
+    w.banner_label.setText("Cancelling…")  # pressed, but every file was in already
+    w._show_summary(ImportResult(imported=3))
+    assert w.banner_label.text().startswith("Import finished before it could be cancelled: 3 imported")
+    w._show_summary(ImportResult(imported=2, cancelled=True))
+    assert w.banner_label.text().startswith("Import cancelled: 2 imported")

@@ -1101,7 +1101,12 @@ class MainWindow(QMainWindow):
             parts.append(f"{len(result.skipped)} skipped")
         if result.failed:
             parts.append(f"{len(result.failed)} failed")
-        head = "Import cancelled" if result.cancelled else "Import finished"
+        if result.cancelled:
+            head = "Import cancelled"
+        elif self.banner_label.text().startswith("Cancelling"):  # it was done before the cancel told
+            head = "Import finished before it could be cancelled"
+        else:
+            head = "Import finished"
         text = f"{head}: " + ", ".join(parts) + "."
         self.banner_label.setText(text)
         self.progress_bar.setVisible(False)
