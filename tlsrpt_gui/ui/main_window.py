@@ -80,6 +80,18 @@ from tlsrpt_gui.ui.welcome import WelcomePage, sample_reports_path
 log = logging.getLogger(__name__)
 
 
+def _ready_qt_bindings() -> None:
+    """Make PySide6 create every class of QtCore, QtGui and QtWidgets now, on the GUI
+    thread (a quarter of a second, once). It creates them when first asked for, and
+    pyqtgraph's import asks for them all; from the thread that imports it, while the GUI
+    thread paints, that crashed the app once."""
+    from PySide6 import QtCore, QtGui, QtWidgets
+
+    for module in (QtCore, QtGui, QtWidgets):
+        for name in dir(module):
+            getattr(module, name)
+
+
 def _import_charts() -> None:
     """Import the Charts tab's modules (runs off the GUI thread; see MainWindow.__init__)."""
     try:
@@ -375,6 +387,7 @@ class MainWindow(QMainWindow):
     def _charts_imported(self) -> bool:
         """True once the Charts tab's modules are imported (in a thread started by the first call)."""
         if self._charts_import is None:
+            _ready_qt_bindings()
             self._charts_import = threading.Thread(target=_import_charts, name="tlsrpt-charts-import", daemon=True)
             self._charts_import.start()
         return not self._charts_importing()
