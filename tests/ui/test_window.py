@@ -813,3 +813,20 @@ def test_a_cancel_too_late_says_the_import_finished_anyway(make_window: Any, tmp
     assert w.banner_label.text().startswith("Import finished before it could be cancelled: 3 imported")
     w._show_summary(ImportResult(imported=2, cancelled=True))
     assert w.banner_label.text().startswith("Import cancelled: 2 imported")
+
+
+def test_an_import_queued_behind_another_keeps_the_first_ones_summary_in_view(
+        qtbot: Any, make_window: Any, tmp_path: Path) -> None:
+    w = make_window(tmp_path / "q.sqlite3")
+    write_reports(tmp_path / "a", 3, prefix="a")
+    write_reports(tmp_path / "b", 2, prefix="b")
+    summaries: list[str] = []
+    started: list[str] = []
+    w.import_finished.connect(lambda _r: summaries.append(w.statusBar().currentMessage()))
+    w.importer.started.connect(lambda _p: started.append(w.statusBar().currentMessage()))  # (after the window's)
+    with qtbot.waitSignals([w.import_finished, w.import_finished], timeout=TIMEOUT):
+        w.import_paths([str(tmp_path / "a")])
+        w.import_paths([str(tmp_path / "b")])  # queued behind the first
+    assert summaries[0].startswith("Import finished: 3 imported")
+    assert started[1].startswith("Last import: import finished: 3 imported")  # not stale, not lost
+    assert summaries[1].startswith("Import finished: 2 imported")

@@ -1083,7 +1083,9 @@ class MainWindow(QMainWindow):
         self.close_banner_button.setVisible(False)
         what = paths[0] if len(paths) == 1 else f"{len(paths)} inputs"
         self.banner_label.setText(f"Importing {what}…")
-        self.statusBar().clearMessage()  # (the last import's summary: stale now)
+        last = self.statusBar().currentMessage()
+        if last.startswith("Import "):  # the last import's summary (one queued behind it starts now)
+            self.statusBar().showMessage(f"Last import: {last[0].lower()}{last[1:]}", 10000)
 
     def _on_import_progress(self, done: int, total: int, current: str) -> None:
         if current == INDEXING:  # a bulk import's last step, of unknown length
