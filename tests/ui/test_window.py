@@ -419,6 +419,20 @@ def test_an_index_with_sums_past_64_bits_opens_and_shows_them(qtbot: Any, make_w
     qtbot.waitUntil(lambda: not w._charts._tasks and all(c.data is not None for c in w._charts.cards), timeout=30000)
 
 
+def test_a_reporter_typed_in_part_or_another_case_names_the_one_it_matches(make_window: Any, corpus_db: Path) -> None:
+    """The reporter field offers the reporters containing what is typed: what it names
+    unambiguously, whatever the case, is the filter (it took only the exact name)."""
+    w = make_window(corpus_db)
+    bar = w.filter_bar
+    for typed, meant in (("google", "Google Inc."), ("GOOGLE INC.", "Google Inc."), ("mail.RU", "Mail.ru"),
+                         ("Example Inc.", "Example Inc."), ("example", "example"), ("nobody", "nobody")):
+        bar.reporter_combo.setEditText(typed)
+        assert bar.filter().reporter == meant, typed
+    bar.reporter_combo.setEditText("google")
+    w.apply_filter(bar.filter())
+    assert w.pages["reports"].model.rowCount() > 0
+
+
 def test_typing_is_debounced(qtbot: Any, make_window: Any, corpus_db: Path) -> None:
     w = make_window(corpus_db)
     seen: list[Filter] = []

@@ -172,7 +172,7 @@ class FilterBar(QWidget):
             policy_domain=domain_to_ascii(self.domain_edit.text()),
             date_from=first,
             date_to=last,
-            reporter=self.reporter_combo.currentText().strip(),
+            reporter=self._reporter(),
             policy_type=self._combo_value(self.policy_type_combo),
             result_type=self._combo_value(self.result_type_combo),
             text=self.text_edit.text().strip(),
@@ -267,6 +267,22 @@ class FilterBar(QWidget):
     def _clear_ip(self) -> None:
         self._sending_ip = ""
         self._emit_now()
+
+    def _reporter(self) -> str:
+        """The reporter the field names: as typed if that is one in the index; else the one
+        it names whatever the case, or the only one whose name contains it ("google" is
+        "Google Inc."), as its completer offers; else as typed (which matches none)."""
+        text = self.reporter_combo.currentText().strip()
+        if not text:
+            return ""
+        known = [self.reporter_combo.itemText(i) for i in range(self.reporter_combo.count())]
+        if text in known:
+            return text
+        folded = text.casefold()
+        for matches in ([k for k in known if k.casefold() == folded], [k for k in known if folded in k.casefold()]):
+            if len(matches) == 1:
+                return matches[0]
+        return text
 
     def _schedule(self) -> None:
         self._timer.start()
