@@ -10,7 +10,6 @@ import argparse
 import json
 import logging
 import os
-import sqlite3
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -143,20 +142,13 @@ def _existing_index(db: Path) -> Index:
     a mistyped ``--db``; read-only if the file cannot be written."""
     if not db.is_file():
         raise IndexError_(f"there is no index at {db}: import reports into it first, or give the right --db")
-    # Read-only when it needs no upgrade: nothing written, and an import running meanwhile
-    # is left alone (a writable open would build the indexes it deferred, mid-import).
-    return Index(db, read_only=_schema_of(db) == SCHEMA_VERSION or not os.access(db, os.W_OK))
-
-
-def _schema_of(db: Path) -> int | None:
-    try:
-        conn = sqlite3.connect(db.resolve().as_uri() + "?mode=ro", uri=True)
-        try:
-            return int(conn.execute("PRAGMA user_version").fetchone()[0])
-        finally:
-            conn.close()
-    except sqlite3.Error:
-        return None
+    # Read-only unless it needs an upgrade: nothing written, and an import running
+    # meanwhile is left alone (a writable open would build the indexes it deferred).
+    index = Index(db, read_only=True)
+    if index.schema_version < SCHEMA_VERSION and os.access(db, os.W_OK):
+        index.close()
+        return Index(db)
+    return index
 
 
 def _is_index_file(output: str, db: Path) -> bool:

@@ -822,7 +822,7 @@ def test_a_cancel_too_late_says_the_import_finished_anyway(make_window: Any, tmp
     from tlsrpt_gui.core.index import ImportResult
 
     w = make_window(tmp_path / "late.sqlite3")
-    w.banner_label.setText("Cancelling…")  # pressed, but every file was in already
+    w._cancel_requested = True  # Cancel pressed, but every file was in already
     w._show_summary(ImportResult(imported=3))
     assert w.banner_label.text().startswith("Import finished before it could be cancelled: 3 imported")
     w._show_summary(ImportResult(imported=2, cancelled=True))

@@ -860,13 +860,14 @@ class Index:
         def one(sql: str) -> Any:
             return self.conn.execute(sql).fetchone()[0]
 
-        try:
-            if not rollups.ready(self.conn):  # a bulk import has yet to fill them: the rows then
-                raise sqlite3.OperationalError("summaries pending")
-            sums = rollups.summed(self.conn, "SELECT COALESCE(SUM(successful), 0), COALESCE(SUM(failed), 0) FROM roll_domain")[0]
-        except sqlite3.OperationalError:  # or an older schema, read-only
-            sums = rollups.summed(
-                self.conn, "SELECT COALESCE(SUM(successful_sessions), 0), COALESCE(SUM(failed_sessions), 0) FROM reports")[0]
+        from_rows = "SELECT COALESCE(SUM(successful_sessions), 0), COALESCE(SUM(failed_sessions), 0) FROM reports"
+        if not rollups.ready(self.conn):  # a bulk import has yet to fill the summaries
+            sums = rollups.summed(self.conn, from_rows)[0]
+        else:
+            try:
+                sums = rollups.summed(self.conn, "SELECT COALESCE(SUM(successful), 0), COALESCE(SUM(failed), 0) FROM roll_domain")[0]
+            except sqlite3.OperationalError:  # an older schema, read-only
+                sums = rollups.summed(self.conn, from_rows)[0]
         return Totals(
             reports=int(one("SELECT COUNT(*) FROM reports")),
             policies=int(one("SELECT COUNT(*) FROM policies")),
@@ -1509,7 +1510,8 @@ def _opened_here(path: Path) -> bool:
 
 
 #: in a parser process of a bulk import: its connection to the index, the import run,
-#: the lock that lets one parser process write at a time, and its parent's process id
+#: the lock that lets one parser process write at a time, the importing process's id,
+#: and the event that cancels the groups not yet written
 _WRITER: tuple[Index, int, Any, int, Any] | None = None
 
 
@@ -1569,12 +1571,9 @@ def _write_group(paths: list[str], limits: Limits) -> ImportResult:
     assert _WRITER is not None, "not a parser process of a bulk import"
     index, run_id, lock, importer, stop = _WRITER
     result = ImportResult()
-    if stop.is_set():  # the import was cancelled: this group is left alone
-        result.cancelled = True
-        return result
     with gc_paused():
         loaded = _load_group(paths, limits, stop.is_set)
-        if loaded is None:  # cancelled while it read: nothing of it written
+        if loaded is None:  # cancelled (before or while it read): nothing of it written
             result.cancelled = True
             return result
         parsed = [item for items in loaded for item in items]

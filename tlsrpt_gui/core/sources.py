@@ -147,8 +147,6 @@ def _walk(top: str) -> Iterator[tuple[str, list[str], list[tuple[str, str]]]]:
 
 def _is_maildir_folder(root: str, name: str) -> bool:
     """True for a Maildir++ folder (Dovecot, Courier): ``.Name`` beside ``cur`` and ``new``, with its own."""
-    if name in (".", ".."):
-        return False
     folder = os.path.join(root, name)
     return os.path.isdir(os.path.join(folder, "cur")) and os.path.isdir(os.path.join(folder, "new"))
 

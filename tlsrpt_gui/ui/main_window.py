@@ -312,6 +312,9 @@ class MainWindow(QMainWindow):
         self._charts_import: threading.Thread | None = None
         #: the window is closing (and waits for its background work: closeEvent)
         self._closing = False
+        #: Cancel was pressed during the running import; the summary of the last one
+        self._cancel_requested = False
+        self._last_summary = ""
         self._charts_waiting: QLabel | None = None
         self.dns: QWidget | None = None
         self._add_charts_tab()
@@ -710,6 +713,7 @@ class MainWindow(QMainWindow):
 
     def cancel_import(self) -> None:
         if self.importer.running:
+            self._cancel_requested = True
             self.banner_label.setText("Cancelling…")
             self.importer.cancel()
 
@@ -1083,14 +1087,15 @@ class MainWindow(QMainWindow):
         self.close_banner_button.setVisible(False)
         what = paths[0] if len(paths) == 1 else f"{len(paths)} inputs"
         self.banner_label.setText(f"Importing {what}…")
+        self._cancel_requested = False
         last = self.statusBar().currentMessage()
-        if last.startswith("Import "):  # the last import's summary (one queued behind it starts now)
+        if last and last == self._last_summary:  # still shown (one queued behind it starts now)
             self.statusBar().showMessage(f"Last import: {last[0].lower()}{last[1:]}", 10000)
 
     def _on_import_progress(self, done: int, total: int, current: str) -> None:
         if current == INDEXING:  # a bulk import's last step, of unknown length
             self.progress_bar.setRange(0, 0)
-            if self.banner_label.text().startswith("Cancelling"):
+            if self._cancel_requested:
                 self.banner_label.setText("Cancelling: building the indexes of what was imported…")
             else:
                 self.banner_label.setText(f"Read {done} of {total} files; building the indexes…")
@@ -1118,7 +1123,7 @@ class MainWindow(QMainWindow):
             parts.append(f"{len(result.failed)} failed")
         if result.cancelled:
             head = "Import cancelled"
-        elif self.banner_label.text().startswith("Cancelling"):  # it was done before the cancel told
+        elif self._cancel_requested:  # it was done before the cancel told
             head = "Import finished before it could be cancelled"
         else:
             head = "Import finished"
@@ -1128,6 +1133,7 @@ class MainWindow(QMainWindow):
         self.cancel_button.setVisible(False)
         self.log_button.setVisible(bool(result.skipped or result.failed))
         self.close_banner_button.setVisible(True)
+        self._last_summary = text
         self.statusBar().showMessage(text, 10000)
 
     def _on_import_failed(self, reason: str) -> None:
@@ -1199,6 +1205,13 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self._closing = True
+        self._stop_background()
+        self.save_settings()
+        self._wait_for_background()
+        super().closeEvent(event)
+
+    def _stop_background(self) -> None:
+        """Start nothing more, and cancel what runs: the import, checks and chart jobs."""
         self._charts_import_timer.stop()
         self._charts_when_idle.stop()
         if self.dns is not None:
@@ -1206,9 +1219,6 @@ class MainWindow(QMainWindow):
         self.importer.cancel()
         for task in list(self._background):
             task.cancel()
-        self.save_settings()
-        self._wait_for_background()
-        super().closeEvent(event)
 
     def _wait_for_background(self) -> None:
         """Let a cancelled import finish what it must (the groups being written, then the
@@ -1231,13 +1241,7 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Wait for background work and close the index (tests and the screenshot mode)."""
-        self._charts_import_timer.stop()
-        self._charts_when_idle.stop()
-        if self.dns is not None:
-            self.dns.shutdown()  # type: ignore[attr-defined]
-        self.importer.cancel()
-        for task in list(self._background):
-            task.cancel()
+        self._stop_background()
         from PySide6.QtCore import QThreadPool
 
         QThreadPool.globalInstance().waitForDone()

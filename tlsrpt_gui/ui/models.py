@@ -74,8 +74,9 @@ def _rate(rate: float) -> QBrush:
 
 
 def _failure_background() -> QBrush:
-    colour = QColor(current_palette().failure)
-    colour.setAlpha(40 if current_palette().dark else 28)
+    palette = current_palette()
+    colour = QColor(palette.failure)
+    colour.setAlpha(40 if palette.dark else 28)
     return QBrush(colour)
 
 
