@@ -433,6 +433,21 @@ def test_a_reporter_typed_in_part_or_another_case_names_the_one_it_matches(make_
     assert w.pages["reports"].model.rowCount() > 0
 
 
+def test_a_domain_typed_in_part_or_another_case_names_the_one_it_matches(make_window: Any, corpus_db: Path) -> None:
+    """The domain field, like the reporter field, takes what it names unambiguously: a
+    partial domain showed "no rows" (it needed the whole domain)."""
+    w = make_window(corpus_db)
+    bar = w.filter_bar
+    for typed, meant in (("blogreen", "blogreen.org"), ("JOSH.SCOT", "josh.scot"), ("GÖPHER", "xn--gpher-jua.test"),
+                         ("xn--gpher-jua.test", "xn--gpher-jua.test"), ("nine.testrun.", "nine.testrun.org"),
+                         ("example", "example"), ("test", "test"), ("", "")):
+        bar.domain_edit.setText(typed)
+        assert bar.filter().policy_domain == meant, typed
+    bar.domain_edit.setText("blogreen")
+    w.apply_filter(bar.filter())
+    assert w.pages["reports"].model.rowCount() > 0
+
+
 def test_typing_is_debounced(qtbot: Any, make_window: Any, corpus_db: Path) -> None:
     w = make_window(corpus_db)
     seen: list[Filter] = []

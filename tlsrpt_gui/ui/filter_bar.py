@@ -27,6 +27,19 @@ _NO_DATE = QDate(1970, 1, 1)
 _ANY = "Any"
 
 
+def _named(text: str, known: list[str]) -> str:
+    """The value of ``known`` that ``text`` names: itself if it is one; else the one it
+    names whatever the case, or the only one containing it ("google" is "Google Inc."),
+    as the field's completer offers; else ``text`` (which matches none)."""
+    if not text or text in known:
+        return text
+    folded = text.casefold()
+    for matches in ([k for k in known if k.casefold() == folded], [k for k in known if folded in k.casefold()]):
+        if len(matches) == 1:
+            return matches[0]
+    return text
+
+
 def _to_qdate(d: date | None) -> QDate:
     return _NO_DATE if d is None else QDate(d.year, d.month, d.day)
 
@@ -169,7 +182,7 @@ class FilterBar(QWidget):
         if first is not None and last is not None and first > last:
             first, last = last, first
         return Filter(
-            policy_domain=domain_to_ascii(self.domain_edit.text()),
+            policy_domain=self._domain(),
             date_from=first,
             date_to=last,
             reporter=self._reporter(),
@@ -269,20 +282,15 @@ class FilterBar(QWidget):
         self._emit_now()
 
     def _reporter(self) -> str:
-        """The reporter the field names: as typed if that is one in the index; else the one
-        it names whatever the case, or the only one whose name contains it ("google" is
-        "Google Inc."), as its completer offers; else as typed (which matches none)."""
+        """The reporter the field names (see :func:`_named`)."""
         text = self.reporter_combo.currentText().strip()
-        if not text:
-            return ""
-        known = [self.reporter_combo.itemText(i) for i in range(self.reporter_combo.count())]
-        if text in known:
-            return text
-        folded = text.casefold()
-        for matches in ([k for k in known if k.casefold() == folded], [k for k in known if folded in k.casefold()]):
-            if len(matches) == 1:
-                return matches[0]
-        return text
+        return _named(text, [self.reporter_combo.itemText(i) for i in range(self.reporter_combo.count())])
+
+    def _domain(self) -> str:
+        """The policy domain the field names (see :func:`_named`; "bücher" is
+        ``xn--bcher-kva.example`` when that is the only one containing it), in ASCII."""
+        text = self.domain_edit.text().strip().rstrip(".")
+        return domain_to_ascii(_named(text, self._domain_completer.model().stringList()))  # type: ignore[attr-defined]
 
     def _schedule(self) -> None:
         self._timer.start()
