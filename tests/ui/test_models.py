@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtWidgets import QStyleOptionViewItem
 
 from tests.ui.bigdb import build_big_index
 from tests.ui.conftest import fetch_all
@@ -145,6 +146,27 @@ def test_every_column_sorts_corpus(corpus_db_master: Path, model_cls: type[SqlTa
             primary = _py_primary(conn, model, column)
             shown = [primary[i] for i in _ids(model)]
             assert shown == _python_sorted(list(primary.values()), order == DESC)
+
+
+def test_the_source_column_shows_what_it_sorts_by(qtbot: Any, corpus_db_master: Path) -> None:
+    """The Source column sorts by path: it shows the whole path (eliding its start), so its
+    rows read in order; it showed the file name alone, out of order across folders."""
+    from tlsrpt_gui.ui.main_window import TablePage
+
+    model = ReportsModel(_open(corpus_db_master), TimeMode())
+    page = TablePage("reports", model)
+    qtbot.addWidget(page)
+    column = next(i for i, c in enumerate(model.COLUMNS) if c.key == "source")
+    for order in (ASC, DESC):
+        model.sort(column, order)
+        fetch_all(model)
+        shown = [model.index(r, column).data() for r in range(model.rowCount())]
+        assert shown == sorted(shown, reverse=order == DESC) and len({s.split("/")[-2] for s in shown}) > 1
+    page.resize(900, 400)
+    page.show()
+    option = QStyleOptionViewItem()
+    page.view.itemDelegateForColumn(column).initStyleOption(option, model.index(0, column))
+    assert option.textElideMode == Qt.TextElideMode.ElideLeft
 
 
 def test_sorting_by_header_click(qtbot: Any, corpus_db_master: Path) -> None:

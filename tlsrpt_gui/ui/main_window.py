@@ -15,6 +15,7 @@ from PySide6.QtCore import (
     QEvent,
     QItemSelectionModel,
     QModelIndex,
+    QPersistentModelIndex,
     QPoint,
     QSettings,
     Qt,
@@ -44,6 +45,8 @@ from PySide6.QtWidgets import (
     QSplitter,
     QStackedWidget,
     QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTableView,
     QTabWidget,
     QToolButton,
@@ -121,13 +124,25 @@ TAB_NAMES = ("reports", "policies", "failures", "charts", "dns")
 #: default column widths (pixels at 96 dpi) by column key
 _WIDTHS: dict[str, int] = {
     "organization_name": 150, "report_id": 170, "period": 110, "policy_domains": 150,
-    "successful_sessions": 80, "failed_sessions": 60, "success_rate": 75, "source": 200,
+    "successful_sessions": 80, "failed_sessions": 60, "success_rate": 75, "source": 280,
     "diagnostic_count": 85, "policy_domain": 140, "policy_type": 120, "sts_mode": 70, "mx_hosts": 180,
     "failure_rate": 85, "result_type": 190, "sending_mta_ip": 120, "receiving_mx_hostname": 190,
     "receiving_mx_helo": 120, "receiving_ip": 105, "failed_session_count": 100,
     "failure_reason_code": 150, "additional_information": 220, "date": 95,
     "imported_at": 150, "outcome": 80, "path": 320, "member": 120, "reason": 360,
 }  # fmt: skip
+
+
+class _ElideStart(QStyledItemDelegate):
+    """Cells that elide their start, not their end: paths, whose file name is at the end."""
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
+        super().initStyleOption(option, index)
+        option.textElideMode = Qt.TextElideMode.ElideLeft  # type: ignore[attr-defined]
+
+
+#: columns shown by :class:`_ElideStart`
+_PATH_COLUMNS = frozenset({"source", "path"})
 
 
 class TablePage(QWidget):
@@ -163,8 +178,11 @@ class TablePage(QWidget):
         hh.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         hh.customContextMenuRequested.connect(self._header_menu)
         scale = self.logicalDpiX() / 96.0 if self.logicalDpiX() > 0 else 1.0
+        self._elide_start = _ElideStart(self.view)
         for i, col in enumerate(model.COLUMNS):
             self.view.setColumnWidth(i, int(_WIDTHS.get(col.key, 120) * scale))
+            if col.key in _PATH_COLUMNS:
+                self.view.setItemDelegateForColumn(i, self._elide_start)
         hh.setSortIndicator(model.sort_column, model.sort_order)
         self.view.setSortingEnabled(True)
 

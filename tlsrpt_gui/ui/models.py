@@ -11,7 +11,6 @@ row id, a unique tiebreaker. ``sort()`` runs ``ORDER BY`` in SQL; the shared
 from __future__ import annotations
 
 import html
-import os
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -416,9 +415,9 @@ class SqlTableModel(QAbstractTableModel):
                 return domains_to_unicode(v[0] or "")
             case "list":
                 return ", ".join(json_list(v[0]))
-            case "source":
-                name = os.path.basename(v[0] or "")
-                return f"{name} › {v[1]}" if v[1] else name
+            case "source":  # the whole path, as the column sorts (the view elides its start)
+                path = _one_line(v[0] or "")
+                return f"{path} › {_one_line(v[1])}" if v[1] else path
             case _:
                 return _one_line("" if v[0] is None else str(v[0]))
 
