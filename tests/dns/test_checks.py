@@ -372,6 +372,16 @@ def test_policy_changed_without_new_id(dns_world: DnsWorld) -> None:
     assert "sts-id-unchanged" not in check_domain(
         "valid.test", options, previous_policy=unchanged
     ).codes()
+    # the same policy laid out otherwise: mx lines reordered, in capitals, repeated, CRLF,
+    # spaces and a blank line at the end (flagged while the raw text was compared)
+    relaid = "version: STSv1\r\nmx: *.MX.valid.test\r\nmode:   enforce\r\nmax_age: 1209600 \r\nmx: mx1.valid.test\r\nmx: mx1.valid.test\r\n\r\n"
+    assert "sts-id-unchanged" not in check_domain(
+        "valid.test", options, previous_policy=PolicySnapshot(id="20240101T000000", text=relaid)
+    ).codes()
+    for changed_text in (old_text + "max_age: 86400\n", old_text.replace("mx1.", "mx9.") + "max_age: 1209600\n", "not a policy"):
+        assert "sts-id-unchanged" in check_domain(
+            "valid.test", options, previous_policy=PolicySnapshot(id="20240101T000000", text=changed_text)
+        ).codes(), changed_text
 
 
 # --------------------------------------------------------------------------- MX and DANE

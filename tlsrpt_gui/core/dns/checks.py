@@ -307,6 +307,13 @@ def normalize_domain(domain: str) -> str:
     return ascii_name
 
 
+def _meaning(policy: StsPolicy) -> tuple[Any, ...]:
+    """What senders take from a policy: a change in layout, line endings, the order or
+    case of its ``mx`` lines, or a repeated line is no change (and needs no new id)."""
+    return (policy.version, policy.mode, policy.max_age, frozenset(m.lower() for m in policy.mx),
+            tuple(sorted(policy.extensions.items())))
+
+
 def _in_domain(name: str, domain: str) -> bool:
     name = name.lower().rstrip(".")
     return name == domain or name.endswith("." + domain)
@@ -712,7 +719,7 @@ class _Checker:
             self.previous is not None
             and record is not None
             and record.id == self.previous.id
-            and policy.raw.replace("\r\n", "\n") != self.previous.text.replace("\r\n", "\n")
+            and _meaning(policy) != _meaning(parse_policy(self.previous.text.encode("utf-8", "replace")))
         ):
             self.add(
                 "sts-id-unchanged",
