@@ -139,10 +139,20 @@ def test_missing_tlsrpt_is_info_without_sts(checked: Checked) -> None:
 
 
 def test_missing_tlsrpt_with_sts_is_a_warning(checked: Checked) -> None:
+    """One warning for the one problem (there were two, this and tlsrpt-missing)."""
     result = checked("stsonly.test")
-    assert only(result, "tlsrpt-missing").severity == "warning"
+    missing = only(result, "tlsrpt-missing")
+    assert missing.severity == "info" and "uses MTA-STS" in missing.message
     assert only(result, "sts-without-tlsrpt").severity == "warning"
+    assert [f.code for f in result.findings if f.severity == "warning"] == ["sts-without-tlsrpt"]
     assert not result.has_errors
+
+
+def test_missing_tlsrpt_with_dane_alone_is_a_warning(checked: Checked) -> None:
+    result = checked("daneonly.test")
+    missing = only(result, "tlsrpt-missing")
+    assert missing.severity == "warning" and "uses DANE" in missing.message
+    assert "sts-without-tlsrpt" not in result.codes()
 
 
 def test_multiple_records(checked: Checked) -> None:
@@ -414,8 +424,9 @@ def test_dane_records(checked: Checked) -> None:
     assert {f.subject for f in find(result, "dane-tlsa-insecure")} == {
         "_25._tcp.mx1.dane.test", "_25._tcp.mx2.dane.test"
     }
-    missing = only(result, "tlsrpt-missing")
-    assert missing.severity == "warning" and "DANE" in missing.message
+    missing = only(result, "tlsrpt-missing")  # the domain uses MTA-STS too: that finding warns
+    assert missing.severity == "info" and "MTA-STS and DANE" in missing.message
+    assert only(result, "sts-without-tlsrpt").severity == "warning"
     rpt3 = by_mx["mx3.dane.test"].tlsrpt
     assert rpt3 is not None and rpt3.valid
 

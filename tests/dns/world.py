@@ -215,6 +215,9 @@ def zone_records(closed_port: int) -> list[str]:
         f"_smtp._tls.mx3.dane.test. TXT {RPT}",
         f"_mta-sts.dane.test. TXT {STS}",
         f"mta-sts.dane.test. A {HOME}",
+        # DANE alone, without TLS-RPT
+        *_basic("daneonly.test", rpt=None, sts=None, policy_host=False),
+        f"_25._tcp.mx1.daneonly.test. TLSA 3 1 1 {DIGEST}",
         # MX problems
         f"nomx.test. A {HOME}",
         f"_smtp._tls.nomx.test. TXT {RPT}",

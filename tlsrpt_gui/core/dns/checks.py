@@ -982,7 +982,8 @@ class _Checker:
                 + (f", which matters because the domain uses {' and '.join(why)}" if why else "")
                 + ". Publish e.g. 'v=TLSRPTv1; rua=mailto:tlsrpt@" + self.domain + "'.",
                 name,
-                severity="warning" if why else "info",
+                # with MTA-STS, sts-without-tlsrpt below is the warning: one problem, counted once
+                severity="warning" if why and not uses_sts else "info",
             )
         if uses_sts and not tlsrpt.valid and tlsrpt.lookup.status != "error":  # (a failed lookup is said)
             self.add(
