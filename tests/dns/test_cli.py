@@ -91,6 +91,17 @@ def test_json_output(dns_world: DnsWorld) -> None:
     assert all(f["rfc"].startswith("RFC") and f["message"] for f in data["findings"])
 
 
+def test_json_lookups_give_the_response_code(dns_world: DnsWorld) -> None:
+    """Each lookup in the JSON says how the server answered (it said only ok / error)."""
+    _, out = run_check(world_args(dns_world, "bare.test", "--json"))
+    data = json.loads(out)
+    assert (data["mx"]["status"], data["mx"]["rcode"]) == ("ok", "NOERROR")
+    assert (data["tlsrpt"]["status"], data["tlsrpt"]["rcode"]) == ("nxdomain", "NXDOMAIN")
+    _, out = run_check(world_args(dns_world, "outside.invalid", "--json"))
+    data = json.loads(out)  # not served here: the server refuses
+    assert {(data[k]["status"], data[k]["rcode"]) for k in ("mx", "tlsrpt", "mta_sts")} == {("error", "REFUSED")}
+
+
 def test_json_exit_1_on_certificate_error(dns_world: DnsWorld,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SSL_CERT_FILE", raising=False)  # test CA not trusted

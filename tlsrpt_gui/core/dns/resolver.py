@@ -86,6 +86,8 @@ class Lookup:
 
     ``authenticated`` is the AD flag of every response involved (all must have
     it). ``cname_chain`` lists the names the query was redirected to, in order.
+    ``rcode`` is the server's response code (``NOERROR``, ``NXDOMAIN``, ``SERVFAIL``,
+    ``REFUSED``, ...), ``TIMEOUT`` when no answer came, ``None`` when it is not known.
     """
 
     name: str
@@ -111,6 +113,7 @@ class Lookup:
             "authenticated": self.authenticated,
             "cname_chain": list(self.cname_chain),
             "error": self.error,
+            "rcode": self.rcode,
         }
 
 
@@ -210,7 +213,7 @@ class DnsClient:
                               cname_chain=tuple(chain), rcode="NXDOMAIN")
             except dns.resolver.NoNameservers as exc:
                 return Lookup(name, rdtype, "error", cname_chain=tuple(chain),
-                              error=_server_errors(exc))
+                              error=_server_errors(exc), rcode=_server_rcode(exc))
             except dns.exception.Timeout:
                 return Lookup(name, rdtype, "error", cname_chain=tuple(chain),
                               error=f"no answer within {self.timeout:g} s (timeout)",
@@ -226,11 +229,11 @@ class DnsClient:
             if answer.rrset is not None:
                 return Lookup(name, rdtype, "ok", rdatas=tuple(answer.rrset),
                               ttl=answer.rrset.ttl, authenticated=authenticated,
-                              cname_chain=tuple(chain))
+                              cname_chain=tuple(chain), rcode="NOERROR")
             target = _name_text(answer.canonical_name)
             if target == current.lower() or target in seen:
                 return Lookup(name, rdtype, "nodata", authenticated=authenticated,
-                              cname_chain=tuple(chain))
+                              cname_chain=tuple(chain), rcode="NOERROR")
             # The server returned a CNAME without the target's data (an authoritative
             # server for another zone): ask again for the target.
             seen.add(target)
@@ -324,7 +327,7 @@ class DnsClient:
             found = [r for r in records if r.owner == owner and r.rdtype == qtype]
             if found:
                 return Lookup(name, rdtype, "ok", ttl=min(r.ttl for r in found),
-                              authenticated=authenticated, cname_chain=tuple(chain)), found
+                              authenticated=authenticated, cname_chain=tuple(chain), rcode="NOERROR"), found
             if rcode == dns.rcode.NXDOMAIN:
                 return Lookup(name, rdtype, "nxdomain", authenticated=authenticated,
                               cname_chain=tuple(chain), rcode="NXDOMAIN"), []
@@ -334,7 +337,7 @@ class DnsClient:
                               error=f"the DNS server answered {text}", rcode=text), []
             if owner == current:
                 return Lookup(name, rdtype, "nodata", authenticated=authenticated,
-                              cname_chain=tuple(chain)), []
+                              cname_chain=tuple(chain), rcode="NOERROR"), []
             current = owner  # CNAME without the target's data: ask for the target
         return Lookup(name, rdtype, "error", cname_chain=tuple(chain),
                       error=f"CNAME chain longer than {MAX_CNAME_HOPS}"), []
@@ -421,6 +424,16 @@ def parse_answer(wire: bytes) -> tuple[int, bool, list[RawRecord]]:
         offset += rdlen
         records.append(RawRecord(_name_text(owner), rdtype, ttl, rdata))
     return rcode, ad, records
+
+
+def _server_rcode(exc: dns.resolver.NoNameservers) -> str | None:
+    """The response code of the last answer a server gave (SERVFAIL, REFUSED, ...);
+    ``None`` when none answered."""
+    for err in reversed(exc.kwargs.get("errors") or []):
+        response = err[4] if len(err) > 4 else None
+        if isinstance(response, dns.message.Message):
+            return str(dns.rcode.to_text(response.rcode()))
+    return None
 
 
 def _server_errors(exc: dns.resolver.NoNameservers) -> str:
