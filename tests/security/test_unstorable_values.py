@@ -81,3 +81,20 @@ def test_a_batch_with_an_unstorable_value_loses_nothing_else(tmp_path: Path) -> 
         with sqlite3.connect(tmp_path / "u.db") as conn:
             rows = conn.execute("SELECT COUNT(*), COUNT(DISTINCT run_id) FROM sources WHERE outcome = 'imported'").fetchone()
         assert rows == (44, 1)
+
+
+def test_summaries_a_schema_upgrade_adds_survive_sums_past_64_bits(tmp_path: Path) -> None:
+    """The summaries a schema upgrade computes in SQL sum like the rest: past 64 bits, as
+    approximate numbers (SUM stopped with "integer overflow", and the index would not open)."""
+    detail = [{"result-type": "certificate-expired", "failed-session-count": 1}]
+    big = [sts_policy("big.example", ok=BIG, failed=1, details=detail) for _ in range(1100)]
+    write_json(tmp_path / "in" / "a.json", make_report(org="Huge Mail", report_id="a", policies=big))
+    write_json(tmp_path / "in" / "b.json", make_report(org="Huge Mail", report_id="b", policies=big))
+    with Index(tmp_path / "u.db") as ix:
+        assert ix.import_paths([tmp_path / "in"], workers=1).imported == 2
+        kept = {t: sorted(ix.conn.execute(f"SELECT * FROM {t}")) for t in (*rollups.SCHEMA_4_TABLES, *rollups.SCHEMA_5_TABLES)}
+        with ix.conn:
+            rollups.add_tables(ix.conn, (*rollups.SCHEMA_4_TABLES, *rollups.SCHEMA_5_TABLES))
+        for table, rows in kept.items():
+            again = sorted(ix.conn.execute(f"SELECT * FROM {table}"))
+            assert len(again) == len(rows) > 0 and all(a == pytest.approx(b) for a, b in zip(again, rows, strict=True)), table

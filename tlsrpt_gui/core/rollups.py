@@ -568,7 +568,7 @@ def add_tables(conn: sqlite3.Connection, tables: Sequence[str]) -> None:
     for spec in _SUMS:
         if spec.table in tables:
             conn.execute(f"DELETE FROM {spec.table}")
-            conn.execute(f"INSERT INTO {spec.table} ({', '.join((*spec.keys, *spec.values))}) {spec.select()}")
+            summed(conn, f"INSERT INTO {spec.table} ({', '.join((*spec.keys, *spec.values))}) {spec.select()}")
 
 
 def rebuild(conn: sqlite3.Connection) -> None:
