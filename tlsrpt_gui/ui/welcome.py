@@ -69,7 +69,7 @@ class WelcomePage(QWidget):
         self.open_files_button = QPushButton("Open &Files…", self)
         self.open_folder_button = QPushButton("Open F&older…", self)
         self.samples_button = QPushButton("Open &Sample Reports", self)
-        self.samples_button.setToolTip("Import two weeks of sample reports from fictional senders, to look around")
+        self.samples_button.setToolTip("Import seventeen days of sample reports from fictional senders, to look around")
         self.samples_button.setDefault(True)
         self.open_files_button.clicked.connect(self.open_files_requested)
         self.open_folder_button.clicked.connect(self.open_folder_requested)
