@@ -728,3 +728,17 @@ def test_a_parser_process_reads_then_parses_a_group_as_it_would_file_by_file(
 def test_workers_must_be_a_positive_number(tmp_path: Path, run_cli: CliRunner, workers: str) -> None:
     proc = run_cli("import", str(tmp_path), "--workers", workers, check_rc=2)
     assert "--workers" in proc.stderr
+
+
+def test_paths_given_relative_are_kept_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A path as typed at a shell ("set/a.json") names nothing once the detail pane or a
+    rebuild looks for it from another folder: the index keeps it absolute."""
+    make_folder(tmp_path / "set", 2)
+    (tmp_path / "set" / "junk.json").write_text("not json")
+    monkeypatch.chdir(tmp_path)
+    with Index(tmp_path / "i.db") as ix:
+        result = ix.import_paths(["set", "set/../set/junk.json", "missing.json"], workers=1)
+        assert result.imported == 2
+        assert {p for p, _ in result.failed} == {str(tmp_path / "set" / "junk.json"), str(tmp_path / "missing.json")}
+        paths = {r[0] for r in ix.conn.execute("SELECT source_path FROM reports UNION SELECT path FROM sources")}
+    assert paths and all(p.startswith(str(tmp_path) + os.sep) for p in paths), paths

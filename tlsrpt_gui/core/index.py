@@ -558,7 +558,9 @@ class Index:
     ) -> ImportResult:
         """Import files and folders. Inputs that cannot be read are collected in the
         result, never raised; an index that cannot be written raises IndexError_
-        (batches already committed stay)."""
+        (batches already committed stay). Paths are kept absolute (a relative one names
+        nothing from another folder, for the detail pane or a rebuild)."""
+        paths = [os.path.abspath(p) for p in paths]
         result = ImportResult()
         files, result.failed = collect_paths(paths)
         run_id = self._start_run(paths)
