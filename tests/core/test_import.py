@@ -22,6 +22,7 @@ import pytest
 from tests.core.conftest import CORPUS_DIRS, REPO, make_report, sts_policy, write_gz, write_json
 from tlsrpt_gui.core import rollups
 from tlsrpt_gui.core.index import SCHEMA_VERSION, Index
+from tlsrpt_gui.core.sources import HIDDEN_FILE, HIDDEN_FOLDER
 
 CliRunner = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -742,3 +743,20 @@ def test_paths_given_relative_are_kept_absolute(tmp_path: Path, monkeypatch: pyt
         assert {p for p, _ in result.failed} == {str(tmp_path / "set" / "junk.json"), str(tmp_path / "missing.json")}
         paths = {r[0] for r in ix.conn.execute("SELECT source_path FROM reports UNION SELECT path FROM sources")}
     assert paths and all(p.startswith(str(tmp_path) + os.sep) for p in paths), paths
+
+
+def test_hidden_entries_of_a_folder_are_said_to_be_passed_over(tmp_path: Path) -> None:
+    """A hidden file or folder inside a folder is not imported, and the import says so
+    (they were dropped without a word, so the counts did not add up to the folder's)."""
+    make_folder(tmp_path / "in", 2)
+    write_json(tmp_path / "in" / ".hidden.json", make_report(report_id="hidden"))
+    write_json(tmp_path / "in" / ".git" / "r.json", make_report(report_id="in-git"))
+    with Index(tmp_path / "i.db") as ix:
+        result = ix.import_paths([tmp_path / "in"], workers=1)
+        assert result.imported == 2 and result.failed == []
+        assert sorted(result.skipped) == [(str(tmp_path / "in" / ".git"), HIDDEN_FOLDER),
+                                          (str(tmp_path / "in" / ".hidden.json"), HIDDEN_FILE)]
+        assert ix.conn.execute("SELECT COUNT(*) FROM sources WHERE outcome = 'skipped'").fetchone()[0] == 2
+        assert ix.totals().skipped_inputs == 2
+        named = ix.import_paths([tmp_path / "in" / ".hidden.json"], workers=1)  # named outright, it is read
+        assert named.imported == 1

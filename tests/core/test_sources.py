@@ -14,6 +14,8 @@ import pytest
 from tests.core.conftest import make_report, write_gz, write_json
 from tlsrpt_gui.core.report import parse_report_bytes
 from tlsrpt_gui.core.sources import (
+    HIDDEN_FILE,
+    HIDDEN_FOLDER,
     FileList,
     Limits,
     SourceItem,
@@ -289,8 +291,8 @@ def test_input_cap(tmp_path: Path) -> None:
 
 def test_missing_path_is_a_problem_not_an_exception(tmp_path: Path) -> None:
     assert list(expand_paths([tmp_path / "nope"])) == [(str(tmp_path / "nope"), "no such file or folder")]
-    files, problems = collect_paths([tmp_path / "nope"])
-    assert len(files) == 0 and problems == [(str(tmp_path / "nope"), "no such file or folder")]
+    files, problems, passed_over = collect_paths([tmp_path / "nope"])
+    assert len(files) == 0 and problems == [(str(tmp_path / "nope"), "no such file or folder")] and passed_over == []
 
 
 def test_collected_paths_are_the_expanded_ones(tmp_path: Path) -> None:
@@ -305,11 +307,14 @@ def test_collected_paths_are_the_expanded_ones(tmp_path: Path) -> None:
     single.write_bytes(b"{}")
     inputs = [top, tmp_path / "missing", single, "relative-does-not-exist.json", top / "z"]
     expanded = list(expand_paths(inputs))
-    files, problems = collect_paths(inputs)
+    files, problems, passed_over = collect_paths(inputs)
     assert list(files) == [p for p, problem in expanded if problem is None]
     assert problems == [(p, problem) for p, problem in expanded if problem is not None]
     assert len(files) == 5 * 3 + 1 + 5 and str(single) in files
     assert not any("/.git/" in f or "/.hidden" in f for f in files)
+    # each hidden entry passed over is named, once, with why (a hidden folder is not searched)
+    assert sorted(passed_over) == sorted([(str(top / ".git"), HIDDEN_FOLDER)] + [
+        (str(top / sub / ".hidden.json"), HIDDEN_FILE) for sub in ("", "z", "m/deeper", "z")])
 
 
 def test_file_list_indexes_and_slices_across_folders() -> None:

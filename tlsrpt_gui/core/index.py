@@ -562,14 +562,15 @@ class Index:
         nothing from another folder, for the detail pane or a rebuild)."""
         paths = [os.path.abspath(p) for p in paths]
         result = ImportResult()
-        files, result.failed = collect_paths(paths)
+        files, result.failed, result.skipped = collect_paths(paths)
         run_id = self._start_run(paths)
         result.run_id = run_id
         now = time.time()
-        if result.failed:
+        if result.failed or result.skipped:
             with self._transaction():
-                for path, reason in result.failed:
-                    self._insert_source(run_id, path, "", 0, "", now, "failed", reason, None)
+                for outcome, found in (("failed", result.failed), ("skipped", result.skipped)):
+                    for path, reason in found:
+                        self._insert_source(run_id, _valid_text(path), "", 0, "", now, outcome, reason, None)
         total = len(files)
         bulk = total >= BULK_MIN_FILES
         writer = _BatchWriter(self, run_id, result, BULK_BATCH_SIZE if bulk else BATCH_SIZE)

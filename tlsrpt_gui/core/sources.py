@@ -97,40 +97,51 @@ def expand_paths(paths: Iterable[str | os.PathLike[str]]) -> Iterator[tuple[str,
     Maildir's ``tmp/`` are passed over. A path that does not exist or cannot be
     listed yields a problem instead of raising.
     """
-    for folder, names, problems in _expand(paths):
+    for folder, names, problems, _ in _expand(paths):
         for name in names:
             yield os.path.join(folder, name), None
         yield from problems
 
 
-def collect_paths(paths: Iterable[str | os.PathLike[str]]) -> tuple[FileList, list[tuple[str, str]]]:
-    """The files of :func:`expand_paths` in a compact :class:`FileList`, and the
-    ``(path, problem)`` of each path that could not be searched."""
+def collect_paths(paths: Iterable[str | os.PathLike[str]]) -> tuple[FileList, list[tuple[str, str]], list[tuple[str, str]]]:
+    """The files of :func:`expand_paths` in a compact :class:`FileList`, the
+    ``(path, problem)`` of each path that could not be searched, and the ``(path,
+    why)`` of each hidden file or folder passed over (so an import can say so)."""
     files = FileList()
     problems: list[tuple[str, str]] = []
-    for folder, names, found in _expand(paths):
+    passed_over: list[tuple[str, str]] = []
+    for folder, names, found, hidden in _expand(paths):
         files.add(folder, names)
         problems.extend(found)
-    return files, problems
+        passed_over.extend(hidden)
+    return files, problems, passed_over
 
 
-def _expand(paths: Iterable[str | os.PathLike[str]]) -> Iterator[tuple[str, list[str], list[tuple[str, str]]]]:
-    """``(folder, names, problems)``: files as a folder and the sorted names in it
-    ('' and the path itself for a file named outright), then what went wrong."""
+#: why a hidden entry in a folder is not imported
+HIDDEN_FILE: Final = "a hidden file (its name begins with a dot): passed over"
+HIDDEN_FOLDER: Final = "a hidden folder (its name begins with a dot): not searched"
+
+_Found = tuple[str, list[str], list[tuple[str, str]], list[tuple[str, str]]]
+
+
+def _expand(paths: Iterable[str | os.PathLike[str]]) -> Iterator[_Found]:
+    """``(folder, names, problems, passed over)``: files as a folder and the sorted
+    names in it ('' and the path itself for a file named outright), then what went
+    wrong, then the hidden entries left out."""
     for p in paths:
         path = os.fspath(p)
         try:
             if os.path.isdir(path):
                 yield from _walk(path)
             elif os.path.exists(path):
-                yield "", [path], []
+                yield "", [path], [], []
             else:
-                yield "", [], [(path, "no such file or folder")]
+                yield "", [], [(path, "no such file or folder")], []
         except OSError as exc:
-            yield "", [], [(path, _os_reason(exc))]
+            yield "", [], [(path, _os_reason(exc))], []
 
 
-def _walk(top: str) -> Iterator[tuple[str, list[str], list[tuple[str, str]]]]:
+def _walk(top: str) -> Iterator[_Found]:
     errors: list[tuple[str, str]] = []
 
     def onerror(exc: OSError) -> None:
@@ -139,10 +150,13 @@ def _walk(top: str) -> Iterator[tuple[str, list[str], list[tuple[str, str]]]]:
     for root, dirs, files in os.walk(top, onerror=onerror):
         is_maildir = {"cur", "new"} <= set(dirs)
         # hidden folders are left out, but for a Maildir++ mailbox's folders (".Reports/cur")
-        dirs[:] = sorted(d for d in dirs if (not d.startswith(".") or (is_maildir and _is_maildir_folder(root, d)))
-                         and not (is_maildir and d == "tmp"))
-        yield root, sorted(name for name in files if not name.startswith(".")), []
-    yield "", [], errors
+        searched = sorted(d for d in dirs if (not d.startswith(".") or (is_maildir and _is_maildir_folder(root, d)))
+                          and not (is_maildir and d == "tmp"))
+        hidden = [(os.path.join(root, d), HIDDEN_FOLDER) for d in sorted(dirs) if d.startswith(".") and d not in searched]
+        hidden += [(os.path.join(root, f), HIDDEN_FILE) for f in sorted(files) if f.startswith(".")]
+        dirs[:] = searched
+        yield root, sorted(name for name in files if not name.startswith(".")), [], hidden
+    yield "", [], errors, []
 
 
 def _is_maildir_folder(root: str, name: str) -> bool:
