@@ -22,11 +22,6 @@ from tlsrpt_gui.core.dns import (
     parse_nameserver,
 )
 
-try:
-    import orjson
-except ImportError:  # pragma: no cover - orjson is a dependency
-    orjson = None  # type: ignore[assignment]
-
 _SEVERITY_LABEL = {"error": "ERROR", "warning": "WARNING", "info": "INFO"}
 
 
@@ -94,13 +89,17 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 
 def _safe(text: object) -> str:
-    """Untrusted DNS/HTTP text made harmless for a terminal (no control characters)."""
+    """Untrusted DNS/HTTP text made harmless for a terminal: control characters
+    (escape sequences), bidi overrides and other invisible format characters are
+    shown escaped (``\\x1b``, ``\\u202e``)."""
     out = []
     for ch in str(text):
-        if (ch < " " and ch != "\t") or "\x7f" <= ch < "\xa0":
+        if ch.isprintable() or ch == "\t":
+            out.append(ch)
+        elif ch <= "\xff":
             out.append(f"\\x{ord(ch):02x}")
         else:
-            out.append(ch)
+            out.append(f"\\u{ord(ch):04x}" if ord(ch) <= 0xFFFF else f"\\U{ord(ch):08x}")
     return "".join(out)
 
 
@@ -206,10 +205,9 @@ def format_text(result: CheckResult) -> str:
 
 
 def format_json(result: CheckResult) -> str:
-    data = result.to_dict()
-    if orjson is not None:
-        return orjson.dumps(data, option=orjson.OPT_INDENT_2).decode("utf-8") + "\n"
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"  # pragma: no cover
+    """The result as JSON in ASCII, as the other commands write it: untrusted text's
+    control and bidi characters are escapes (\\u202e), not raw in a terminal."""
+    return json.dumps(result.to_dict(), indent=2, ensure_ascii=True) + "\n"
 
 
 def run(args: argparse.Namespace, stdout: TextIO | None = None) -> int:

@@ -129,6 +129,11 @@ def test_control_characters_never_reach_the_terminal(dns_world: DnsWorld) -> Non
     assert code == 1
     assert "\x1b" not in out
     assert json.loads(out)["tlsrpt"]["record"].endswith("\x1b[2J")
+    # a bidi override too, in the text (it was printed raw) and in the JSON (now ASCII)
+    for extra in ((), ("--json",)):
+        _, out = run_check(world_args(dns_world, "bidi.test", *extra))
+        assert "\u202e" not in out and (out.isascii() or not extra)
+        assert ("x=\\u202elive" in out) if not extra else json.loads(out)["tlsrpt"]["record"].endswith("x=\u202elive")
 
 
 @pytest.mark.parametrize(

@@ -165,6 +165,9 @@ def zone_records(closed_port: int) -> list[str]:
         # an escape sequence in a record must not reach the terminal raw
         *_basic("escape.test", rpt='"v=TLSRPTv1; rua=mailto:a@valid.test\\027[2J"',
                 sts=None, policy_host=False),
+        # a bidi override (U+202E, in UTF-8) that would reverse the text after it
+        *_basic("bidi.test", rpt='"v=TLSRPTv1; rua=mailto:a@valid.test; x=\\226\\128\\174live"',
+                sts=None, policy_host=False),
         # invalid and duplicate ids
         *_basic("badid.test", sts='"v=STSv1; id=not_valid!"', policy_host=False),
         *_basic("dupid.test", sts='"v=STSv1; id=abc; id=def"', policy_host=False),
