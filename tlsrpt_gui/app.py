@@ -1,7 +1,8 @@
 """The one entry point: ``tlsrpt-gui [COMMAND …]`` or ``tlsrpt-gui [PATH …]``.
 
-With a headless command (import, stats, export, check) it runs the CLI and never
-loads Qt. Otherwise it opens the window (optionally importing PATHs).
+With a headless command (import, stats, export, check) it runs the CLI, which loads
+no GUI (import, stats and export load QtCore alone, to read the window's Preferences).
+Otherwise it opens the window (optionally importing PATHs).
 """
 
 from __future__ import annotations

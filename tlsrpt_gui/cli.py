@@ -15,12 +15,13 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import TextIO
+from typing import Protocol, TextIO
 
 from tlsrpt_gui import __version__, app, cli_check
 from tlsrpt_gui.core.export import export_table
 from tlsrpt_gui.core.index import SCHEMA_VERSION, ImportResult, Index, IndexError_, Progress
-from tlsrpt_gui.core.paths import resolve_db_path
+from tlsrpt_gui.core.paths import DB_ENV, resolve_db_path
+from tlsrpt_gui.core.sources import DEFAULT_LIMITS, Limits
 from tlsrpt_gui.logsetup import setup_logging
 
 COMMANDS = app.COMMANDS
@@ -203,11 +204,49 @@ class _ProgressPrinter:
         self.stream.flush()
 
 
+class _Preferences(Protocol):
+    """What the commands read of the window's Preferences (``settings.GeneralSettings``)."""
+
+    @property
+    def index_path(self) -> str: ...
+
+    def limits(self) -> Limits: ...
+
+
+class _Defaults:
+    index_path = ""
+
+    @staticmethod
+    def limits() -> Limits:
+        return DEFAULT_LIMITS
+
+
+def _preferences() -> _Preferences:
+    """The window's Preferences: the commands use the index it uses (if neither
+    ``--db`` nor ``$TLSRPT_GUI_DB`` names one) and its import caps. The defaults if Qt
+    cannot be loaded."""
+    try:
+        from tlsrpt_gui.settings import GeneralSettings, user_settings
+    except ImportError:  # pragma: no cover - PySide6 is a dependency
+        return _Defaults()
+    return GeneralSettings.load(user_settings())
+
+
+def _index_path(args: argparse.Namespace, preferences: _Preferences | None = None) -> Path:
+    """``--db``, then ``$TLSRPT_GUI_DB``, then the window's Preferences, then the user
+    data folder (Qt is loaded only to read Preferences)."""
+    if args.db or os.environ.get(DB_ENV):
+        return resolve_db_path(args.db)
+    return resolve_db_path((preferences or _preferences()).index_path or None)
+
+
 def cmd_import(args: argparse.Namespace) -> int:
-    db = resolve_db_path(args.db)
+    preferences = _preferences()
+    db = _index_path(args, preferences)
     try:
         with Index(db) as index:
-            result = index.import_paths(args.paths, progress=_ProgressPrinter(sys.stderr), workers=args.workers)
+            result = index.import_paths(args.paths, limits=preferences.limits(), progress=_ProgressPrinter(sys.stderr),
+                                        workers=args.workers)
     except IndexError_ as exc:
         if not args.json:
             raise
@@ -235,7 +274,7 @@ def _plain(text: str) -> str:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    db = resolve_db_path(args.db)
+    db = _index_path(args)
     with _existing_index(db) as index:
         totals = index.totals()
     if args.json:
@@ -268,7 +307,7 @@ def _day(ts: int | None) -> str:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    db = resolve_db_path(args.db)
+    db = _index_path(args)
     if args.output and _is_index_file(args.output, db):
         print(f"tlsrpt-gui: {args.output} is the index itself; choose another output file", file=sys.stderr)
         return EXIT_USAGE

@@ -760,3 +760,33 @@ def test_hidden_entries_of_a_folder_are_said_to_be_passed_over(tmp_path: Path) -
         assert ix.totals().skipped_inputs == 2
         named = ix.import_paths([tmp_path / "in" / ".hidden.json"], workers=1)  # named outright, it is read
         assert named.imported == 1
+
+
+def test_the_commands_use_the_index_and_the_caps_set_in_preferences(tmp_path: Path) -> None:
+    """Without --db or $TLSRPT_GUI_DB, import, stats and export use the index the window's
+    Preferences name, and import the caps set there (they used the defaults, so the
+    CLI and the window could fill two indexes)."""
+    config = tmp_path / "config"
+    wanted = tmp_path / "chosen" / "my-index.sqlite3"
+    (config / "tlsrpt-gui").mkdir(parents=True)
+    (config / "tlsrpt-gui" / "tlsrpt-gui.conf").write_text(f"[index]\npath={wanted}\n\n[limits]\nmax_input_mib=1\n")
+    write_json(tmp_path / "in" / "small.json", make_report(report_id="small"))
+    padded = json.dumps(make_report(report_id="big")) + " " * (2 * 1024 * 1024)
+    (tmp_path / "in" / "big.json").write_text(padded)
+    env = dict(os.environ, XDG_CONFIG_HOME=str(config), PYTHONPATH=str(REPO))
+    env.pop("TLSRPT_GUI_DB", None)
+
+    def cli(*args: str) -> Any:
+        proc = subprocess.run([sys.executable, "-m", "tlsrpt_gui", *args], env=env, capture_output=True, text=True,
+                              timeout=300, cwd=tmp_path)
+        return json.loads(proc.stdout)
+
+    result = cli("import", str(tmp_path / "in"), "--json")
+    assert wanted.exists() and result["imported"] == 1
+    assert [f["source"] for f in result["failed"] + result["skipped"]] == [str(tmp_path / "in" / "big.json")]
+    assert cli("stats", "--json")["index"] == str(wanted)
+    assert [r["report_id"] for r in cli("export", "reports", "--format", "json")] == ["small"]
+    assert cli("stats", "--json", "--db", str(tmp_path / "chosen" / "my-index.sqlite3"))["reports"] == 1
+    env["TLSRPT_GUI_DB"] = str(tmp_path / "env.sqlite3")  # the environment still wins over Preferences
+    assert cli("import", str(tmp_path / "in" / "small.json"), "--json")["imported"] == 1
+    assert (tmp_path / "env.sqlite3").exists()
