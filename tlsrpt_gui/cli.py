@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"tlsrpt-gui {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    db_help = "the index file (default: $TLSRPT_GUI_DB or the user data folder)"
+    db_help = "the index file (default: $TLSRPT_GUI_DB, else the one set in the window's Preferences, else in the user data folder)"
 
     p = sub.add_parser("import", help="import report files, folders, mails and mailboxes")
     p.add_argument("paths", nargs="+", metavar="PATH", help="json, gz, zip, eml, mbox file or folder (searched recursively)")

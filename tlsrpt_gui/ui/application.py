@@ -30,11 +30,12 @@ SCREENSHOT_SIZE = (1280, 800)
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="tlsrpt-gui", description="Desktop viewer for SMTP TLS reports (RFC 8460)."
+        prog="tlsrpt-gui", description="Desktop viewer for SMTP TLS reports (RFC 8460).",
+        epilog="Without a window: tlsrpt-gui import|stats|export|check … (see tlsrpt-gui COMMAND --help).",
     )
     p.add_argument("paths", nargs="*", metavar="PATH", help="files or folders to import on start")
     p.add_argument(
-        "--db", metavar="FILE", help="the index file (default: $TLSRPT_GUI_DB or the user data dir)"
+        "--db", metavar="FILE", help="the index file (default: $TLSRPT_GUI_DB, else the one set in Preferences, else in the user data dir)"
     )
     p.add_argument(
         "--screenshot",
