@@ -7,6 +7,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -87,10 +88,17 @@ def _ready_qt_bindings() -> None:
     """Make PySide6 create every class of QtCore, QtGui and QtWidgets now, on the GUI
     thread (a quarter of a second, once). It creates them when first asked for, and
     pyqtgraph's import asks for them all; from the thread that imports it, while the GUI
-    thread paints, that crashed the app once."""
+    thread paints, that crashed the app once. The other modules it imports (QtSvg,
+    QtOpenGLWidgets, QtTest) are imported and readied here too (15 ms)."""
+    import importlib
+
     from PySide6 import QtCore, QtGui, QtWidgets
 
-    for module in (QtCore, QtGui, QtWidgets):
+    modules = [QtCore, QtGui, QtWidgets]
+    for name in ("QtSvg", "QtOpenGLWidgets", "QtTest"):
+        with suppress(ImportError):
+            modules.append(importlib.import_module(f"PySide6.{name}"))
+    for module in modules:
         for name in dir(module):
             getattr(module, name)
 
