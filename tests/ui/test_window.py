@@ -859,3 +859,85 @@ def test_an_import_queued_behind_another_keeps_the_first_ones_summary_in_view(
     assert summaries[0].startswith("Import finished: 3 imported")
     assert started[1].startswith("Last import: import finished: 3 imported")  # not stale, not lost
     assert summaries[1].startswith("Import finished: 2 imported")
+
+
+def test_refreshing_keeps_a_large_selection_at_once(make_window: Any, tmp_path: Path) -> None:
+    """F5 (and every import) selects the selected rows again: row by row, 24,000 rows took
+    a minute and a million never ended; now it is one selection of runs of rows."""
+    from tests.ui.bigdb import build_big_index
+
+    db = tmp_path / "big.sqlite3"
+    build_big_index(db, failures=30_000, reports=30_000)
+    w = make_window(db)
+    page = w.pages["reports"]
+    fetch_all(page.model)
+    page.view.selectAll()
+    page.view.selectionModel().select(page.model.index(5, 0), page.view.selectionModel().SelectionFlag.Deselect
+                                      | page.view.selectionModel().SelectionFlag.Rows)  # two runs of rows
+    wanted = page.selected_ids()
+    assert len(wanted) == page.model.rowCount() - 1 > 20_000
+    started = time.monotonic()
+    w.refresh_tables()
+    assert time.monotonic() - started < 15  # about a second; it took minutes
+    assert page.selected_ids() == wanted
+
+
+def test_copied_cells_never_break_a_row_where_they_are_pasted(qtbot: Any, make_window: Any, tmp_path: Path) -> None:
+    """A lone CR (or another line break) in a stranger's text starts a new row in a
+    spreadsheet: copied cells have each as a space (tab and LF were, CR was not)."""
+    from tests.ui.conftest import make_report
+
+    failure = {"result-type": "validation-failure", "failed-session-count": 1,
+               "failure-reason-code": "a\rb\r\nc\u2028d\x0be"}
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "cr.json").write_text(json.dumps(make_report(report_id="cr", failures=[failure])))
+    w = make_window(tmp_path / "i.sqlite3")
+    _import(qtbot, w, [src])
+    page = w.pages["failures"]
+    w.set_tab("failures")
+    page.view.selectRow(0)
+    text = w.copy_selection()
+    assert "a b  c d e" in text and not any(ch in text for ch in "\r\u2028\x0b") and "\n" not in text
+
+
+def test_a_count_of_an_earlier_view_never_overwrites_the_row_count(qtbot: Any, make_window: Any, tmp_path: Path) -> None:
+    """A background count started for one filter, arriving after the table was filtered
+    down to rows all loaded, left "11 of 1,000,000 rows loaded" beside 11 rows."""
+    from tests.ui.bigdb import build_big_index
+
+    db = tmp_path / "big.sqlite3"
+    build_big_index(db, failures=3000, reports=3000)
+    w = make_window(db)
+    page = w.pages["reports"]
+    assert page.model.canFetchMore(page.model.index(-1, -1))
+    w._count_rows(page)  # a count of the whole table, in the background
+    w.apply_filter(Filter(text="rid-2999"))  # then a filter whose rows are all loaded
+    assert not page.model.canFetchMore(page.model.index(-1, -1))
+    shown = w.rows_label.text()
+    qtbot.waitUntil(lambda: not w._background, timeout=10_000)
+    assert w.rows_label.text() == shown and " of " not in shown
+
+
+def test_bidi_controls_in_a_strangers_text_are_shown_not_obeyed(qtbot: Any, make_window: Any, tmp_path: Path) -> None:
+    """"Org\\u202egnp.exe" showed as "Orgexe.png": the tables show each bidi control as
+    its code point, and copy the text as it came."""
+    from tests.ui.conftest import make_report
+
+    src = tmp_path / "in"
+    src.mkdir()
+    org = "Org\u202egnp.exe\u202c"
+    failure = {"result-type": "validation-failure", "failed-session-count": 1, "additional-information": "x\u2066y"}
+    (src / "b.json").write_text(json.dumps(make_report(org=org, report_id="bidi", failures=[failure])))
+    w = make_window(tmp_path / "i.sqlite3")
+    _import(qtbot, w, [src])
+    for name in ("reports", "failures"):
+        model = w.pages[name].model
+        shown = [model.index(0, c).data() or "" for c in range(model.columnCount())]
+        tips = [model.index(0, c).data(Qt.ItemDataRole.ToolTipRole) or "" for c in range(model.columnCount())]
+        assert "Org\u27e8U+202E\u27e9gnp.exe\u27e8U+202C\u27e9" in shown, name
+        assert not any(ch in "".join(shown + tips) for ch in "\u202e\u202c\u2066"), name
+    assert "x\u27e8U+2066\u27e9y" in [w.pages["failures"].model.index(0, c).data() for c in range(w.pages["failures"].model.columnCount())]
+    w.set_tab("reports")
+    w.pages["reports"].view.selectRow(0)
+    assert org in w.copy_selection()  # the data itself, as sent

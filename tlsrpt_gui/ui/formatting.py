@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Final
 
 from PySide6.QtCore import QDate, QDateTime, QLocale, QObject, QTime, QTimeZone, Signal
 
@@ -143,3 +144,16 @@ def menu_text(text: str) -> str:
     """``text`` as a menu item shows it: Qt reads ``&`` as the mark of a shortcut key,
     so a reporter named "AT&T" or a folder "R&D" needs each doubled."""
     return text.replace("&", "&&")
+
+
+#: bidi embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069): a stranger's
+#: text can use them to show "Org<U+202E>gnp.exe" as "Orgexe.png"
+_BIDI_CONTROLS: Final = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+
+
+def visible_text(text: str) -> str:
+    """Untrusted text as shown: each bidi control that could reorder what follows it
+    is shown as its code point (``⟨U+202E⟩``) instead of acting."""
+    if text.isascii() or not any(ord(ch) in _BIDI_CONTROLS for ch in text):
+        return text
+    return "".join(f"\u27e8U+{ord(ch):04X}\u27e9" if ord(ch) in _BIDI_CONTROLS else ch for ch in text)

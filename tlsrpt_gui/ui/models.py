@@ -39,6 +39,7 @@ from tlsrpt_gui.ui.formatting import (
     format_period,
     iso_utc,
     json_list,
+    visible_text,
 )
 from tlsrpt_gui.ui.palette import current_palette
 
@@ -104,7 +105,8 @@ def tooltip_text(text: str) -> str:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split()) if ("\n" in text or "\r" in text or "\t" in text) else text
+    """A stranger's text on one line, its bidi controls shown (see :func:`visible_text`)."""
+    return visible_text(" ".join(text.split()) if ("\n" in text or "\r" in text or "\t" in text) else text)
 
 
 class SqlTableModel(QAbstractTableModel):
@@ -414,7 +416,7 @@ class SqlTableModel(QAbstractTableModel):
             case "domains":
                 return domains_to_unicode(v[0] or "")
             case "list":
-                return ", ".join(json_list(v[0]))
+                return _one_line(", ".join(json_list(v[0])))
             case "source":  # the whole path, as the column sorts (the view elides its start)
                 path = _one_line(v[0] or "")
                 return f"{path} › {_one_line(v[1])}" if v[1] else path
@@ -435,11 +437,11 @@ class SqlTableModel(QAbstractTableModel):
             case "date":
                 return format_datetime(v[0], utc)
             case "list":
-                return "\n".join(json_list(v[0]))
+                return visible_text("\n".join(json_list(v[0])))
             case "source":
-                return f"{v[0]}\n{v[1]}" if v[1] else str(v[0] or "")
+                return visible_text(f"{v[0]}\n{v[1]}" if v[1] else str(v[0] or ""))
             case _:
-                return self._display(c, row) if col.numeric else ("" if v[0] is None else str(v[0]))
+                return self._display(c, row) if col.numeric else ("" if v[0] is None else visible_text(str(v[0])))
 
     def _copy_value(self, c: int, row: tuple[Any, ...]) -> str:
         col = self.COLUMNS[c]
