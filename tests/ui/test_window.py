@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QTimer, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QTextDocument
 from PySide6.QtWidgets import QApplication, QLabel
 
@@ -941,3 +941,113 @@ def test_bidi_controls_in_a_strangers_text_are_shown_not_obeyed(qtbot: Any, make
     w.set_tab("reports")
     w.pages["reports"].view.selectRow(0)
     assert org in w.copy_selection()  # the data itself, as sent
+
+
+def test_copy_and_select_all_act_on_the_text_in_focus(qtbot: Any, make_window: Any, corpus_db: Path) -> None:
+    """Ctrl+C with text chosen in the Raw JSON view copied the table's row instead, and
+    Ctrl+A selected every row: in a text view they act on its text."""
+    w = make_window(corpus_db)
+    w.show()
+    qtbot.waitExposed(w)
+    page = w.pages["reports"]
+    page.view.selectRow(0)
+    w.detail.tabs.setCurrentWidget(w.detail.raw)
+    raw = w.detail.raw
+    qtbot.waitUntil(lambda: raw.toPlainText().lstrip().startswith("{"), timeout=5000)
+    raw.setFocus()
+    qtbot.waitUntil(raw.hasFocus, timeout=2000)
+    QGuiApplication.clipboard().clear()
+    qtbot.keyClick(raw, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    assert page.selected_rows() == [0]  # the table's selection is untouched
+    qtbot.keyClick(raw, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    assert QGuiApplication.clipboard().text() == raw.toPlainText()
+    page.view.setFocus()
+    qtbot.keyClick(page.view, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    assert len(page.selected_rows()) == page.model.rowCount() > 1  # in the table, as before
+
+
+def test_one_escape_for_the_dns_tab_and_the_window(qtbot: Any, make_window: Any, corpus_db: Path) -> None:
+    """The DNS tab's Escape and the window's were ambiguous there ("Ambiguous shortcut
+    overload"): neither a check nor an import could be cancelled. One acts now."""
+    import socket
+
+    from tlsrpt_gui.ui.preferences import ResolverSettings
+
+    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # a nameserver that never answers
+    silent.bind(("127.0.0.1", 0))
+    try:
+        w = make_window(corpus_db)
+        ResolverSettings(use_system=False, nameserver="127.0.0.1", port=silent.getsockname()[1], timeout=20).save(w.settings)
+        w.show()
+        w.activateWindow()
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=2000)
+        w.set_tab("dns")
+        tab = w.dns
+        tab.refresh_settings()
+        qtbot.keyClicks(tab.domain_edit, "example.test")
+        with qtbot.waitSignal(tab.check_started, timeout=2000):
+            tab.start_check()
+        assert tab.running
+        tab.domain_edit.setFocus()
+        with qtbot.waitSignal(tab.check_cancelled, timeout=2000):
+            qtbot.keyClick(tab.domain_edit, Qt.Key.Key_Escape)
+        assert not tab.running
+    finally:
+        silent.close()
+
+
+def test_the_menu_key_opens_the_current_rows_menu(qtbot: Any, make_window: Any, corpus_db: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Menu key opened the menu of the row below the current one (its position is in
+    the view's coordinates, not the viewport's), and Shift+F10 opened none."""
+    from PySide6.QtGui import QContextMenuEvent
+    from PySide6.QtWidgets import QMenu
+
+    w = make_window(corpus_db)
+    w.show()
+    qtbot.waitExposed(w)
+    w.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=2000)
+    page = w.pages["reports"]
+    page.view.setFocus()
+    page.view.setCurrentIndex(page.model.index(5, 0))
+    opened: list[int] = []
+    real = w.row_menu
+
+    def spy(p: Any, index: Any) -> QMenu:
+        opened.append(index.row())
+        menu = real(p, index)
+        QTimer.singleShot(0, menu.close)
+        return menu
+
+    monkeypatch.setattr(w, "row_menu", spy)
+    qtbot.waitUntil(page.view.hasFocus, timeout=2000)
+    qtbot.keyClick(page.view, Qt.Key.Key_F10, Qt.KeyboardModifier.ShiftModifier)
+    rect = page.view.visualRect(page.model.index(5, 0))
+    with warnings.catch_warnings():  # Qt 6 marks this constructor deprecated
+        warnings.simplefilter("ignore", DeprecationWarning)
+        event = QContextMenuEvent(QContextMenuEvent.Reason.Keyboard, rect.center())
+    QApplication.sendEvent(page.view, event)
+    assert opened == [5, 5]
+
+
+def test_the_detail_pane_key_shows_it_beside_tables_only(make_window: Any, corpus_db: Path) -> None:
+    w = make_window(corpus_db)
+    w.show()
+    w.set_tab("dns")
+    w.detail_action.setChecked(False)
+    w.detail_action.setChecked(True)  # F6 twice on the DNS tab: it showed an empty pane
+    assert not w.detail.isVisible()
+    w.set_tab("reports")
+    assert w.detail.isVisible()
+
+
+def test_alt_keys_name_one_thing_each(make_window: Any, corpus_db: Path) -> None:
+    """Alt+F opened the Failure details tab instead of the File menu, and Alt+D the DNS
+    tab instead of the detail pane's Details."""
+    w = make_window(corpus_db)
+    keys = [action.text() for action in w.menuBar().actions()]
+    keys += [w.tabs.tabText(i) for i in range(w.tabs.count())]
+    keys += [w.detail.tabs.tabText(i) for i in range(w.detail.tabs.count())]
+    marks = [t[t.index("&") + 1].lower() for t in keys if "&" in t.replace("&&", "")]
+    assert len(marks) == len(set(marks)), keys

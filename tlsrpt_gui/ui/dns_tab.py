@@ -661,6 +661,7 @@ class DnsTab(QWidget):
         cancel_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         cancel_action.triggered.connect(self.cancel)
         self.addAction(cancel_action)
+        self.cancel_action = cancel_action
 
     def _build_placeholder(self) -> None:
         self.placeholder = QWidget(self)

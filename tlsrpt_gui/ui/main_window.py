@@ -18,8 +18,10 @@ from PySide6.QtCore import (
     QItemSelection,
     QItemSelectionModel,
     QModelIndex,
+    QObject,
     QPersistentModelIndex,
     QPoint,
+    QRect,
     QSettings,
     Qt,
     QTimer,
@@ -29,6 +31,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
+    QContextMenuEvent,
     QDesktopServices,
     QDragEnterEvent,
     QDropEvent,
@@ -38,11 +41,14 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QMainWindow,
     QMenu,
+    QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QSplitter,
@@ -52,6 +58,7 @@ from PySide6.QtWidgets import (
     QStyleOptionViewItem,
     QTableView,
     QTabWidget,
+    QTextEdit,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -343,7 +350,7 @@ class MainWindow(QMainWindow):
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.pages["reports"], "&Reports")
         self.tabs.addTab(self.pages["policies"], "&Policies")
-        self.tabs.addTab(self.pages["failures"], "&Failure details")
+        self.tabs.addTab(self.pages["failures"], "Fa&ilure details")
         self._charts: QWidget | None = None
         self._charts_host: QWidget | None = None
         #: the thread importing the Charts tab's modules (see below), and what the tab
@@ -365,6 +372,14 @@ class MainWindow(QMainWindow):
             page.view.customContextMenuRequested.connect(
                 lambda pos, page=page: self._row_menu(page, pos)
             )
+            # the Menu key (whose event comes in the view's coordinates, not the viewport's:
+            # it opened the menu of the row below), and Shift+F10, open the current row's
+            page.view.installEventFilter(self)
+            menu_key = QAction(page.view)
+            menu_key.setShortcut(QKeySequence("Shift+F10"))
+            menu_key.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+            menu_key.triggered.connect(lambda _=False, page=page: self._row_menu_at_current(page))
+            page.view.addAction(menu_key)
             page.welcome.open_files_requested.connect(self.open_files)
             page.welcome.open_folder_requested.connect(self.open_folder)
             page.welcome.samples_requested.connect(self.open_samples)
@@ -495,11 +510,12 @@ class MainWindow(QMainWindow):
         except ImportError:
             log.info("the DNS module is not available")
             self.tabs.addTab(
-                self._placeholder("DNS checks are not available in this build."), "&DNS"
+                self._placeholder("DNS checks are not available in this build."), "D&NS"
             )
             return
         self.dns = DnsTab(self, settings=self.settings)
-        self.tabs.addTab(self.dns, "&DNS")
+        self.dns.cancel_action.setEnabled(False)  # the window's Escape does it (see _escape)
+        self.tabs.addTab(self.dns, "D&NS")
 
     def _placeholder(self, text: str) -> QLabel:
         label = QLabel(text, self)
@@ -594,7 +610,7 @@ class MainWindow(QMainWindow):
 
         edit = mb.addMenu("&Edit")
         self.copy_action = self._action(
-            edit, "&Copy Rows", self.copy_selection, QKeySequence.StandardKey.Copy
+            edit, "&Copy Rows", self._copy, QKeySequence.StandardKey.Copy
         )
         self._action(edit, "Select &All", self._select_all, QKeySequence.StandardKey.SelectAll)
         edit.addSeparator()
@@ -619,7 +635,7 @@ class MainWindow(QMainWindow):
         self.detail_action.setCheckable(True)
         self.detail_action.setChecked(True)
         self.detail_action.setShortcut(QKeySequence("F6"))
-        self.detail_action.toggled.connect(self.detail.setVisible)
+        self.detail_action.toggled.connect(self._show_detail_pane)
         view.addSeparator()
         for i, title in enumerate(("Reports", "Policies", "Failure Details", "Charts", "DNS")):
             self._action(view, title, lambda i=i: self.tabs.setCurrentIndex(i), f"Ctrl+{i + 1}")
@@ -633,7 +649,7 @@ class MainWindow(QMainWindow):
 
         cancel = QAction(self)
         cancel.setShortcut(QKeySequence(Qt.Key.Key_Escape))
-        cancel.triggered.connect(self.cancel_import)
+        cancel.triggered.connect(self._escape)
         self.addAction(cancel)
 
     # ------------------------------------------------------------ settings
@@ -968,6 +984,26 @@ class MainWindow(QMainWindow):
         menu.exec(page.view.viewport().mapToGlobal(pos))
         menu.deleteLater()
 
+    def _row_menu_at_current(self, page: TablePage) -> None:
+        """The context menu of the current row, below it (opened from the keyboard)."""
+        view = page.view
+        index = view.currentIndex()
+        rect = view.visualRect(index) if index.isValid() else QRect()
+        area = view.viewport().rect()
+        pos = rect.bottomLeft() + QPoint(8, 0) if rect.intersects(area) else area.topLeft()
+        menu = self.row_menu(page, index)
+        menu.exec(view.viewport().mapToGlobal(pos))
+        menu.deleteLater()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (event.type() == QEvent.Type.ContextMenu and isinstance(event, QContextMenuEvent)
+                and event.reason() == QContextMenuEvent.Reason.Keyboard):
+            page = next((p for p in self.pages.values() if p.view is watched), None)
+            if page is not None:
+                self._row_menu_at_current(page)
+                return True
+        return super().eventFilter(watched, event)
+
     def row_menu(self, page: TablePage, index: QModelIndex) -> QMenu:
         """The context menu of a table row (of the empty area, if ``index`` is invalid)."""
         menu = QMenu(self)
@@ -1041,10 +1077,39 @@ class MainWindow(QMainWindow):
             return False
         return bool(QDesktopServices.openUrl(url))
 
+    def _text_in_focus(self) -> QLineEdit | QTextEdit | QPlainTextEdit | None:
+        """The text field or text view with the keyboard focus, if any: Copy and Select
+        All act on its text there (they copied and selected the table's rows)."""
+        focus = QApplication.focusWidget()
+        return focus if isinstance(focus, (QLineEdit, QTextEdit, QPlainTextEdit)) else None
+
+    def _copy(self) -> None:
+        text = self._text_in_focus()
+        if text is not None:
+            text.copy()
+        elif self.current_page() is not None:
+            self.copy_selection()
+
     def _select_all(self) -> None:
+        text = self._text_in_focus()
+        if text is not None:
+            text.selectAll()
+            return
         page = self.current_page()
         if page is not None:
             page.view.selectAll()
+
+    def _escape(self) -> None:
+        """Escape cancels the DNS check in view, else the import (one action for both: the
+        DNS tab's own and this one were ambiguous there, and neither ran)."""
+        if self.dns is not None and self.tabs.currentWidget() is self.dns and self.dns.running:
+            self.dns.cancel()
+        else:
+            self.cancel_import()
+
+    def _show_detail_pane(self, on: bool) -> None:
+        """F6: the pane beside a table (Charts and DNS have none)."""
+        self.detail.setVisible(on and self.current_page() is not None)
 
     def _focus_search(self) -> None:
         self.filter_bar.text_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)

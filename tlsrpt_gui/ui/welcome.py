@@ -66,8 +66,8 @@ class WelcomePage(QWidget):
         text.setFixedWidth(600)
         text.setMinimumHeight(text.heightForWidth(600))
 
-        self.open_files_button = QPushButton("Open &Files…", self)
-        self.open_folder_button = QPushButton("Open F&older…", self)
+        self.open_files_button = QPushButton("&Open Files…", self)
+        self.open_folder_button = QPushButton("Open Fo&lder…", self)
         self.samples_button = QPushButton("Open &Sample Reports", self)
         self.samples_button.setToolTip("Import seventeen days of sample reports from fictional senders, to look around")
         self.samples_button.setDefault(True)
