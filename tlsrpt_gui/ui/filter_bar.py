@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from PySide6.QtCore import QDate, QSignalBlocker, Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QDate, QEvent, QObject, QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QCompleter,
@@ -50,10 +50,37 @@ def _from_qdate(q: QDate) -> date | None:
     return date(q.year(), q.month(), q.day())
 
 
+class _DateEdit(QDateEdit):
+    """A date field that Tab and Shift+Tab leave, as they leave every other field.
+
+    QDateTimeEdit spends Tab on its own sections: it walked them, and while the field
+    showed "any" (no sections) it kept the focus for good. Only the Tab keys are taken
+    here, not focusNextPrevChild: QDateTimeEdit steps its sections through that for
+    Ctrl+Left/Right and a typed separator, which must stay in the field.
+    """
+
+    def event(self, e: QEvent) -> bool:
+        if (
+            e.type() == QEvent.Type.KeyPress
+            and isinstance(e, QKeyEvent)
+            and e.key() in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab)
+            and not e.modifiers()
+            & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier)
+        ):
+            forward = e.key() == Qt.Key.Key_Tab and not (
+                e.modifiers() & Qt.KeyboardModifier.ShiftModifier
+            )
+            QWidget.focusNextPrevChild(self, forward)  # the window's tab order
+            e.accept()
+            return True
+        return super().event(e)
+
+
 class FilterBar(QWidget):
     """Domain, date range, reporter, policy type, result type and free text.
 
-    Typing is debounced; every change ends in one ``filter_changed`` signal.
+    Typing is debounced; every change ends in one ``filter_changed`` signal. In a text
+    field Enter applies the typing at once, and Escape empties a filled field at once.
     """
 
     filter_changed = Signal(object)  # Filter
@@ -161,9 +188,17 @@ class FilterBar(QWidget):
         self.result_type_combo.currentIndexChanged.connect(self._schedule_now)
         self.date_from.dateChanged.connect(self._schedule_now)
         self.date_to.dateChanged.connect(self._schedule_now)
+        # Enter: returnPressed, not a key filter, so Enter on an open completion list
+        # (which hands the key straight to the line edit) counts too. The combo's line
+        # edit may emit it twice; flush() does nothing the second time.
+        for edit in self._line_edits():
+            edit.returnPressed.connect(self.flush)
+        # Escape: the focus widget gets the key (the combo, not its line edit).
+        for w in (self.domain_edit, self.reporter_combo, self.text_edit):
+            w.installEventFilter(self)
 
     def _date_edit(self, name: str) -> QDateEdit:
-        w = QDateEdit(self)
+        w = _DateEdit(self)
         w.setCalendarPopup(True)
         w.setMinimumDate(_NO_DATE)
         w.setSpecialValueText("any")
@@ -272,6 +307,31 @@ class FilterBar(QWidget):
             combo.addItem(value, value)
             i = combo.count() - 1
         combo.setCurrentIndex(max(i, 0))
+
+    def _line_edits(self) -> tuple[QLineEdit, ...]:
+        """The text fields' line edits: policy domain, reporter, search text."""
+        reporter = self.reporter_combo.lineEdit()
+        assert reporter is not None  # (the combo is editable)
+        return (self.domain_edit, reporter, self.text_edit)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Escape in a filled text field empties it (undoably) and applies that at once.
+        The field claims the key (ShortcutOverride) only then: in an empty one it stays
+        the window's, whose Escape cancels an import."""
+        if (
+            event.type() in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress)
+            and isinstance(event, QKeyEvent)
+            and event.key() == Qt.Key.Key_Escape
+            and event.modifiers() == Qt.KeyboardModifier.NoModifier
+        ):
+            edit = self.reporter_combo.lineEdit() if watched is self.reporter_combo else watched
+            if isinstance(edit, QLineEdit) and edit in self._line_edits() and edit.text():
+                if event.type() == QEvent.Type.KeyPress:
+                    edit.clear()
+                    self.flush()
+                event.accept()
+                return True
+        return super().eventFilter(watched, event)
 
     def _clear_mx(self) -> None:
         self._mx_host = ""
