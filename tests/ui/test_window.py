@@ -1051,3 +1051,14 @@ def test_alt_keys_name_one_thing_each(make_window: Any, corpus_db: Path) -> None
     keys += [w.detail.tabs.tabText(i) for i in range(w.detail.tabs.count())]
     marks = [t[t.index("&") + 1].lower() for t in keys if "&" in t.replace("&&", "")]
     assert len(marks) == len(set(marks)), keys
+
+
+def test_one_input_not_imported_is_said_in_the_singular(qtbot: Any, make_window: Any, tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "junk.json").write_text("not a report")
+    w = make_window(tmp_path / "i.sqlite3")
+    _import(qtbot, w, [src])
+    assert "1 input not imported" in w.totals_label.text()
+    clear = next(a for a in w.menuBar().actions()[1].menu().actions() if a.text().startswith("C&lear Filters"))
+    assert clear.text().endswith("\tCtrl+Shift+L")  # the menu shows the filter bar's key

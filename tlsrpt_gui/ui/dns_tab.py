@@ -114,8 +114,8 @@ EMPTY_TEXT: Final = (
     "hosts and their DANE TLSA records (RFC 7672), checks that report destinations can "
     "receive reports, and lists every problem with its RFC section.\n\n"
     "Nothing is sent anywhere: report destinations are only resolved and, for https, "
-    "TLS-handshaken. Right-click a row in the Policies or Failure details table and "
-    "choose \u201cCheck DNS for this domain\u201d to check a domain from your reports."
+    "TLS-handshaken. Right-click a row in the Reports, Policies or Failure details "
+    "table and choose \u201cCheck DNS for This Domain\u201d to check a domain from your reports."
 )
 
 

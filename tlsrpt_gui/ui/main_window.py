@@ -615,7 +615,9 @@ class MainWindow(QMainWindow):
         self._action(edit, "Select &All", self._select_all, QKeySequence.StandardKey.SelectAll)
         edit.addSeparator()
         self._action(edit, "&Find…", self._focus_search, QKeySequence.StandardKey.Find)
-        self._action(edit, "C&lear Filters", self.filter_bar.clear)
+        # the filter bar owns the key (a second shortcut on it would make both ambiguous):
+        # the menu only shows it, after a tab
+        self._action(edit, "C&lear Filters\tCtrl+Shift+L", self.filter_bar.clear)
         edit.addSeparator()
         self.check_index_action = self._action(edit, "Check &Index Integrity…", self.check_index_integrity)
         self.preferences_action = self._action(
@@ -832,7 +834,8 @@ class MainWindow(QMainWindow):
             f"{format_int(t.successful_sessions)} successful / {format_int(t.failed_sessions)} failed sessions",
         ]
         if t.failed_inputs or t.skipped_inputs:
-            parts.append(f"{format_int(t.failed_inputs + t.skipped_inputs)} inputs not imported")
+            n = t.failed_inputs + t.skipped_inputs
+            parts.append(f"{format_int(n)} input{'s' if n != 1 else ''} not imported")
         self.totals_label.setText("  ·  ".join(parts))
         self.totals_updated.emit()
 
