@@ -50,6 +50,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QPlainTextEdit,
     QProgressBar,
+    QProgressDialog,
     QPushButton,
     QSplitter,
     QStackedWidget,
@@ -165,6 +166,10 @@ _PATH_COLUMNS = frozenset({"source", "path"})
 #: what would end a cell or a row where copied rows are pasted (a spreadsheet starts a
 #: new row at a lone CR too)
 _ROW_BREAKS: Final = re.compile("[\t\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
+
+
+class _ExportCancelled(Exception):
+    """Cancel was pressed during a background export."""
 
 
 class TablePage(QWidget):
@@ -883,7 +888,70 @@ class MainWindow(QMainWindow):
         )
         if "." not in Path(path).name:
             path += f".{fmt}"
-        self.export_page(page, Path(path), fmt)
+        self.export_in_background(page, Path(path), fmt)
+
+    def export_in_background(self, page: TablePage, path: Path, fmt: str) -> Task[int]:
+        """Write the page's table as :meth:`export_page` does, in a thread, with a
+        progress dialog and Cancel: a million rows take a minute or more, and the window
+        froze for all of it. The file appears whole or not at all (it is written beside,
+        then renamed); a cancelled export leaves nothing."""
+        run = page.model.exporter(page.visible_columns())
+        count_sql, count_params = page.model.count_query()
+        db = self.db_path
+        part = path.with_name(f"{path.name}.part")
+        title = self.tabs.tabText(self.tabs.indexOf(page)).replace("&", "")
+        dialog = QProgressDialog(f"Exporting the {title} table to {path.name}…", "Cancel", 0, 0, self)
+        dialog.setWindowTitle("Export")
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.setMinimumDuration(400)
+        dialog.setAutoClose(False)
+        dialog.setAutoReset(False)
+
+        def job(task: Task[int]) -> int:
+            conn = sqlite3.connect(db.resolve().as_uri() + "?mode=ro", uri=True, timeout=10)
+            try:
+                total = int(conn.execute(count_sql, count_params).fetchone()[0])
+                task.report_progress(0, total, "")
+
+                def each_row(n: int) -> None:
+                    if n % 2000 == 0:
+                        if task.cancelled:
+                            raise _ExportCancelled
+                        task.report_progress(n, total, "")
+
+                with open(part, "w", encoding="utf-8", newline="") as out:
+                    n = run(out, "json" if fmt == "json" else "csv", conn, each_row)
+                os.replace(part, path)
+                return n
+            except BaseException:
+                with suppress(OSError):
+                    part.unlink()
+                raise
+            finally:
+                conn.close()
+
+        def progress(done: int, total: int, _text: str) -> None:
+            dialog.setMaximum(max(total, 1))
+            dialog.setValue(min(done, max(total, 1)))
+            dialog.setLabelText(f"Exporting the {title} table to {path.name}: "
+                                f"{format_int(done)} of {format_int(total)} rows…")
+
+        def finished(n: int) -> None:
+            dialog.close()
+            self.statusBar().showMessage(f"Exported {format_int(n)} rows to {path}", 8000)
+
+        def failed(exc: BaseException) -> None:
+            dialog.close()
+            if isinstance(exc, _ExportCancelled):
+                self.statusBar().showMessage(f"Export cancelled; {path.name} was not written", 8000)
+            elif isinstance(exc, OSError):
+                self.prompts.error(self, "Export failed", f"Cannot write {path}: {exc.strerror or exc}")
+            else:
+                self.prompts.error(self, "Export failed", f"Cannot export the table: {exc}")
+
+        task: Task[int] = self._run_background(job, finished, failed, progress)
+        dialog.canceled.connect(task.cancel)
+        return task
 
     def export_page(self, page: TablePage, path: Path, fmt: str) -> int:
         """Write the page's table, with its filters and sort, in its visible columns."""
@@ -1157,8 +1225,10 @@ class MainWindow(QMainWindow):
         job: Callable[[Task[Any]], Any],
         on_result: Callable[[Any], None],
         on_error: Callable[[BaseException], None],
-    ) -> None:
-        """Run a job, counted in ``busy`` until its result or error has been handled."""
+        on_progress: Callable[[int, int, str], None] | None = None,
+    ) -> Task[Any]:
+        """Run a job, counted in ``busy`` until its result or error has been handled (and
+        cancelled when the window closes)."""
         holder: list[Task[Any]] = []
 
         def finish(handler: Callable[[Any], None], value: Any) -> None:
@@ -1167,10 +1237,12 @@ class MainWindow(QMainWindow):
             handler(value)
 
         task = run_task(
-            job, on_result=lambda r: finish(on_result, r), on_error=lambda e: finish(on_error, e)
+            job, on_result=lambda r: finish(on_result, r), on_error=lambda e: finish(on_error, e),
+            on_progress=on_progress,
         )
         holder.append(task)
         self._background.add(task)
+        return task
 
     def _prepare_sort_indexes(self) -> None:
         """Create the indexes that keep every column sort fast (once per index, in the background)."""

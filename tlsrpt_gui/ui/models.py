@@ -104,6 +104,12 @@ def tooltip_text(text: str) -> str:
     return "<p style='white-space:pre-wrap'>" + html.escape(text, quote=False) + "</p>"
 
 
+def _counted(rows: Iterator[tuple[Any, ...]], each_row: Callable[[int], None]) -> Iterator[tuple[Any, ...]]:
+    for n, row in enumerate(rows):
+        each_row(n)
+        yield row
+
+
 def _one_line(text: str) -> str:
     """A stranger's text on one line, its bidi controls shown (see :func:`visible_text`)."""
     return visible_text(" ".join(text.split()) if ("\n" in text or "\r" in text or "\t" in text) else text)
@@ -205,18 +211,18 @@ class SqlTableModel(QAbstractTableModel):
 
     def iter_all(self) -> Iterator[tuple[Any, ...]]:
         """Every row matching the filter, in the current order (for export)."""
-        where, params = self._where()
-        sql = f"SELECT {self._select_list()} FROM {self.FROM} WHERE {where}"
-        sql += f" ORDER BY {self._order_sql()}"
+        sql, params = self._all_query()
         yield from self._conn.execute(sql, params)
 
-    def export(
-        self,
-        out: IO[str],
-        fmt: Literal["csv", "json", "ndjson"],
-        columns: Sequence[int] | None = None,
-    ) -> int:
-        """Write the filtered, sorted table (all of it, not only the loaded rows).
+    def _all_query(self) -> tuple[str, list[Any]]:
+        where, params = self._where()
+        return f"SELECT {self._select_list()} FROM {self.FROM} WHERE {where} ORDER BY {self._order_sql()}", params
+
+    def exporter(self, columns: Sequence[int] | None = None) -> Callable[..., int]:
+        """The export of the table as it is filtered and sorted now (all of it, not only
+        the loaded rows): ``run(out, fmt, conn, each_row=None)`` writes it, reading
+        through ``conn``, and may run later on another thread with its own connection;
+        ``each_row`` is called with the rows written so far, and may raise to stop.
 
         Text that a spreadsheet would run as a formula is neutralised in every
         format: these files are opened by people, not parsed by a SIEM (the CLI's
@@ -224,8 +230,26 @@ class SqlTableModel(QAbstractTableModel):
         """
         cols = list(range(len(self.COLUMNS))) if columns is None else list(columns)
         names = [self.COLUMNS[c].key for c in cols]
-        values = (tuple(neutralise(self._export_value(c, row)) for c in cols) for row in self.iter_all())
-        return write_rows(out, names, values, fmt)
+        sql, params = self._all_query()
+
+        def run(out: IO[str], fmt: Literal["csv", "json", "ndjson"], conn: sqlite3.Connection,
+                each_row: Callable[[int], None] | None = None) -> int:
+            rows: Iterator[tuple[Any, ...]] = iter(conn.execute(sql, params))
+            if each_row is not None:
+                rows = _counted(rows, each_row)
+            values = (tuple(neutralise(self._export_value(c, row)) for c in cols) for row in rows)
+            return write_rows(out, names, values, fmt)
+
+        return run
+
+    def export(
+        self,
+        out: IO[str],
+        fmt: Literal["csv", "json", "ndjson"],
+        columns: Sequence[int] | None = None,
+    ) -> int:
+        """Write the filtered, sorted table now (see :meth:`exporter`)."""
+        return self.exporter(columns)(out, fmt, self._conn)
 
     def copy_text(self, row: int, column: int) -> str:
         return self._copy_value(column, self._rows[row])
