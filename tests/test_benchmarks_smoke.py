@@ -41,6 +41,7 @@ def test_tables_benchmark() -> None:
     r = bench("bench_tables.py", "--rows", "2000")
     assert r["failure_rows"] == 2000
     assert set(r["tables"]) == {"FailuresModel", "PoliciesModel", "ReportsModel"}  # type: ignore[arg-type]
+    assert all(t["filter_then_sort_count"] > 50 for t in r["tables"].values())  # type: ignore[attr-defined]
 
 
 @pytest.mark.slow
