@@ -34,6 +34,23 @@ def _isolated_settings(tmp_path_factory: pytest.TempPathFactory) -> None:
     QCoreApplication.setApplicationName("tlsrpt-gui-tests")
 
 
+@pytest.fixture(autouse=True)
+def _no_key_held_after_a_test() -> Iterator[None]:
+    """A test's key press with Shift (Shift+Tab, Shift+F10) leaves Qt believing Shift is
+    held, and a later test's selectRow() then extends a selection instead of making one:
+    a key release without modifiers after each test tells it none is."""
+    yield
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    if not isinstance(QCoreApplication.instance(), QApplication):
+        return  # (no widgets in this test)
+    widget = QWidget()
+    QTest.keyRelease(widget, Qt.Key.Key_Shift)
+    widget.deleteLater()
+
+
 @pytest.fixture(scope="session")
 def corpus() -> Path:
     assert CORPUS.is_dir(), f"the shared corpus is missing at {CORPUS}"

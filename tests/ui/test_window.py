@@ -507,7 +507,8 @@ def test_export_visible_table_with_filters(
     expected = page.model.rowCount()
     out = tmp_path / "r.json"
     prompts.save = (str(out), "JSON (*.json)")
-    w.export_action.trigger()
+    w.export_action.trigger()  # in the background
+    qtbot.waitUntil(lambda: not w.busy, timeout=TIMEOUT)
     data = json.loads(out.read_text(encoding="utf-8"))
     assert len(data) == expected > 0
     assert all(row["organization_name"] == "Google Inc." for row in data)
@@ -515,6 +516,7 @@ def test_export_visible_table_with_filters(
     out_csv = tmp_path / "r.csv"
     prompts.save = (str(out_csv), "CSV (*.csv)")
     w.export_action.trigger()
+    qtbot.waitUntil(lambda: not w.busy, timeout=TIMEOUT)
     rows = list(csv.DictReader(out_csv.open(encoding="utf-8")))
     assert len(rows) == expected
     assert rows[0]["period"].endswith("Z")
