@@ -1101,3 +1101,107 @@ def test_export_runs_in_the_background_and_can_be_cancelled(qtbot: Any, make_win
     assert not cancelled.exists() and not (tmp_path / "cancelled.json.part").exists()
     assert "cancelled" in w.statusBar().currentMessage()
     assert prompts.messages == []
+
+
+def test_sorting_the_table_while_it_exports_changes_nothing_in_the_file(qtbot: Any, make_window: Any,
+                                                                        tmp_path: Path) -> None:
+    """The export read the model's row layout while it ran: sorting the table meanwhile
+    made it fail ("invalid literal for int()") or shift its columns. It keeps the
+    layout it started with; and its dialog is deleted once done."""
+    from PySide6.QtWidgets import QProgressDialog
+
+    from tests.ui.bigdb import build_big_index
+
+    db = tmp_path / "big.sqlite3"
+    build_big_index(db, failures=20_000, reports=20_000)
+    w = make_window(db)
+    page = w.pages["reports"]
+    out, expected = tmp_path / "during.csv", tmp_path / "expected.csv"
+    w.export_page(page, expected, "csv")
+    w.export_in_background(page, out, "csv")
+    page.model.sort(0, Qt.SortOrder.DescendingOrder)  # the reporter, while it runs
+    page.model.sort(3, Qt.SortOrder.AscendingOrder)
+    qtbot.waitUntil(lambda: not w.busy, timeout=60_000)
+    assert not [m for m in getattr(w.prompts, "messages", []) if m[0] == "error"]
+    assert out.read_text(encoding="utf-8") == expected.read_text(encoding="utf-8")
+    QApplication.processEvents()
+    QApplication.sendPostedEvents(None, 0)  # (deleteLater)
+    assert w.findChildren(QProgressDialog) == []
+
+
+def test_line_breaks_in_a_strangers_text_keep_the_detail_pane_in_step(qtbot: Any, make_window: Any,
+                                                                      tmp_path: Path) -> None:
+    """A value ending in CR before the pane's next line made one line break of two:
+    every heading lost its bold and the ▶ marked the wrong line."""
+    from tests.ui.conftest import make_report
+
+    failures = [{"result-type": "validation-failure", "failed-session-count": 1, "additional-information": f"i{i}\r"}
+                for i in range(5)]
+    report = make_report(report_id="cr", failures=failures)
+    report["contact-info"] = "x@example.com\r"
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "cr.json").write_text(json.dumps(report))
+    w = make_window(tmp_path / "i.sqlite3")
+    _import(qtbot, w, [src])
+    w.set_tab("failures")
+    page = w.pages["failures"]
+    page.view.selectRow(3)
+    doc = w.detail.summary.document()
+    marked = [doc.findBlockByNumber(i).text() for i in range(doc.blockCount()) if "\u25b6" in doc.findBlockByNumber(i).text()]
+    assert len(marked) == 1 and marked[0].startswith("\u25b6 validation-failure"), marked
+    heading = doc.find("Failure details")
+    assert heading.charFormat().fontWeight() >= 600
+
+
+def test_bidi_controls_in_domains_menus_and_the_reporter_field_are_shown(qtbot: Any, make_window: Any,
+                                                                         tmp_path: Path) -> None:
+    from tests.ui.conftest import make_report
+
+    src = tmp_path / "in"
+    src.mkdir()
+    org = "Org\u202egnp.exe"
+    (src / "b.json").write_text(json.dumps(make_report(org=org, report_id="bidi", domain="exa\u202emple.com")))
+    w = make_window(tmp_path / "i.sqlite3")
+    _import(qtbot, w, [src])
+    model = w.pages["policies"].model
+    cells = [model.index(0, c).data() or "" for c in range(model.columnCount())]
+    assert "exa\u27e8U+202E\u27e9mple.com" in cells and not any("\u202e" in c for c in cells)
+    menu = w.row_menu(w.pages["policies"], model.index(0, 0))
+    texts = [a.text() for a in menu.actions()]
+    assert not any("\u202e" in t for t in texts) and any("\u27e8U+202E\u27e9" in t for t in texts)
+    combo = w.filter_bar.reporter_combo
+    i = combo.findData(org)
+    assert i > 0 and combo.itemText(i) == "Org\u27e8U+202E\u27e9gnp.exe"
+    combo.setCurrentIndex(i)
+    assert w.filter_bar.filter().reporter == org  # the filter is the reporter as sent
+
+
+def test_select_all_in_the_reporter_field_selects_its_text(qtbot: Any, make_window: Any, corpus_db: Path) -> None:
+    w = make_window(corpus_db)
+    w.show()
+    w.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=2000)
+    combo = w.filter_bar.reporter_combo
+    combo.setEditText("Google")
+    combo.setFocus()
+    qtbot.waitUntil(combo.hasFocus, timeout=2000)
+    w._select_all()
+    assert combo.lineEdit().selectedText() == "Google" and w.pages["reports"].selected_rows() == []
+
+
+def test_the_import_logs_paths_elide_their_start(qtbot: Any, make_window: Any, tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "junk.json").write_text("not a report")
+    w = make_window(tmp_path / "i.sqlite3")
+    _import(qtbot, w, [src])
+    w.show_import_log()
+    dlg = w.import_log_dialog
+    column = next(i for i, c in enumerate(dlg.model.COLUMNS) if c.key == "path")
+    from PySide6.QtWidgets import QStyleOptionViewItem
+
+    option = QStyleOptionViewItem()
+    dlg.view.itemDelegateForColumn(column).initStyleOption(option, dlg.model.index(0, column))
+    assert option.textElideMode == Qt.TextElideMode.ElideLeft
+    dlg.close()

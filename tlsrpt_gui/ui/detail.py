@@ -570,8 +570,10 @@ class _Text:
         self.first = True
 
     def _add(self, text: str, kind: str = "") -> None:
-        # a stranger's text as shown; "\r\n" would become one block separator, not two
-        text = visible_text(text).replace("\r\n", "\n")
+        # a stranger's text as shown; "\r\n" would become one block separator, not two,
+        # and so would a "\r" ending one piece before a "\n" beginning the next: every
+        # line break is one "\n", so the positions counted here stay the document's
+        text = visible_text(text).replace("\r\n", "\n").replace("\r", "\n")
         if not text:
             return
         n = _utf16_len(text)

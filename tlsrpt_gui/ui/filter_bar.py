@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from tlsrpt_gui.core.query import Filter
 from tlsrpt_gui.core.report import KNOWN_POLICY_TYPES, KNOWN_RESULT_TYPES
-from tlsrpt_gui.ui.formatting import domain_to_ascii, domain_to_unicode
+from tlsrpt_gui.ui.formatting import domain_to_ascii, domain_to_unicode, visible_text
 
 DEBOUNCE_MS = 300
 _NO_DATE = QDate(1970, 1, 1)
@@ -244,7 +244,7 @@ class FilterBar(QWidget):
         ]  # fmt: skip
         self.domain_edit.setText(domain_to_unicode(flt.policy_domain))
         self.text_edit.setText(flt.text)
-        self.reporter_combo.setEditText(flt.reporter)
+        self.reporter_combo.setEditText(visible_text(flt.reporter))
         self._set_combo_value(self.policy_type_combo, flt.policy_type)
         self._set_combo_value(self.result_type_combo, flt.result_type)
         self.date_from.setDate(_to_qdate(flt.date_from))
@@ -274,7 +274,9 @@ class FilterBar(QWidget):
             with QSignalBlocker(self.reporter_combo):
                 text = self.reporter_combo.currentText()
                 self.reporter_combo.clear()
-                self.reporter_combo.addItems(["", *sorted({r for r in reporters if r})])
+                self.reporter_combo.addItem("", "")
+                for name in sorted({r for r in reporters if r}):  # shown with bidi controls visible
+                    self.reporter_combo.addItem(visible_text(name), name)
                 self.reporter_combo.setEditText(text)
         for combo, values in (
             (self.policy_type_combo, policy_types),
@@ -344,7 +346,10 @@ class FilterBar(QWidget):
     def _reporter(self) -> str:
         """The reporter the field names (see :func:`_named`)."""
         text = self.reporter_combo.currentText().strip()
-        return _named(text, [self.reporter_combo.itemText(i) for i in range(self.reporter_combo.count())])
+        shown = [self.reporter_combo.itemText(i) for i in range(self.reporter_combo.count())]
+        name = _named(text, shown)
+        data = self.reporter_combo.itemData(shown.index(name)) if name in shown else None
+        return data if isinstance(data, str) else name
 
     def _domain(self) -> str:
         """The policy domain the field names (see :func:`_named`; "bücher" is

@@ -142,8 +142,9 @@ def json_list(text: str | None) -> list[str]:
 
 def menu_text(text: str) -> str:
     """``text`` as a menu item shows it: Qt reads ``&`` as the mark of a shortcut key,
-    so a reporter named "AT&T" or a folder "R&D" needs each doubled."""
-    return text.replace("&", "&&")
+    so a reporter named "AT&T" or a folder "R&D" needs each doubled; bidi controls are
+    shown (see :func:`visible_text`)."""
+    return visible_text(text).replace("&", "&&")
 
 
 #: bidi embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069): a stranger's

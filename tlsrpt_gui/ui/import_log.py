@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from tlsrpt_gui.ui.delegates import elide_paths_at_start
 from tlsrpt_gui.ui.formatting import format_int
 from tlsrpt_gui.ui.models import ImportLogModel
 
@@ -50,6 +51,7 @@ class ImportLogDialog(QDialog):
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         for i, w in enumerate((150, 70, 380, 120)):
             self.view.setColumnWidth(i, w)
+        self._elide_start = elide_paths_at_start(self.view, [c.key for c in model.COLUMNS])
         hh.setSortIndicator(model.sort_column, model.sort_order)
         self.view.setSortingEnabled(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)

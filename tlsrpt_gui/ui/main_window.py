@@ -19,7 +19,6 @@ from PySide6.QtCore import (
     QItemSelectionModel,
     QModelIndex,
     QObject,
-    QPersistentModelIndex,
     QPoint,
     QRect,
     QSettings,
@@ -42,6 +41,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
+    QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -55,8 +55,6 @@ from PySide6.QtWidgets import (
     QSplitter,
     QStackedWidget,
     QStyle,
-    QStyledItemDelegate,
-    QStyleOptionViewItem,
     QTableView,
     QTabWidget,
     QTextEdit,
@@ -70,6 +68,7 @@ from tlsrpt_gui.core.export import neutralise
 from tlsrpt_gui.core.index import INDEXING, ImportResult, Index
 from tlsrpt_gui.core.query import Filter
 from tlsrpt_gui.core.report import KNOWN_POLICY_TYPES, KNOWN_RESULT_TYPES
+from tlsrpt_gui.ui.delegates import elide_paths_at_start
 from tlsrpt_gui.ui.detail import DetailPane
 from tlsrpt_gui.ui.filter_bar import FilterBar
 from tlsrpt_gui.ui.formatting import TimeMode, domain_to_unicode, format_int, menu_text
@@ -151,17 +150,6 @@ _WIDTHS: dict[str, int] = {
 }  # fmt: skip
 
 
-class _ElideStart(QStyledItemDelegate):
-    """Cells that elide their start, not their end: paths, whose file name is at the end."""
-
-    def initStyleOption(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
-        super().initStyleOption(option, index)
-        option.textElideMode = Qt.TextElideMode.ElideLeft  # type: ignore[attr-defined]
-
-
-#: columns shown by :class:`_ElideStart`
-_PATH_COLUMNS = frozenset({"source", "path"})
-
 
 #: what would end a cell or a row where copied rows are pasted (a spreadsheet starts a
 #: new row at a lone CR too)
@@ -205,11 +193,9 @@ class TablePage(QWidget):
         hh.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         hh.customContextMenuRequested.connect(self._header_menu)
         scale = self.logicalDpiX() / 96.0 if self.logicalDpiX() > 0 else 1.0
-        self._elide_start = _ElideStart(self.view)
         for i, col in enumerate(model.COLUMNS):
             self.view.setColumnWidth(i, int(_WIDTHS.get(col.key, 120) * scale))
-            if col.key in _PATH_COLUMNS:
-                self.view.setItemDelegateForColumn(i, self._elide_start)
+        self._elide_start = elide_paths_at_start(self.view, [c.key for c in model.COLUMNS])
         hh.setSortIndicator(model.sort_column, model.sort_order)
         self.view.setSortingEnabled(True)
 
@@ -906,6 +892,9 @@ class MainWindow(QMainWindow):
         dialog.setMinimumDuration(400)
         dialog.setAutoClose(False)
         dialog.setAutoReset(False)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.setValue(0)  # starts the 400 ms until it shows (else 4 s, Qt's default)
+        ended: list[bool] = []
 
         def job(task: Task[int]) -> int:
             conn = sqlite3.connect(db.resolve().as_uri() + "?mode=ro", uri=True, timeout=10)
@@ -931,16 +920,20 @@ class MainWindow(QMainWindow):
                 conn.close()
 
         def progress(done: int, total: int, _text: str) -> None:
+            if ended:  # (a modal dialog's setValue runs events: the end may come first)
+                return
             dialog.setMaximum(max(total, 1))
             dialog.setValue(min(done, max(total, 1)))
             dialog.setLabelText(f"Exporting the {title} table to {path.name}: "
                                 f"{format_int(done)} of {format_int(total)} rows…")
 
         def finished(n: int) -> None:
+            ended.append(True)
             dialog.close()
             self.statusBar().showMessage(f"Exported {format_int(n)} rows to {path}", 8000)
 
         def failed(exc: BaseException) -> None:
+            ended.append(True)
             dialog.close()
             if isinstance(exc, _ExportCancelled):
                 self.statusBar().showMessage(f"Export cancelled; {path.name} was not written", 8000)
@@ -1149,9 +1142,12 @@ class MainWindow(QMainWindow):
         return bool(QDesktopServices.openUrl(url))
 
     def _text_in_focus(self) -> QLineEdit | QTextEdit | QPlainTextEdit | None:
-        """The text field or text view with the keyboard focus, if any: Copy and Select
-        All act on its text there (they copied and selected the table's rows)."""
+        """The text field or text view with the keyboard focus, if any (an editable
+        combo box's field too): Copy and Select All act on its text there (they copied
+        and selected the table's rows)."""
         focus = QApplication.focusWidget()
+        if isinstance(focus, QComboBox) and focus.lineEdit() is not None:
+            return focus.lineEdit()
         return focus if isinstance(focus, (QLineEdit, QTextEdit, QPlainTextEdit)) else None
 
     def _copy(self) -> None:

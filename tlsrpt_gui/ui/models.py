@@ -114,6 +114,38 @@ _FILTER_COLUMNS: Final = {"reporter": "organization_name", "policy_domain": "pol
                           "mx_host": "receiving_mx_hostname", "sending_ip": "sending_mta_ip", "date": "start_ts"}
 
 
+def _copy_of(col: Column, v: tuple[Any, ...]) -> str:
+    """A cell's values as copied: A-label domains, ISO dates, lists joined by " | "."""
+    match col.kind:
+        case "domain" | "domains" | "text":
+            return "" if v[0] is None else str(v[0])
+        case "int":
+            return "" if v[0] is None else str(v[0])
+        case "percent":
+            return "" if v[0] is None else f"{float(v[0]) * 100:.1f}"
+        case "date" | "datetime":
+            return iso_utc(v[0])
+        case "period":
+            return f"{iso_utc(v[0])}/{iso_utc(v[1])}"
+        case "list":
+            return " | ".join(json_list(v[0]))
+        case "source":
+            return f"{v[0]}:{v[1]}" if v[1] else str(v[0] or "")
+    return ""  # pragma: no cover
+
+
+def _export_of(col: Column, v: tuple[Any, ...]) -> Any:
+    """A cell's values as exported: numbers as numbers, lists as their JSON text
+    (write_rows joins it for CSV and decodes it for JSON), the rest as copied."""
+    if col.kind in ("int",):
+        return v[0]
+    if col.kind == "percent":
+        return None if v[0] is None else round(float(v[0]) * 100, 2)
+    if col.kind == "list":
+        return v[0]
+    return _copy_of(col, v)
+
+
 def _counted(rows: Iterator[tuple[Any, ...]], each_row: Callable[[int], None]) -> Iterator[tuple[Any, ...]]:
     for n, row in enumerate(rows):
         each_row(n)
@@ -241,13 +273,16 @@ class SqlTableModel(QAbstractTableModel):
         cols = list(range(len(self.COLUMNS))) if columns is None else list(columns)
         names = [self.COLUMNS[c].key for c in cols]
         sql, params = self._all_query()
+        # the row layout of that query, fixed now: sorting the table meanwhile changes
+        # the model's (the export read the new one, and failed or shifted its columns)
+        spans = [(self.COLUMNS[c], self._offsets[c], self._offsets[c] + len(self.COLUMNS[c].exprs)) for c in cols]
 
         def run(out: IO[str], fmt: Literal["csv", "json", "ndjson"], conn: sqlite3.Connection,
                 each_row: Callable[[int], None] | None = None) -> int:
             rows: Iterator[tuple[Any, ...]] = iter(conn.execute(sql, params))
             if each_row is not None:
                 rows = _counted(rows, each_row)
-            values = (tuple(neutralise(self._export_value(c, row)) for c in cols) for row in rows)
+            values = (tuple(neutralise(_export_of(col, tuple(row[a:b]))) for col, a, b in spans) for row in rows)
             return write_rows(out, names, values, fmt)
 
         return run
@@ -450,9 +485,9 @@ class SqlTableModel(QAbstractTableModel):
             case "period":
                 return format_period(v[0], v[1], utc)
             case "domain":
-                return domain_to_unicode(v[0] or "")
+                return _one_line(domain_to_unicode(v[0] or ""))
             case "domains":
-                return domains_to_unicode(v[0] or "")
+                return _one_line(domains_to_unicode(v[0] or ""))
             case "list":
                 return _one_line(", ".join(json_list(v[0])))
             case "source":  # the whole path, as the column sorts (the view elides its start)
@@ -468,7 +503,7 @@ class SqlTableModel(QAbstractTableModel):
         match col.kind:
             case "domain" | "domains":
                 shown = self._display(c, row)
-                raw = v[0] or ""
+                raw = visible_text(v[0] or "")
                 return shown if shown == raw else f"{shown}\n{raw}"
             case "period":
                 return f"{format_datetime(v[0], utc)} – {format_datetime(v[1], utc)}"
@@ -482,35 +517,10 @@ class SqlTableModel(QAbstractTableModel):
                 return self._display(c, row) if col.numeric else ("" if v[0] is None else visible_text(str(v[0])))
 
     def _copy_value(self, c: int, row: tuple[Any, ...]) -> str:
-        col = self.COLUMNS[c]
-        v = self._values(c, row)
-        match col.kind:
-            case "domain" | "domains" | "text":
-                return "" if v[0] is None else str(v[0])
-            case "int":
-                return "" if v[0] is None else str(v[0])
-            case "percent":
-                return "" if v[0] is None else f"{float(v[0]) * 100:.1f}"
-            case "date" | "datetime":
-                return iso_utc(v[0])
-            case "period":
-                return f"{iso_utc(v[0])}/{iso_utc(v[1])}"
-            case "list":
-                return " | ".join(json_list(v[0]))
-            case "source":
-                return f"{v[0]}:{v[1]}" if v[1] else str(v[0] or "")
-        return ""  # pragma: no cover
+        return _copy_of(self.COLUMNS[c], self._values(c, row))
 
     def _export_value(self, c: int, row: tuple[Any, ...]) -> Any:
-        col = self.COLUMNS[c]
-        v = self._values(c, row)
-        if col.kind in ("int",):
-            return v[0]
-        if col.kind == "percent":
-            return None if v[0] is None else round(float(v[0]) * 100, 2)
-        if col.kind == "list":
-            return v[0]  # JSON text: write_rows joins it for CSV and decodes it for JSON
-        return self._copy_value(c, row)
+        return _export_of(self.COLUMNS[c], self._values(c, row))
 
     def _foreground(self, c: int, row: tuple[Any, ...]) -> QBrush | None:
         return None
