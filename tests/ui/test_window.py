@@ -1205,3 +1205,19 @@ def test_the_import_logs_paths_elide_their_start(qtbot: Any, make_window: Any, t
     dlg.view.itemDelegateForColumn(column).initStyleOption(option, dlg.model.index(0, column))
     assert option.textElideMode == Qt.TextElideMode.ElideLeft
     dlg.close()
+
+
+def test_hidden_files_are_listed_in_the_import_log_not_counted_as_failures(qtbot: Any, make_window: Any,
+                                                                          tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "junk.json").write_text("not a report")
+    (src / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
+    w = make_window(tmp_path / "i.sqlite3")
+    _import(qtbot, w, [src])
+    assert "1 input not imported" in w.totals_label.text()  # the junk file only
+    w.show_import_log()
+    dlg = w.import_log_dialog
+    assert dlg.summary.text().startswith("1 input could not be imported. 1 hidden file or folder")
+    assert dlg.model.rowCount() == 2
+    dlg.close()

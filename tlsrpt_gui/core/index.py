@@ -32,6 +32,8 @@ from tlsrpt_gui.core.fastparse import FastReport
 from tlsrpt_gui.core.report import ReportParseError, decode_json, parse_report_value
 from tlsrpt_gui.core.sources import (
     DEFAULT_LIMITS,
+    HIDDEN_FILE,
+    HIDDEN_FOLDER,
     FileList,
     Limits,
     SourceItem,
@@ -886,13 +888,16 @@ class Index:
     def _not_imported(self, outcome: str) -> int:
         """The inputs whose last outcome was ``outcome`` (see _NOT_IMPORTED_SQL): exact when
         there are few such rows and the index to check each against is there (it is not
-        during a bulk import), else the rows themselves (a count, as cheap as it gets)."""
-        rows = int(self.conn.execute("SELECT COUNT(*) FROM sources WHERE outcome = ?", (outcome,)).fetchone()[0])
+        during a bulk import), else the rows themselves (a count, as cheap as it gets).
+        Hidden files passed over are not counted: every .DS_Store or .git of a folder
+        would be "not imported" for good (the Import log lists them)."""
+        rows = int(self.conn.execute("SELECT COUNT(*) FROM sources WHERE outcome = ? AND reason NOT IN (?, ?)",
+                                     (outcome, *PASSED_OVER)).fetchone()[0])
         if not rows or rows > NOT_IMPORTED_EXACT_ROWS:
             return rows
         if self.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'sources_path'").fetchone() is None:
             return rows
-        return int(self.conn.execute(_NOT_IMPORTED_SQL.format(outcome=outcome)).fetchone()[0])
+        return int(self.conn.execute(_NOT_IMPORTED_SQL.format(outcome=outcome), PASSED_OVER).fetchone()[0])
 
     def raw_json(self, report_row: int) -> bytes | None:
         row = self.conn.execute("SELECT encoding, raw FROM report_raw WHERE report_id = ?", (report_row,)).fetchone()
@@ -1073,8 +1078,11 @@ class _BatchWriter:
 #: the inputs (file, and member of it) whose last outcome was ``outcome``: one tried
 #: again counts once, and one imported since not at all
 _NOT_IMPORTED_SQL: Final = """SELECT COUNT(*) FROM (SELECT DISTINCT path, member FROM sources s WHERE s.outcome = '{outcome}'
+    AND s.reason NOT IN (?, ?)
     AND NOT EXISTS (SELECT 1 FROM sources t WHERE t.path = s.path AND t.member = s.member AND t.id > s.id
                     AND t.outcome != s.outcome))"""
+#: the reasons of hidden entries of a folder, passed over (not counted as not imported)
+PASSED_OVER: Final = (HIDDEN_FILE, HIDDEN_FOLDER)
 #: past this many rows of one outcome, "inputs not imported" counts rows, not inputs (the
 #: exact count checks each against the later rows of its input: a whole mailbox skipped
 #: would cost a second at every refresh)

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from tlsrpt_gui.core.index import PASSED_OVER
 from tlsrpt_gui.ui.delegates import elide_paths_at_start
 from tlsrpt_gui.ui.formatting import format_int
 from tlsrpt_gui.ui.models import ImportLogModel
@@ -31,12 +32,14 @@ class ImportLogDialog(QDialog):
         model.setParent(self)
         sql, params = model.count_query()
         n = int(model._conn.execute(sql, params).fetchone()[0])
-        self.summary = QLabel(
-            f"{format_int(n)} input{'s' if n != 1 else ''} could not be imported."
-            if n
-            else "Every input so far was imported.",
-            self,
-        )
+        hidden = int(model._conn.execute("SELECT COUNT(*) FROM sources WHERE outcome = 'skipped' AND reason IN (?, ?)",
+                                         PASSED_OVER).fetchone()[0])
+        text = (f"{format_int(n - hidden)} input{'s' if n - hidden != 1 else ''} could not be imported."
+                if n > hidden else "Every input so far was imported.")
+        if hidden:
+            text += (f" {format_int(hidden)} hidden file{'s or folders' if hidden != 1 else ' or folder'} "
+                     "inside imported folders passed over (listed too).")
+        self.summary = QLabel(text, self)
         self.summary.setTextFormat(Qt.TextFormat.PlainText)
         self.view = QTableView(self)
         self.view.setModel(model)
