@@ -20,7 +20,7 @@ from typing import Protocol, TextIO
 from tlsrpt_gui import __version__, app, cli_check
 from tlsrpt_gui.core.export import export_table
 from tlsrpt_gui.core.index import SCHEMA_VERSION, ImportResult, Index, IndexError_, Progress
-from tlsrpt_gui.core.paths import DB_ENV, resolve_db_path
+from tlsrpt_gui.core.paths import resolve_db_path
 from tlsrpt_gui.core.sources import DEFAULT_LIMITS, Limits
 from tlsrpt_gui.logsetup import setup_logging
 
@@ -173,7 +173,7 @@ class _TerminalText:
         self.out = out
 
     def write(self, text: str) -> int:
-        return self.out.write("".join(ch if ch.isprintable() or ch in "\r\n\t" else "?" for ch in text))
+        return self.out.write(_plain(text, keep="\r\n\t"))
 
 
 class _ProgressPrinter:
@@ -233,11 +233,8 @@ def _preferences() -> _Preferences:
 
 
 def _index_path(args: argparse.Namespace, preferences: _Preferences | None = None) -> Path:
-    """``--db``, then ``$TLSRPT_GUI_DB``, then the window's Preferences, then the user
-    data folder (Qt is loaded only to read Preferences)."""
-    if args.db or os.environ.get(DB_ENV):
-        return resolve_db_path(args.db)
-    return resolve_db_path((preferences or _preferences()).index_path or None)
+    """The index the command uses: as the window finds it (see resolve_db_path)."""
+    return resolve_db_path(args.db, lambda: (preferences or _preferences()).index_path)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -268,9 +265,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     return EXIT_SOME_FAILED if result.failed else EXIT_OK
 
 
-def _plain(text: str) -> str:
-    """Untrusted text for a terminal: no control characters (escape sequences)."""
-    return "".join(ch if ch.isprintable() else "?" for ch in text)
+def _plain(text: str, keep: str = "") -> str:
+    """Untrusted text for a terminal: each control character (escape sequences, bidi
+    overrides) but those in ``keep`` shows as ``?``."""
+    return "".join(ch if ch.isprintable() or ch in keep else "?" for ch in text)
 
 
 def cmd_stats(args: argparse.Namespace) -> int:

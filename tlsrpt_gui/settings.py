@@ -13,15 +13,12 @@ Keys:
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Final
 
 from PySide6.QtCore import QCoreApplication, QSettings
 
 from tlsrpt_gui import APP_NAME
-from tlsrpt_gui.core.paths import DB_ENV, resolve_db_path
 from tlsrpt_gui.core.sources import DEFAULT_LIMITS, Limits, MiB
 
 KEY_INDEX: Final = "index/path"
@@ -73,9 +70,3 @@ def user_settings() -> QSettings:
     QCoreApplication.setOrganizationName(APP_NAME)
     QCoreApplication.setApplicationName(APP_NAME)
     return QSettings()
-
-
-def index_location(explicit: str | os.PathLike[str] | None, general: GeneralSettings) -> Path:
-    """The index to open: ``--db``, then ``$TLSRPT_GUI_DB``, then Preferences, then the
-    user data folder."""
-    return resolve_db_path(explicit or (None if os.environ.get(DB_ENV) else general.index_path or None))

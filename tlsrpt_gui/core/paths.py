@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import platformdirs
@@ -31,8 +32,14 @@ def default_db_path() -> Path:
     return data_dir() / "index.sqlite3"
 
 
-def resolve_db_path(explicit: str | os.PathLike[str] | None) -> Path:
-    """``--db PATH`` wins over ``$TLSRPT_GUI_DB``, which wins over the default."""
+def resolve_db_path(explicit: str | os.PathLike[str] | None, preferred: Callable[[], str] | None = None) -> Path:
+    """``--db PATH`` wins over ``$TLSRPT_GUI_DB``, which wins over the index set in the
+    window's Preferences (``preferred()``, asked only when it decides: reading it loads
+    Qt), which wins over the default. The window and the commands both find it so."""
     if explicit:
         return Path(explicit).expanduser()
+    if preferred is not None and not os.environ.get(DB_ENV):
+        chosen = preferred()
+        if chosen:
+            return Path(chosen).expanduser()
     return default_db_path()

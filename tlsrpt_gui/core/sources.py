@@ -152,7 +152,7 @@ def _walk(top: str) -> Iterator[_Found]:
         # hidden folders are left out, but for a Maildir++ mailbox's folders (".Reports/cur")
         searched = sorted(d for d in dirs if (not d.startswith(".") or (is_maildir and _is_maildir_folder(root, d)))
                           and not (is_maildir and d == "tmp"))
-        hidden = [(os.path.join(root, d), HIDDEN_FOLDER) for d in sorted(dirs) if d.startswith(".") and d not in searched]
+        hidden = [(os.path.join(root, d), HIDDEN_FOLDER) for d in sorted(set(dirs) - set(searched)) if d.startswith(".")]
         hidden += [(os.path.join(root, f), HIDDEN_FILE) for f in sorted(files) if f.startswith(".")]
         dirs[:] = searched
         yield root, sorted(name for name in files if not name.startswith(".")), [], hidden

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tlsrpt_gui import APP_ID, APP_NAME, DISPLAY_NAME, __version__
+from tlsrpt_gui.core.paths import resolve_db_path
 
 if TYPE_CHECKING:
     from PySide6.QtCore import QSettings
@@ -114,13 +115,12 @@ def run_gui(args: list[str]) -> int:
         settings = QSettings(os.path.join(tmp.name, "settings.ini"), QSettings.Format.IniFormat)
     else:
         settings = QSettings()
-    from tlsrpt_gui.settings import index_location
     from tlsrpt_gui.ui.general_prefs import GeneralSettings, apply_theme
 
     general = GeneralSettings.load(settings)
     if general.theme != "system":
         apply_theme(general.theme)
-    db = index_location(opts.db, general)
+    db = resolve_db_path(opts.db, lambda: general.index_path)
     log.info("tlsrpt-gui %s starting (Qt %s); index %s; log %s", __version__, qVersion(), db, log_file)
     window = open_window(db, settings, QtPromptService(), interactive=screenshot is None)
     if window is None:

@@ -156,6 +156,11 @@ _WIDTHS: dict[str, int] = {
 _ROW_BREAKS: Final = re.compile("[\t\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
 
 
+def _read_only(db: Path) -> sqlite3.Connection:
+    """A connection of a background job's own, reading the index (never writing it)."""
+    return sqlite3.connect(db.resolve().as_uri() + "?mode=ro", uri=True, timeout=10)
+
+
 class _ExportCancelled(Exception):
     """Cancel was pressed during a background export."""
 
@@ -897,7 +902,7 @@ class MainWindow(QMainWindow):
         ended: list[bool] = []
 
         def job(task: Task[int]) -> int:
-            conn = sqlite3.connect(db.resolve().as_uri() + "?mode=ro", uri=True, timeout=10)
+            conn = _read_only(db)
             try:
                 total = int(conn.execute(count_sql, count_params).fetchone()[0])
                 task.report_progress(0, total, "")
@@ -1203,7 +1208,7 @@ class MainWindow(QMainWindow):
         db = self.db_path
 
         def job(_task: Task[int]) -> int:
-            conn = sqlite3.connect(db.resolve().as_uri() + "?mode=ro", uri=True, timeout=10)
+            conn = _read_only(db)
             try:
                 return int(conn.execute(sql, params).fetchone()[0])
             finally:
@@ -1411,7 +1416,6 @@ class MainWindow(QMainWindow):
         indexes and summaries a bulk import deferred) before the app exits: the window
         answers meanwhile and says why it waits."""
         from PySide6.QtCore import QThreadPool
-        from PySide6.QtWidgets import QApplication, QProgressDialog
 
         pool = QThreadPool.globalInstance()
         if pool.waitForDone(100):

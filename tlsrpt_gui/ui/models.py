@@ -233,16 +233,6 @@ class SqlTableModel(QAbstractTableModel):
     def report_id(self, row: int) -> int:
         return int(self._rows[row][self._nkeys])
 
-    def row_of_id(self, row_id: int, *, fetch: bool = True, limit: int = 20 * PAGE_SIZE) -> int:
-        """The row showing ``row_id``, fetching up to ``limit`` rows; -1 if it is not there."""
-        while True:
-            for i, row in enumerate(self._rows):
-                if row[self._nkeys - 1] == row_id:
-                    return i
-            if not fetch or self._exhausted or len(self._rows) >= limit:
-                return -1
-            self.fetchMore(QModelIndex())
-
     def index_is_empty(self) -> bool:
         """True if the index holds no report at all (not only none of this table's rows)."""
         return self._conn.execute("SELECT 1 FROM reports LIMIT 1").fetchone() is None
@@ -250,11 +240,6 @@ class SqlTableModel(QAbstractTableModel):
     def count_query(self) -> tuple[str, list[Any]]:
         where, params = self._where()
         return f"SELECT COUNT(*) FROM {self.FROM} WHERE {where}", params
-
-    def iter_all(self) -> Iterator[tuple[Any, ...]]:
-        """Every row matching the filter, in the current order (for export)."""
-        sql, params = self._all_query()
-        yield from self._conn.execute(sql, params)
 
     def _all_query(self) -> tuple[str, list[Any]]:
         where, params = self._where()
@@ -518,9 +503,6 @@ class SqlTableModel(QAbstractTableModel):
 
     def _copy_value(self, c: int, row: tuple[Any, ...]) -> str:
         return _copy_of(self.COLUMNS[c], self._values(c, row))
-
-    def _export_value(self, c: int, row: tuple[Any, ...]) -> Any:
-        return _export_of(self.COLUMNS[c], self._values(c, row))
 
     def _foreground(self, c: int, row: tuple[Any, ...]) -> QBrush | None:
         return None
