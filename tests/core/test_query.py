@@ -146,11 +146,35 @@ def test_free_text_through_the_value_table_selects_the_same_rows(ix: Index, term
     assert flt.where(kind, text_values=text_values(ix.conn, flt, "failures" if kind != "failures" else "policies", share=1.0)) == (like_where, like_params)  # type: ignore[arg-type]
 
 
-def test_common_free_text_keeps_the_scan(ix: Index) -> None:
-    assert text_values(ix.conn, Filter(text="example")) is None  # in most rows: a page is found at once
+def test_common_free_text_is_checked_in_sort_order(ix: Index) -> None:
+    """A term in many rows keeps the walk in sort order (a page is found at once),
+    checking each row's values against the term's, except on the column the rows are
+    sorted by, whose index finds them in order; among reports, whose ids and sources
+    the value table does not hold, a ``LIKE`` checks them."""
+    flt = Filter(text="mail")
+    assert text_values(ix.conn, flt, "reports") is None
+    values = text_values(ix.conn, flt)
+    assert values is not None and values.common and "f.receiving_mx_hostname" in values.columns
+    like_where, like_params = flt.where("failures")
+    expected = sorted(r[0] for r in ix.conn.execute(f"SELECT f.id FROM failure_details f WHERE {like_where}", like_params))
+    for lead in ("", "receiving_mx_hostname", "start_ts"):
+        where, params = flt.where("failures", (), values, lead)
+        assert "LIKE" not in where
+        for column in values.columns:
+            assert (f"+{column} IN" in where) == (column != f"f.{lead}"), (lead, where)
+        assert sorted(r[0] for r in ix.conn.execute(f"SELECT f.id FROM failure_details f WHERE {where}", params)) == expected
+    rare = text_values(ix.conn, flt, share=1.0)
+    assert rare is not None and not rare.common and "+" not in rare.columns and "+" not in flt.where("failures", (), rare)[0]
     assert text_values(ix.conn, Filter(text="")) is None
     values = text_values(ix.conn, Filter(text="no-such-text-anywhere"))
-    assert values is not None and values.columns == {}
+    assert values is not None and values.columns == {} and not values.common
+
+
+def test_a_common_field_on_the_lead_column_is_left_to_its_index(ix: Index) -> None:
+    flt = Filter(result_type="certificate-expired", reporter="Mail.ru")
+    common = {"result_type", "reporter"}
+    assert flt.where("failures", common)[0] == "+f.organization_name = ? AND +f.result_type = ?"
+    assert flt.where("failures", common, lead="result_type")[0] == "+f.organization_name = ? AND f.result_type = ?"
 
 
 @pytest.mark.parametrize("term", ["bücher", "BÜCHER", "ücher.exa", "xn--bcher"])

@@ -56,6 +56,15 @@ def _in_an_item(value: str, text: str) -> bool:
     return isinstance(items, list) and any(isinstance(i, str) and wanted in i.lower() for i in items)
 
 
+#: the column each filter field compares directly (see :meth:`Filter.where`): sorted by
+#: it, the field's index both finds the value's rows and gives them in order, so the
+#: query must seek through it, not walk the whole sort order checking each row (a common
+#: result type, sorted by result type the other way, took half a second)
+FILTER_COLUMNS: Final = {"reporter": "organization_name", "policy_domain": "policy_domain",
+                         "policy_type": "policy_type", "result_type": "result_type",
+                         "mx_host": "receiving_mx_hostname", "sending_ip": "sending_mta_ip", "date": "start_ts"}
+
+
 def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -91,7 +100,8 @@ class Filter:
     def with_(self, **changes: Any) -> Filter:
         return replace(self, **changes)
 
-    def where(self, kind: TableKind, common: Collection[str] = (), text_values: TextValues | None = None) -> tuple[str, list[Any]]:
+    def where(self, kind: TableKind, common: Collection[str] = (), text_values: TextValues | None = None,
+              lead: str = "") -> tuple[str, list[Any]]:
         """``(sql, params)``: a condition (``"1"`` when nothing filters) for ``kind``.
 
         ``common`` names the fields whose value matches a large share of the rows
@@ -103,14 +113,19 @@ class Filter:
 
         ``text_values`` (see :func:`text_values`, made for the same ``kind``) turns
         a rare free-text term into the column values that contain it, looked up
-        by index, instead of a ``LIKE`` over every row.
+        by index, instead of a ``LIKE`` over every row. A common term's values are
+        checked in sort order like a common field's.
+
+        ``lead`` is the column (without alias) the rows are sorted by first: a common
+        field or term compared on that column is left to its index, which both finds
+        its rows and gives them in order.
         """
         a = ALIASES[kind]
         clauses: list[str] = []
         params: list[Any] = []
 
         def hint(field: str) -> str:
-            return "+" if field in common else ""
+            return "+" if field in common and FILTER_COLUMNS.get(field) != lead else ""
 
         start_col = f"{hint('date')}{a}.start_ts"
         if self.date_from is not None:
@@ -160,7 +175,8 @@ class Filter:
         if text and text_values is not None and text_values.text == text and text_values.kind == kind:
             ors = []
             for column, values in text_values.columns.items():
-                ors.append(f"{column} IN ({', '.join('?' * len(values))})")
+                plus = "+" if text_values.common and column != f"{a}.{lead}" else ""
+                ors.append(f"{plus}{column} IN ({', '.join('?' * len(values))})")
                 params.extend(values)
             if kind == "reports":  # unique per report, so not in the value table: their own indexes
                 pattern = f"%{escape_like(text)}%"
@@ -227,6 +243,9 @@ class TextValues:
     text: str
     kind: str
     columns: dict[str, list[str]]
+    #: the values are in many rows: checked while the rows are walked in sort order,
+    #: not looked up (which would find them all and sort them)
+    common: bool = False
 
 
 #: at most this many matching values become an IN list; more means a common term
@@ -242,9 +261,14 @@ def text_values(conn: sqlite3.Connection, flt: Filter, kind: TableKind = "failur
                 share: float | None = None) -> TextValues | None:
     """The values of ``kind``'s text columns that contain ``flt.text``.
 
-    None when there is no text, when the term is common (its values cover more
-    than ``share`` of the rows, or there are many of them: then a scan in sort
-    order fills a page at once), or when the index has no ``text_values`` table.
+    A term whose values cover more than ``share`` of the rows is common: its
+    values come back marked so (:attr:`TextValues.common`), to be checked while
+    the rows are walked in sort order, where a page fills at once.
+
+    None when there is no text, when there are many values (a ``LIKE`` checks
+    them faster), when a term is common among reports (whose report ids and
+    sources are not in the value table), or when the index has no
+    ``text_values`` table.
     """
     text = flt.text.strip()
     if not text or not rollups.ready(conn):  # no term, or a bulk import has yet to fill the values
@@ -268,14 +292,18 @@ def text_values(conn: sqlite3.Connection, flt: Filter, kind: TableKind = "failur
         rows += [r for r in idn if (r[0], r[1]) not in seen]
     if _json_syntax_in(text):  # not the lists' own brackets, quotes and commas
         rows = [r for r in rows if r[0] not in _JSON_LIST_COLUMNS or _in_an_item(str(r[1]), text)]
-    if len(rows) > MAX_TEXT_VALUES or (not idn and sum(int(r[2]) for r in rows) > share * total):
-        return None  # (a term matching a domain's Unicode form only has no scan to fall back on)
+    if len(rows) > MAX_TEXT_VALUES:
+        return None
+    # (a term matching a domain's Unicode form only has no scan to fall back on)
+    common = not idn and sum(int(r[2]) for r in rows) > share * total
+    if common and kind == "reports":
+        return None
     allowed = {f"{alias}.{c}" for c in kept}  # column names go into SQL: only our own
     columns: dict[str, list[str]] = {}
     for col, value, _ in rows:
         if col in allowed:
             columns.setdefault(str(col), []).append(str(value))
-    return TextValues(text, kind, columns)
+    return TextValues(text, kind, columns, common)
 
 
 #: an A-label in a value (a domain, or one of a list of them)

@@ -104,16 +104,6 @@ def tooltip_text(text: str) -> str:
     return "<p style='white-space:pre-wrap'>" + html.escape(text, quote=False) + "</p>"
 
 
-#: the column each filter field compares directly (see core.query.Filter.where): sorted
-#: by it, the field's index both finds the value's rows and gives them in order, so the
-#: query must seek through it, not walk the whole sort order checking each row (a common
-#: result type, sorted by result type the other way, took half a second; a free text
-#: walk cannot seek either, but is not a single column)
-_FILTER_COLUMNS: Final = {"reporter": "organization_name", "policy_domain": "policy_domain",
-                          "policy_type": "policy_type", "result_type": "result_type",
-                          "mx_host": "receiving_mx_hostname", "sending_ip": "sending_mta_ip", "date": "start_ts"}
-
-
 def _copy_of(col: Column, v: tuple[Any, ...]) -> str:
     """A cell's values as copied: A-label domains, ISO dates, lists joined by " | "."""
     match col.kind:
@@ -406,11 +396,8 @@ class SqlTableModel(QAbstractTableModel):
         return ", ".join(parts)
 
     def _where(self) -> tuple[str, list[Any]]:
-        common = self._common
-        if common:  # a filter on the column the rows are sorted by: its index does both
-            lead = self._keys[0].rsplit(".", 1)[-1]
-            common = frozenset(f for f in common if _FILTER_COLUMNS.get(f) != lead)
-        return self._filter.where(self.KIND, common, self._text_values)
+        # a filter on the column the rows are sorted by: its index does both
+        return self._filter.where(self.KIND, self._common, self._text_values, self._keys[0].rsplit(".", 1)[-1])
 
     @property
     def _desc(self) -> bool:
