@@ -19,6 +19,7 @@ from tlsrpt_gui.ui.formatting import TimeMode
 from tlsrpt_gui.ui.models import (
     PAGE_SIZE,
     RAW_ROLE,
+    RETIRED_SORT_INDEXES,
     ROW_ID_ROLE,
     FailuresModel,
     ImportLogModel,
@@ -27,6 +28,7 @@ from tlsrpt_gui.ui.models import (
     SqlTableModel,
     ensure_sort_indexes,
     keyset_segments,
+    missing_sort_indexes,
 )
 
 MODELS = (ReportsModel, PoliciesModel, FailuresModel)
@@ -386,3 +388,42 @@ def test_a_filter_on_the_sort_column_seeks_through_its_index(tmp_path: Path, flt
         assert values == sorted(values, reverse=order == DESC)
         if not flt.text:
             assert set(values) == {flt.result_type or flt.reporter}
+
+
+@pytest.mark.parametrize(("flt", "column"), [(Filter(result_type="certificate-expired"), "receiving_mx_helo"),
+                                             (Filter(result_type="certificate-expired"), "policy_type"),
+                                             (Filter(policy_type="tlsa"), "receiving_mx_helo")])
+def test_a_common_type_sorted_by_a_long_run_column_is_checked_in_the_index(tmp_path: Path, flt: Filter, column: str) -> None:
+    """Sorted by HELO (most rows have none) or policy type, a common result or policy
+    type's rows can come after a long run of others: the walk to them checked each row
+    in the table (0.2 to 0.4 s at a million rows). The sort indexes carry the types, so
+    the walk checks them in the index; the sort indexes they replace are dropped."""
+    db = tmp_path / "big.sqlite3"
+    build_big_index(db, failures=20_000, reports=2_000)
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE INDEX ui_failures_helo ON failure_details (receiving_mx_helo)")  # as earlier versions made it
+        assert ensure_sort_indexes(conn) and not missing_sort_indexes(conn)
+        indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert indexes.isdisjoint(RETIRED_SORT_INDEXES)
+    conn = _open(db)
+    model = FailuresModel(conn, TimeMode())
+    model.set_filter(flt)
+    assert model._common
+    field = "result_type" if flt.result_type else "policy_type"
+    c = next(i for i, col in enumerate(model.COLUMNS) if col.key == column)
+    keys = ", ".join(model.COLUMNS[c].sort)
+    for order in (ASC, DESC):
+        model.sort(c, order)
+        where, params = model._where()
+        plan = " ".join(r[-1] for r in conn.execute(
+            f"EXPLAIN QUERY PLAN SELECT {model._select_list()} FROM {model.FROM} WHERE ({where}) "
+            f"ORDER BY {model._order_sql()} LIMIT 200", params))
+        assert plan.startswith("SCAN f USING INDEX ") and "TEMP B-TREE" not in plan, plan
+        index = plan.split()[4]
+        assert field in {r[2] for r in conn.execute(f"PRAGMA index_info({index})")}, plan
+        fetch_all(model)
+        d = " DESC" if order == DESC else ""
+        expected = [r[0] for r in conn.execute(
+            f"SELECT f.id FROM {model.FROM} WHERE f.{field} = ? ORDER BY {keys.replace(',', d + ',')}{d}, f.id{d}",
+            [getattr(flt, field)])]
+        assert [model.row_id(r) for r in range(model.rowCount())] == expected
