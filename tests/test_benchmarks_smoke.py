@@ -42,6 +42,8 @@ def test_tables_benchmark() -> None:
     assert r["failure_rows"] == 2000
     assert set(r["tables"]) == {"FailuresModel", "PoliciesModel", "ReportsModel"}  # type: ignore[arg-type]
     assert all(t["filter_then_sort_count"] > 50 for t in r["tables"].values())  # type: ignore[attr-defined]
+    whole = r["tables"]["FailuresModel"]["scroll_whole_table"]  # type: ignore[index]
+    assert whole["rows_loaded"] == 2000 and not whole["stopped_at_cap"]
 
 
 @pytest.mark.slow

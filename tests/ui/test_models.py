@@ -427,3 +427,31 @@ def test_a_common_type_sorted_by_a_long_run_column_is_checked_in_the_index(tmp_p
             f"SELECT f.id FROM {model.FROM} WHERE f.{field} = ? ORDER BY {keys.replace(',', d + ',')}{d}, f.id{d}",
             [getattr(flt, field)])]
         assert [model.row_id(r) for r in range(model.rowCount())] == expected
+
+
+def test_a_table_loads_at_most_its_cap_of_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Scrolled through a million failure rows, the window held 930 MB: a table loads at
+    most MAX_LOADED_ROWS (in pages that still grow), says it stopped there, and the
+    other sort order shows the rows beyond."""
+    from tlsrpt_gui.ui import models
+
+    monkeypatch.setattr(models, "MAX_LOADED_ROWS", 1000)
+    db = tmp_path / "big.sqlite3"
+    build_big_index(db, failures=3000, reports=300)
+    conn = _open(db)
+    model = FailuresModel(conn, TimeMode())
+    model.sort(11, ASC)
+    assert not model.capped
+    fetch_all(model)
+    assert model.rowCount() == model.loaded_rows == 1000 and model.capped and not model.canFetchMore(QModelIndex())
+    everything = [r[0] for r in conn.execute(f"SELECT f.id FROM {model.FROM} ORDER BY {model._order_sql()}")]
+    assert _ids(model) == everything[:1000]
+    model.refresh()  # keeps what was loaded, no more
+    assert _ids(model) == everything[:1000] and model.capped
+    model.sort(11, DESC)
+    fetch_all(model)
+    assert _ids(model) == everything[::-1][:1000]
+    model.set_filter(Filter(policy_domain="dom1.example"))  # fewer rows than the cap: all of them, not capped
+    fetch_all(model)
+    assert not model.capped and model.rowCount() == conn.execute(
+        "SELECT COUNT(*) FROM failure_details WHERE policy_domain = 'dom1.example'").fetchone()[0] < 1000

@@ -1221,3 +1221,29 @@ def test_hidden_files_are_listed_in_the_import_log_not_counted_as_failures(qtbot
     assert dlg.summary.text().startswith("1 input could not be imported. 1 hidden file or folder")
     assert dlg.model.rowCount() == 2
     dlg.close()
+
+
+def test_the_row_count_says_when_a_table_holds_its_most_rows(qtbot: Any, make_window: Any, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A table stops loading at its cap: the status bar says how many match, that the
+    table shows only so many, and how to see the others."""
+    from tests.ui.bigdb import build_big_index
+    from tests.ui.conftest import fetch_all
+    from tlsrpt_gui.ui import models
+    from tlsrpt_gui.ui.formatting import format_int
+
+    monkeypatch.setattr(models, "MAX_LOADED_ROWS", 1000)
+    db = tmp_path / "big.sqlite3"
+    build_big_index(db, failures=3000, reports=300)
+    w = make_window(db)
+    w.set_tab("failures")
+    page = w.pages["failures"]
+    fetch_all(page.model)
+    qtbot.waitUntil(lambda: " of " in w.rows_label.text(), timeout=10_000)
+    assert w.rows_label.text() == f"{format_int(1000)} of {format_int(3000)} rows shown (the most a table holds)"
+    assert "Sort the other way" in w.rows_label.toolTip() and "Export" in w.rows_label.toolTip()
+    page.view.selectAll()
+    w.copy_selection()
+    assert "Export Visible Table writes them all" in w.statusBar().currentMessage()
+    w.apply_filter(Filter(policy_domain="dom1.example"))
+    assert " of " not in w.rows_label.text() and not w.rows_label.toolTip()

@@ -849,7 +849,7 @@ class MainWindow(QMainWindow):
         if text:
             n = len(page.selected_rows())
             message = f"Copied {format_int(n)} row{'s' if n != 1 else ''}"
-            if n == page.model.loaded_rows and page.model.canFetchMore(QModelIndex()):
+            if n == page.model.loaded_rows and (page.model.canFetchMore(QModelIndex()) or page.model.capped):
                 # Select All selects what is loaded: say that more rows match
                 message += " (the rows loaded so far; File → Export Visible Table writes them all)"
                 self.statusBar().showMessage(message, 8000)
@@ -1195,7 +1195,8 @@ class MainWindow(QMainWindow):
             return
         model = page.model
         loaded = model.loaded_rows
-        if not model.canFetchMore(QModelIndex()):
+        self.rows_label.setToolTip("")
+        if not model.canFetchMore(QModelIndex()) and not model.capped:
             self.rows_label.setText(f"{format_int(loaded)} row{'s' if loaded != 1 else ''}")
             return
         self.rows_label.setText(f"{format_int(loaded)}+ rows")
@@ -1217,7 +1218,13 @@ class MainWindow(QMainWindow):
         def done(n: int) -> None:
             if generation == self._count_generation and self.current_page() is page:
                 loaded = page.model.loaded_rows
-                self.rows_label.setText(f"{format_int(loaded)} of {format_int(n)} rows loaded")
+                if page.model.capped and n > loaded:
+                    self.rows_label.setText(f"{format_int(loaded)} of {format_int(n)} rows shown (the most a table holds)")
+                    self.rows_label.setToolTip(
+                        f"A table holds at most {format_int(loaded)} rows. Sort the other way or narrow the "
+                        "filter to see the others; File → Export Visible Table writes them all.")
+                else:
+                    self.rows_label.setText(f"{format_int(loaded)} of {format_int(n)} rows loaded")
 
         self._run_background(job, done, lambda e: log.debug("count failed: %s", e))
 

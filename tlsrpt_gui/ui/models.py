@@ -54,6 +54,10 @@ RAW_ROLE: Final = Qt.ItemDataRole.UserRole + 4
 
 PAGE_SIZE: Final = 200
 MAX_PAGE_SIZE: Final = 6400
+#: the most rows a table loads (about 90 MB of them): scrolled through a million, the
+#: window held 930 MB. Beyond them, the other sort order or a filter shows the rest,
+#: and an export writes them all.
+MAX_LOADED_ROWS: Final = 100_000
 
 Kind = Literal[
     "text", "int", "percent", "date", "datetime", "period", "domain", "domains", "list", "source"
@@ -172,6 +176,8 @@ class SqlTableModel(QAbstractTableModel):
         self._sort_column, self._order = self.DEFAULT_SORT
         self._rows: list[tuple[Any, ...]] = []
         self._exhausted = False
+        #: MAX_LOADED_ROWS are loaded and more may match
+        self._capped = False
         self._layout_sort()
         time_mode.changed.connect(self._on_time_mode)
         self._fetch_page_into_reset()
@@ -194,6 +200,11 @@ class SqlTableModel(QAbstractTableModel):
     def loaded_rows(self) -> int:
         return len(self._rows)
 
+    @property
+    def capped(self) -> bool:
+        """True when the table holds the most rows it loads and more may match."""
+        return self._capped
+
     def set_connection(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
         self.reload()
@@ -207,7 +218,7 @@ class SqlTableModel(QAbstractTableModel):
         """Re-read from the index (same filter and sort), loading at least ``keep_rows`` rows."""
         self.beginResetModel()
         self._rows = []
-        self._exhausted = False
+        self._exhausted = self._capped = False
         self._common = common_fields(self._conn, self._filter)
         self._text_values = text_values(self._conn, self._filter, self.KIND)
         self._fetch(max(PAGE_SIZE, keep_rows))
@@ -283,18 +294,12 @@ class SqlTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self.COLUMNS)
 
     def canFetchMore(self, parent: _Index) -> bool:
-        return not parent.isValid() and not self._exhausted
+        return not parent.isValid() and not self._exhausted and not self._capped
 
     def fetchMore(self, parent: _Index) -> None:
-        if parent.isValid() or self._exhausted:
+        if not self.canFetchMore(parent):
             return
-        # Each further page is four times larger (up to MAX_PAGE_SIZE): scrolling far
-        # costs a few queries, not one per 200 rows (each may read and sort the rest of
-        # a filtered view again; the end of ten thousand rows is three pages away).
-        page = min(MAX_PAGE_SIZE, max(PAGE_SIZE, 4 * len(self._rows)))
-        rows = self._query_page(page)
-        if len(rows) < page:
-            self._exhausted = True
+        rows = self._next_rows(self._page_after(len(self._rows)))
         if rows:
             first = len(self._rows)
             self.beginInsertRows(QModelIndex(), first, first + len(rows) - 1)
@@ -312,7 +317,7 @@ class SqlTableModel(QAbstractTableModel):
         self._sort_column, self._order = column, order
         self._layout_sort()
         self._rows = []
-        self._exhausted = False
+        self._exhausted = self._capped = False
         self._fetch(PAGE_SIZE)
         self.endResetModel()
 
@@ -407,12 +412,25 @@ class SqlTableModel(QAbstractTableModel):
         d = " DESC" if self._desc else ""
         return ", ".join(k + d for k in self._keys)
 
+    @staticmethod
+    def _page_after(loaded: int) -> int:
+        # Each further page is four times larger (up to MAX_PAGE_SIZE): scrolling far
+        # costs a few queries, not one per 200 rows (each may read and sort the rest of
+        # a filtered view again; the end of ten thousand rows is three pages away).
+        return min(MAX_PAGE_SIZE, max(PAGE_SIZE, 4 * loaded), MAX_LOADED_ROWS - loaded)
+
+    def _next_rows(self, page: int) -> list[tuple[Any, ...]]:
+        """The next ``page`` rows after those loaded; notes the end, or the cap."""
+        rows = self._query_page(page)
+        if len(rows) < page:
+            self._exhausted = True
+        elif len(self._rows) + len(rows) >= MAX_LOADED_ROWS:
+            self._capped = True
+        return rows
+
     def _fetch(self, at_least: int) -> None:
-        while not self._exhausted and len(self._rows) < at_least:
-            rows = self._query_page(PAGE_SIZE)
-            if len(rows) < PAGE_SIZE:
-                self._exhausted = True
-            self._rows.extend(rows)
+        while self.canFetchMore(QModelIndex()) and len(self._rows) < at_least:
+            self._rows.extend(self._next_rows(min(self._page_after(len(self._rows)), max(PAGE_SIZE, at_least - len(self._rows)))))
 
     def _fetch_page_into_reset(self) -> None:
         self.beginResetModel()
