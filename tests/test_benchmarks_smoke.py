@@ -44,6 +44,8 @@ def test_tables_benchmark() -> None:
     assert all(t["filter_then_sort_count"] > 50 for t in r["tables"].values())  # type: ignore[attr-defined]
     whole = r["tables"]["FailuresModel"]["scroll_whole_table"]  # type: ignore[index]
     assert whole["rows_loaded"] == 2000 and not whole["stopped_at_cap"]
+    counted = r["tables"]["FailuresModel"]["counted"]  # type: ignore[index]
+    assert counted["none"]["rows"] == 2000 and "drag_slowest_step_ms" in counted["none"]
 
 
 @pytest.mark.slow

@@ -455,3 +455,54 @@ def test_a_table_loads_at_most_its_cap_of_rows(tmp_path: Path, monkeypatch: pyte
     fetch_all(model)
     assert not model.capped and model.rowCount() == conn.execute(
         "SELECT COUNT(*) FROM failure_details WHERE policy_domain = 'dom1.example'").fetchone()[0] < 1000
+
+
+@pytest.mark.parametrize("model_cls", MODELS)
+@pytest.mark.parametrize("order", [ASC, DESC])
+def test_far_rows_read_in_blocks_match_the_sql_order(synth_db: Path, model_cls: type[SqlTableModel],
+                                                     order: Qt.SortOrder, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Counted, a table is as long as its rows; any row, read from the nearest row in
+    memory or from the end, in any order of asking, is the one SQL puts there (with
+    NULLs, ties and every column's order), and at most MAX_BLOCKS blocks stay in memory."""
+    import random
+
+    from tlsrpt_gui.ui import models
+
+    monkeypatch.setattr(models, "BLOCK_ROWS", 7)
+    monkeypatch.setattr(models, "MAX_BLOCKS", 5)
+    conn = _open(synth_db)
+    model = model_cls(conn, TimeMode())
+    rng = random.Random(8460)
+    for column in range(model.columnCount()):
+        model.sort(column, order)
+        expected = [r[0] for r in conn.execute(f"SELECT {model.ID} FROM {model.FROM} ORDER BY {model._order_sql()}")]
+        assert model.loaded_rows < len(expected) and model.canFetchMore(QModelIndex())
+        assert not model.set_total(model.loaded_rows)  # a count below the rows loaded cannot be right
+        assert model.set_total(len(expected)) and model.counted and model.rowCount() == len(expected)
+        rows = [len(expected) - 1, len(expected) // 2, model.loaded_rows, *rng.sample(range(len(expected)), 40),
+                *range(len(expected) // 3, len(expected) // 3 + 20), *range(len(expected) - 30, len(expected) - 60, -1)]
+        got = [model.index(r, 0).data(ROW_ID_ROLE) for r in rows]
+        assert got == [expected[r] for r in rows], model.COLUMNS[column].key
+        assert len(model._blocks) <= 5
+
+
+def test_a_far_row_gone_since_the_count_is_empty_and_a_new_count_fits_the_table(tmp_path: Path) -> None:
+    """Rows counted and then deleted (a reload follows): what is read meanwhile is rows
+    that exist, or none; the reload keeps the length until a new count fits it."""
+    db = tmp_path / "big.sqlite3"
+    build_big_index(db, failures=3000, reports=300)
+    conn = _open(db)
+    model = FailuresModel(conn, TimeMode())
+    model.sort(11, ASC)
+    assert model.set_total(3000)
+    order = [r[0] for r in conn.execute(f"SELECT f.id FROM {model.FROM} ORDER BY {model._order_sql()}")]
+    conn.execute("DELETE FROM failure_details WHERE id IN (SELECT id FROM failure_details ORDER BY start_ts DESC, id DESC LIMIT 100)")
+    conn.commit()
+    # the index shrank under the count: far rows read now are what is there (or none), never an error
+    assert {model.row_id(r) for r in (2999, 2950, 1000)} <= {*order[:2900], -1}
+    removed: list[Any] = []
+    model.rowsRemoved.connect(lambda *a: removed.append(a))
+    model.refresh()
+    assert model.rowCount() == 3000 and not model.counted  # as long as before, to be counted again
+    assert model.set_total(2900) and removed and model.rowCount() == 2900 and model.counted
+    assert model.row_id(2899) == order[2899]

@@ -12,7 +12,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QTimer, QUrl
+from PySide6.QtCore import (
+    QItemSelectionModel,
+    QMimeData,
+    QModelIndex,
+    QPoint,
+    QPointF,
+    QSettings,
+    Qt,
+    QTimer,
+    QUrl,
+)
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QTextDocument
 from PySide6.QtWidgets import QApplication, QLabel
 
@@ -1223,27 +1233,50 @@ def test_hidden_files_are_listed_in_the_import_log_not_counted_as_failures(qtbot
     dlg.close()
 
 
-def test_the_row_count_says_when_a_table_holds_its_most_rows(qtbot: Any, make_window: Any, tmp_path: Path,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    """A table stops loading at its cap: the status bar says how many match, that the
-    table shows only so many, and how to see the others."""
+def test_a_counted_table_spans_every_row_and_reads_the_far_ones_when_shown(
+        qtbot: Any, make_window: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Scrolling a million rows loaded them all (930 MB) and took 158 fetches to reach
+    the end: once counted, a table is as long as its rows, and the ones past those
+    loaded in pages are read in blocks when shown. The end is a jump away, copy takes
+    at most MAX_COPY_ROWS, and a reload keeps the length and the place."""
     from tests.ui.bigdb import build_big_index
-    from tests.ui.conftest import fetch_all
-    from tlsrpt_gui.ui import models
+    from tlsrpt_gui.ui import main_window
     from tlsrpt_gui.ui.formatting import format_int
 
-    monkeypatch.setattr(models, "MAX_LOADED_ROWS", 1000)
+    monkeypatch.setattr(main_window, "MAX_COPY_ROWS", 500)
     db = tmp_path / "big.sqlite3"
     build_big_index(db, failures=3000, reports=300)
     w = make_window(db)
     w.set_tab("failures")
     page = w.pages["failures"]
-    fetch_all(page.model)
-    qtbot.waitUntil(lambda: " of " in w.rows_label.text(), timeout=10_000)
-    assert w.rows_label.text() == f"{format_int(1000)} of {format_int(3000)} rows shown (the most a table holds)"
-    assert "Sort the other way" in w.rows_label.toolTip() and "Export" in w.rows_label.toolTip()
+    model = page.model
+    qtbot.waitUntil(lambda: model.counted, timeout=10_000)
+    assert model.rowCount() == 3000 and model.loaded_rows == 200 and not model.canFetchMore(QModelIndex())
+    assert w.rows_label.text() == f"{format_int(3000)} rows"
+    order = [r[0] for r in w.conn.execute(f"SELECT f.id FROM {model.FROM} ORDER BY {model._order_sql()}")]
+    page.view.scrollToBottom()
+    qtbot.wait(50)
+    assert model.index(2999, 0).data(ROW_ID_ROLE) == order[-1]
+    assert [model.row_id(r) for r in (1500, 1501, 250, 2999, 200)] == [order[r] for r in (1500, 1501, 250, 2999, 200)]
+    assert len(model._blocks) <= 5  # only what was asked for
     page.view.selectAll()
-    w.copy_selection()
-    assert "Export Visible Table writes them all" in w.statusBar().currentMessage()
-    w.apply_filter(Filter(policy_domain="dom1.example"))
-    assert " of " not in w.rows_label.text() and not w.rows_label.toolTip()
+    text = w.copy_selection()
+    assert len(text.splitlines()) == 500
+    assert "first 500 of 3,000 selected rows".replace("3,000", format_int(3000)) in w.statusBar().currentMessage()
+    # a reload keeps the length (the view stays where it was) until counted again
+    page.view.clearSelection()
+    page.view.selectRow(10)
+    page.view.scrollToBottom()
+    page.view.selectionModel().select(model.index(2990, 0), QItemSelectionModel.SelectionFlag.Select
+                                      | QItemSelectionModel.SelectionFlag.Rows)
+    page.view.selectionModel().setCurrentIndex(model.index(2990, 0), QItemSelectionModel.SelectionFlag.NoUpdate)
+    top = page.view.verticalScrollBar().value()
+    assert top > 0
+    w.refresh_tables()  # an import's end, or F5
+    assert model.rowCount() == 3000 and page.view.verticalScrollBar().value() == top
+    assert page.selected_ids() == [order[10], order[2990]] and page.current_id() == order[2990]
+    qtbot.waitUntil(lambda: model.counted, timeout=10_000)
+    assert model.rowCount() == 3000 and model.row_id(2999) == order[-1]
+    w.apply_filter(Filter(policy_domain="dom1.example"))  # fewer than a page: all loaded, and so counted
+    n = w.conn.execute("SELECT COUNT(*) FROM failure_details WHERE policy_domain = 'dom1.example'").fetchone()[0]
+    assert model.counted and model.rowCount() == n < 200 and w.rows_label.text() == f"{format_int(n)} rows"

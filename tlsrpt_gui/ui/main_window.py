@@ -153,6 +153,11 @@ _WIDTHS: dict[str, int] = {
 
 #: what would end a cell or a row where copied rows are pasted (a spreadsheet starts a
 #: new row at a lone CR too)
+#: the most rows one copy takes (an export writes any number)
+MAX_COPY_ROWS: Final = 100_000
+#: the most selected rows read again after a reload to keep them selected, beyond the
+#: rows loaded in pages
+MAX_RESELECT_ROWS: Final = 5_000
 _ROW_BREAKS: Final = re.compile("[\t\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
 
 
@@ -243,12 +248,39 @@ class TablePage(QWidget):
         logical = [hh.logicalIndex(v) for v in range(hh.count())]
         return [c for c in logical if not hh.isSectionHidden(c)]
 
-    def selected_rows(self) -> list[int]:
+    def _selected_spans(self) -> list[tuple[int, int]]:
+        """The selected rows as ``(first, last)`` runs (a million selected rows are one run,
+        not a million indexes)."""
         sm = self.view.selectionModel()
-        return sorted({i.row() for i in sm.selectedRows()}) if sm is not None else []
+        if sm is None:
+            return []
+        spans = sorted((r.top(), r.bottom()) for r in sm.selection() if r.isValid())
+        merged: list[tuple[int, int]] = []
+        for first, last in spans:  # a selection of rows may repeat a row once per column range
+            if merged and first <= merged[-1][1] + 1:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], last))
+            else:
+                merged.append((first, last))
+        return merged
+
+    def selected_count(self) -> int:
+        return sum(last - first + 1 for first, last in self._selected_spans())
+
+    def selected_rows(self, at_most: int | None = None) -> list[int]:
+        """The selected rows in order (the first ``at_most`` of them)."""
+        rows: list[int] = []
+        for first, last in self._selected_spans():
+            if at_most is not None:
+                last = min(last, first + at_most - len(rows) - 1)
+            rows.extend(range(first, last + 1))
+            if at_most is not None and len(rows) >= at_most:
+                break
+        return rows
 
     def selected_ids(self) -> list[int]:
-        return [self.model.row_id(r) for r in self.selected_rows()]
+        """The ids of the selected rows in memory (none is read for this: a row far down
+        the table, not shown since, is not kept selected by a reload)."""
+        return [rid for first, last in self._selected_spans() for _, rid in self.model.loaded_ids(first, last)]
 
     def current_id(self) -> int | None:
         cur = self.view.currentIndex()
@@ -260,7 +292,8 @@ class TablePage(QWidget):
         if sm is None:
             return
         flags = (QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
-        loaded = {self.model.row_id(r): r for r in range(self.model.rowCount())} if ids or current is not None else {}
+        loaded = ({rid: r for r, rid in self.model.loaded_ids(0, self.model.rowCount() - 1)}
+                  if ids or current is not None else {})
         # one selection of runs of rows, selected at once: a call per row took a minute
         # for 24,000 selected rows, and never ended for a million
         selection = QItemSelection()
@@ -280,10 +313,11 @@ class TablePage(QWidget):
                 )
 
     def copy_text(self) -> str:
-        """The selected rows as tab-separated text (visible columns, A-label domains, ISO dates)."""
+        """The selected rows as tab-separated text (visible columns, A-label domains, ISO
+        dates): the first MAX_COPY_ROWS of them."""
         cols = self.visible_columns()
         lines = []
-        for r in self.selected_rows():
+        for r in self.selected_rows(MAX_COPY_ROWS):
             # a formula pasted into a spreadsheet must stay text
             cells = [neutralise(_ROW_BREAKS.sub(" ", self.model.copy_text(r, c))) for c in cols]
             lines.append("\t".join(cells))
@@ -794,7 +828,13 @@ class MainWindow(QMainWindow):
         """Reload every table after the index changed, keeping sort, filter and selection."""
         for page in self.pages.values():
             ids, current = page.selected_ids(), page.current_id()
+            # far rows (read in blocks) are read again where they were, so that the rows
+            # still there stay selected
+            places = [*page.selected_rows(MAX_RESELECT_ROWS), page.view.currentIndex().row()]
             page.model.refresh()
+            for row in places:
+                if row >= page.model.loaded_rows:
+                    page.model.row_id(row)
             page.select_ids(ids, current)
             page.update_empty_state()
         self._sync_detail()
@@ -847,9 +887,14 @@ class MainWindow(QMainWindow):
         finally:
             QGuiApplication.restoreOverrideCursor()
         if text:
-            n = len(page.selected_rows())
+            selected = page.selected_count()
+            n = min(selected, MAX_COPY_ROWS)
             message = f"Copied {format_int(n)} row{'s' if n != 1 else ''}"
-            if n == page.model.loaded_rows and (page.model.canFetchMore(QModelIndex()) or page.model.capped):
+            if selected > n:
+                message = (f"Copied the first {format_int(n)} of {format_int(selected)} selected rows, the most "
+                           "one copy takes (File → Export Visible Table writes them all)")
+                self.statusBar().showMessage(message, 8000)
+            elif n == page.model.loaded_rows and (page.model.canFetchMore(QModelIndex()) or page.model.capped):
                 # Select All selects what is loaded: say that more rows match
                 message += " (the rows loaded so far; File → Export Visible Table writes them all)"
                 self.statusBar().showMessage(message, 8000)
@@ -1194,12 +1239,12 @@ class MainWindow(QMainWindow):
             self.rows_label.setText("")
             return
         model = page.model
-        loaded = model.loaded_rows
-        self.rows_label.setToolTip("")
-        if not model.canFetchMore(QModelIndex()) and not model.capped:
-            self.rows_label.setText(f"{format_int(loaded)} row{'s' if loaded != 1 else ''}")
+        n = model.rowCount()
+        if model.counted:
+            self.rows_label.setText(f"{format_int(n)} row{'s' if n != 1 else ''}")
             return
-        self.rows_label.setText(f"{format_int(loaded)}+ rows")
+        if model.canFetchMore(QModelIndex()) or model.capped:  # else: as many as counted before a reload
+            self.rows_label.setText(f"{format_int(n)}+ rows")
         self._count_rows(page)
 
     def _count_rows(self, page: TablePage) -> None:
@@ -1216,15 +1261,11 @@ class MainWindow(QMainWindow):
                 conn.close()
 
         def done(n: int) -> None:
-            if generation == self._count_generation and self.current_page() is page:
-                loaded = page.model.loaded_rows
-                if page.model.capped and n > loaded:
-                    self.rows_label.setText(f"{format_int(loaded)} of {format_int(n)} rows shown (the most a table holds)")
-                    self.rows_label.setToolTip(
-                        f"A table holds at most {format_int(loaded)} rows. Sort the other way or narrow the "
-                        "filter to see the others; File → Export Visible Table writes them all.")
-                else:
-                    self.rows_label.setText(f"{format_int(loaded)} of {format_int(n)} rows loaded")
+            # The table becomes as long as the count: its far rows are read when shown.
+            # A count that disagrees with the rows loaded saw the index change: the
+            # reload that follows counts again.
+            if generation == self._count_generation and self.current_page() is page and page.model.set_total(n):
+                self._update_row_count()
 
         self._run_background(job, done, lambda e: log.debug("count failed: %s", e))
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import sqlite3
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, Any, ClassVar, Final, Literal
@@ -58,6 +59,11 @@ MAX_PAGE_SIZE: Final = 6400
 #: window held 930 MB. Beyond them, the other sort order or a filter shows the rest,
 #: and an export writes them all.
 MAX_LOADED_ROWS: Final = 100_000
+#: rows per block of the far rows (those past the pages loaded, once the rows are
+#: counted), each read when first shown
+BLOCK_ROWS: Final = 200
+#: far blocks kept, the least recently used dropped first (40,000 rows)
+MAX_BLOCKS: Final = 200
 
 Kind = Literal[
     "text", "int", "percent", "date", "datetime", "period", "domain", "domains", "list", "source"
@@ -178,6 +184,12 @@ class SqlTableModel(QAbstractTableModel):
         self._exhausted = False
         #: MAX_LOADED_ROWS are loaded and more may match
         self._capped = False
+        #: how many rows match, once counted (see set_total); rows past those loaded in
+        #: pages are then read in blocks of BLOCK_ROWS when shown
+        self._total: int | None = None
+        #: the total is from before a refresh: to be counted again
+        self._total_stale = False
+        self._blocks: OrderedDict[int, list[tuple[Any, ...] | None]] = OrderedDict()
         self._layout_sort()
         time_mode.changed.connect(self._on_time_mode)
         self._fetch_page_into_reset()
@@ -202,8 +214,54 @@ class SqlTableModel(QAbstractTableModel):
 
     @property
     def capped(self) -> bool:
-        """True when the table holds the most rows it loads and more may match."""
-        return self._capped
+        """True when the table holds the most rows it loads in pages, more may match,
+        and they are not counted yet."""
+        return self._capped and self._total is None
+
+    @property
+    def counted(self) -> bool:
+        """True when every matching row has a row in the model: all are loaded, or they
+        were counted (:meth:`set_total`) since the last reload."""
+        return (self._exhausted and self._total is None) or (self._total is not None and not self._total_stale)
+
+    def set_total(self, n: int) -> bool:
+        """Make the model as long as the ``n`` rows that match (counted in the
+        background): the rows past those loaded in pages are read in blocks when
+        shown, so the scroll bar spans them all and the last row is a jump away.
+        Returns False if ``n`` cannot be right (fewer than the rows loaded)."""
+        head = len(self._rows)
+        if self._exhausted and self._total is None:
+            return n == head
+        if n <= head:
+            return False
+        current = self.rowCount()
+        self._total_stale = False
+        if n == current and self._total is not None:
+            return True
+        if self._total is not None:  # counted again after a refresh: where far rows are moved
+            self._blocks.clear()
+        if n > current:
+            self.beginInsertRows(QModelIndex(), current, n - 1)
+            self._total = n
+            self.endInsertRows()
+        else:
+            self.beginRemoveRows(QModelIndex(), n, current - 1)
+            self._total = n
+            self.endRemoveRows()
+        if current > head:  # far rows shown before: read again
+            self.dataChanged.emit(self.index(head, 0), self.index(n - 1, len(self.COLUMNS) - 1))
+        return True
+
+    def loaded_ids(self, first: int, last: int) -> list[tuple[int, int]]:
+        """``(row, id)`` of the rows from ``first`` to ``last`` that are in memory (none read)."""
+        head = len(self._rows)
+        out = [(r, int(self._rows[r][self._nkeys - 1])) for r in range(max(first, 0), min(last + 1, head))]
+        for k, block in self._blocks.items():
+            start = head + k * BLOCK_ROWS
+            for i, row in enumerate(block):
+                if row is not None and first <= start + i <= last:
+                    out.append((start + i, int(row[self._nkeys - 1])))
+        return out
 
     def set_connection(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
@@ -214,25 +272,31 @@ class SqlTableModel(QAbstractTableModel):
             self._filter = flt
             self.reload()
 
-    def reload(self, keep_rows: int = 0) -> None:
-        """Re-read from the index (same filter and sort), loading at least ``keep_rows`` rows."""
+    def reload(self, keep_rows: int = 0, total: int | None = None) -> None:
+        """Re-read from the index (same filter and sort), loading at least ``keep_rows``
+        rows; ``total``, the count before, keeps the model as long until it is counted again."""
         self.beginResetModel()
-        self._rows = []
-        self._exhausted = self._capped = False
+        self._clear()
         self._common = common_fields(self._conn, self._filter)
         self._text_values = text_values(self._conn, self._filter, self.KIND)
         self._fetch(max(PAGE_SIZE, keep_rows))
+        if total is not None and not self._exhausted and total > len(self._rows):
+            self._total, self._total_stale = total, True
         self.endResetModel()
 
     def refresh(self) -> None:
-        """Reload after the index changed, keeping as many rows loaded as before."""
-        self.reload(keep_rows=len(self._rows))
+        """Reload after the index changed, keeping as many rows loaded as before (and as
+        many rows in all, until they are counted again: the view stays where it was)."""
+        self.reload(keep_rows=len(self._rows), total=self._total)
 
     def row_id(self, row: int) -> int:
-        return int(self._rows[row][self._nkeys - 1])
+        """The row's id; -1 for a far row no longer there (the index shrank since it was counted)."""
+        values = self._row(row)
+        return -1 if values is None else int(values[self._nkeys - 1])
 
     def report_id(self, row: int) -> int:
-        return int(self._rows[row][self._nkeys])
+        values = self._row(row)
+        return -1 if values is None else int(values[self._nkeys])
 
     def index_is_empty(self) -> bool:
         """True if the index holds no report at all (not only none of this table's rows)."""
@@ -283,18 +347,21 @@ class SqlTableModel(QAbstractTableModel):
         return self.exporter(columns)(out, fmt, self._conn)
 
     def copy_text(self, row: int, column: int) -> str:
-        return self._copy_value(column, self._rows[row])
+        values = self._row(row)
+        return "" if values is None else self._copy_value(column, values)
 
     # ------------------------------------------------------------ Qt overrides
 
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
+        if parent.isValid():
+            return 0
+        return len(self._rows) if self._total is None else self._total
 
     def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.COLUMNS)
 
     def canFetchMore(self, parent: _Index) -> bool:
-        return not parent.isValid() and not self._exhausted and not self._capped
+        return not parent.isValid() and not self._exhausted and not self._capped and self._total is None
 
     def fetchMore(self, parent: _Index) -> None:
         if not self.canFetchMore(parent):
@@ -316,8 +383,7 @@ class SqlTableModel(QAbstractTableModel):
         self.beginResetModel()
         self._sort_column, self._order = column, order
         self._layout_sort()
-        self._rows = []
-        self._exhausted = self._capped = False
+        self._clear()
         self._fetch(PAGE_SIZE)
         self.endResetModel()
 
@@ -349,9 +415,11 @@ class SqlTableModel(QAbstractTableModel):
         if not index.isValid() or index.parent().isValid():
             return None
         r, c = index.row(), index.column()
-        if not (0 <= r < len(self._rows) and 0 <= c < len(self.COLUMNS)):
+        if not 0 <= c < len(self.COLUMNS):
             return None
-        row = self._rows[r]
+        row = self._row(r)
+        if row is None:
+            return None
         col = self.COLUMNS[c]
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(c, row)
@@ -408,8 +476,8 @@ class SqlTableModel(QAbstractTableModel):
     def _desc(self) -> bool:
         return self._order == Qt.SortOrder.DescendingOrder
 
-    def _order_sql(self) -> str:
-        d = " DESC" if self._desc else ""
+    def _order_sql(self, reverse: bool = False) -> str:
+        d = " DESC" if self._desc != reverse else ""
         return ", ".join(k + d for k in self._keys)
 
     @staticmethod
@@ -438,19 +506,92 @@ class SqlTableModel(QAbstractTableModel):
         self.endResetModel()
 
     def _query_page(self, limit: int) -> list[tuple[Any, ...]]:
+        return self._rows_after(self._rows[-1], limit) if self._rows else self._rows_at(0, limit)
+
+    def _rows_at(self, offset: int, limit: int, reverse: bool = False) -> list[tuple[Any, ...]]:
+        """``limit`` rows from the ``offset``-th, in sort order (``reverse``: from the end)."""
+        where, params = self._where()
+        sql = (f"SELECT {self._select_list()} FROM {self.FROM} WHERE ({where}) "
+               f"ORDER BY {self._order_sql(reverse)} LIMIT ? OFFSET ?")
+        return list(self._conn.execute(sql, [*params, limit, offset]))
+
+    def _rows_after(self, last: tuple[Any, ...], limit: int, reverse: bool = False,
+                    skip: int = 0) -> list[tuple[Any, ...]]:
+        """The ``limit`` rows after ``last`` in sort order, past the first ``skip`` of
+        them (``reverse``: those before it, last first)."""
         where, params = self._where()
         base = f"SELECT {self._select_list()} FROM {self.FROM} WHERE ({where})"
-        order = f" ORDER BY {self._order_sql()} LIMIT ?"
-        if not self._rows:
-            return list(self._conn.execute(base + order, [*params, limit]))
-        last = self._rows[-1][: self._nkeys]
+        order = f" ORDER BY {self._order_sql(reverse)} LIMIT ? OFFSET ?"
         out: list[tuple[Any, ...]] = []
-        for cond, cparams in keyset_segments(self._keys, last, self._desc):
+        for cond, cparams in keyset_segments(self._keys, last[: self._nkeys], self._desc != reverse):
             need = limit - len(out)
             if need <= 0:
                 break
-            out.extend(self._conn.execute(f"{base} AND {cond}{order}", [*params, *cparams, need]))
+            got = list(self._conn.execute(f"{base} AND {cond}{order}", [*params, *cparams, need, skip]))
+            if skip and not got:  # fewer rows than skipped in this part: skip the rest in the next
+                n = self._conn.execute(f"SELECT COUNT(*) FROM {self.FROM} WHERE ({where}) AND {cond}",
+                                       [*params, *cparams]).fetchone()[0]
+                skip = max(0, skip - int(n))
+                continue
+            skip = 0
+            out.extend(got)
         return out
+
+    def _clear(self) -> None:
+        self._rows = []
+        self._exhausted = self._capped = self._total_stale = False
+        self._total = None
+        self._blocks.clear()
+
+    def _row(self, r: int) -> tuple[Any, ...] | None:
+        """Row ``r``'s values: loaded in pages, or read with its block; None past the end."""
+        head = len(self._rows)
+        if 0 <= r < head:
+            return self._rows[r]
+        if self._total is None or not head <= r < self._total:
+            return None
+        k, i = divmod(r - head, BLOCK_ROWS)
+        block = self._blocks.get(k)
+        if block is None:
+            block = self._read_block(k)
+            self._blocks[k] = block
+            while len(self._blocks) > MAX_BLOCKS:
+                self._blocks.popitem(last=False)
+        else:
+            self._blocks.move_to_end(k)
+        return block[i] if i < len(block) else None
+
+    def _read_block(self, k: int) -> list[tuple[Any, ...] | None]:
+        """Far block ``k``, read from the nearest row in memory (the last row loaded in
+        pages, or a far block's first or last row) or from the end of the table: the
+        query walks the sort order from there, so a scroll costs what it moves, and a
+        jump at most half the rows."""
+        assert self._total is not None
+        head = len(self._rows)
+        start = head + k * BLOCK_ROWS
+        n = min(BLOCK_ROWS, self._total - start)
+        end = start + n  # the block is rows start … end - 1
+        # (distance, row, forward): the table's end, then every row in memory next to a gap
+        best: tuple[int, tuple[Any, ...] | None, bool] = (self._total - end, None, False)
+        if head and start - head < best[0]:
+            best = (start - head, self._rows[-1], True)
+        for j, block in self._blocks.items():
+            first = head + j * BLOCK_ROWS
+            if j < k and block[-1] is not None and start - (first + len(block)) < best[0]:
+                best = (start - (first + len(block)), block[-1], True)
+            elif j > k and block[0] is not None and first - end < best[0]:
+                best = (first - end, block[0], False)
+        skip, anchor, forward = best
+        rows: list[tuple[Any, ...]]
+        if anchor is None:
+            rows = self._rows_at(skip, n, reverse=True)[::-1]
+        elif forward:
+            rows = self._rows_after(anchor, n, skip=skip)
+        else:
+            rows = self._rows_after(anchor, n, reverse=True, skip=skip)[::-1]
+        # fewer rows than counted: the index changed since (a refresh follows); keep places
+        padding: list[tuple[Any, ...] | None] = [None] * (n - len(rows))
+        return [*rows, *padding] if forward else [*padding, *rows]
 
     def _values(self, c: int, row: tuple[Any, ...]) -> tuple[Any, ...]:
         start = self._offsets[c]
@@ -520,10 +661,10 @@ class SqlTableModel(QAbstractTableModel):
 
     def _on_time_mode(self, _utc: bool) -> None:
         cols = [i for i, c in enumerate(self.COLUMNS) if c.kind in ("date", "datetime", "period")]
-        if self._rows and cols:
+        if self.rowCount() and cols:
             self.dataChanged.emit(
                 self.index(0, min(cols)),
-                self.index(len(self._rows) - 1, max(cols)),
+                self.index(self.rowCount() - 1, max(cols)),
                 [Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole],
             )
 
