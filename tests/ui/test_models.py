@@ -506,3 +506,48 @@ def test_a_far_row_gone_since_the_count_is_empty_and_a_new_count_fits_the_table(
     assert model.rowCount() == 3000 and not model.counted  # as long as before, to be counted again
     assert model.set_total(2900) and removed and model.rowCount() == 2900 and model.counted
     assert model.row_id(2899) == order[2899]
+
+
+def test_a_far_jump_is_read_in_the_background_and_filled_in(synth_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A far block far from every row in memory took up to 1.8 s to read at a million
+    rows, in the GUI thread: with a reader it is read in the background, its rows show
+    "…" meanwhile and are filled in when it comes; a read begun before a reset is dropped."""
+    from tlsrpt_gui.ui import models
+
+    monkeypatch.setattr(models, "BLOCK_ROWS", 10)
+    monkeypatch.setattr(models, "FAR_ROWS", 50)
+    conn = _open(synth_db)
+    model = FailuresModel(conn, TimeMode())
+    jobs: list[tuple[Any, Any]] = []
+    model.set_far_reader(lambda job, done: jobs.append((job, done)))
+    expected = [r[0] for r in conn.execute(f"SELECT f.id FROM {model.FROM} ORDER BY {model._order_sql()}")]
+    assert len(expected) > 2 * PAGE_SIZE + 100
+    assert model.set_total(len(expected))
+    near = PAGE_SIZE + 5  # next to the rows loaded in pages: read at once
+    assert model.index(near, 0).data(ROW_ID_ROLE) == expected[near] and not jobs
+    far = PAGE_SIZE + 120  # as far from them as from the end, over FAR_ROWS
+    assert len(expected) - far > 60
+    assert model.index(far, 0).data() == "…" and model.is_pending(far) and len(jobs) == 1
+    assert model.index(far, 0).data(ROW_ID_ROLE) is None
+    model.index(far + 1, 0).data()
+    assert len(jobs) == 1  # one read per block
+    changed: list[tuple[int, int]] = []
+    model.dataChanged.connect(lambda a, b, *_: changed.append((a.row(), b.row())))
+    job, done = jobs.pop()
+    done(job(_open(synth_db)))  # as the window's reader does, on a connection of its own
+    assert not model.is_pending(far) and any(a <= far <= b for a, b in changed)
+    assert model.index(far, 0).data(ROW_ID_ROLE) == expected[far]
+    # asking for the row itself (the current row, a copy) reads it at once
+    other = far + 30
+    assert model.row_id(other) == expected[other] and not jobs
+    # a read dropped by the reader: its rows are asked for again when shown
+    model.index(len(expected) - 70, 0).data()
+    job, done = jobs.pop()
+    done(None)
+    assert not model.is_pending(len(expected) - 70)
+    model.index(len(expected) - 70, 0).data()
+    job, done = jobs.pop()
+    model.sort(3, ASC)  # a reset while it is read: its rows are elsewhere now
+    assert model.set_total(len(expected))
+    done(job(_open(synth_db)))
+    assert not model._blocks

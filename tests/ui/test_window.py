@@ -24,7 +24,7 @@ from PySide6.QtCore import (
     QUrl,
 )
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QTextDocument
-from PySide6.QtWidgets import QApplication, QLabel
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QLabel
 
 import tlsrpt_gui
 from tests.ui.conftest import HOSTILE_CODE, HOSTILE_ORG, FakePrompts, fetch_all, write_reports
@@ -1280,3 +1280,33 @@ def test_a_counted_table_spans_every_row_and_reads_the_far_ones_when_shown(
     w.apply_filter(Filter(policy_domain="dom1.example"))  # fewer than a page: all loaded, and so counted
     n = w.conn.execute("SELECT COUNT(*) FROM failure_details WHERE policy_domain = 'dom1.example'").fetchone()[0]
     assert model.counted and model.rowCount() == n < 200 and w.rows_label.text() == f"{format_int(n)} rows"
+
+
+def test_a_far_jump_fills_in_from_the_background(qtbot: Any, make_window: Any, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A jump far from every row in memory shows its rows as "…" at once and fills them
+    in when read; a drag that asks for many far blocks reads the last ones it stopped at."""
+    from tests.ui.bigdb import build_big_index
+    from tlsrpt_gui.ui import models
+
+    monkeypatch.setattr(models, "FAR_ROWS", 300)
+    db = tmp_path / "big.sqlite3"
+    build_big_index(db, failures=6000, reports=300)
+    w = make_window(db)
+    w.set_tab("failures")
+    page = w.pages["failures"]
+    model = page.model
+    qtbot.waitUntil(lambda: model.counted, timeout=10_000)
+    order = [r[0] for r in w.conn.execute(f"SELECT f.id FROM {model.FROM} ORDER BY {model._order_sql()}")]
+    for fraction in (0.2, 0.35, 0.5, 0.65):  # a drag: each place far from the last, its rows painted
+        top = int(6000 * fraction)
+        page.view.scrollTo(model.index(top, 0), QAbstractItemView.ScrollHint.PositionAtTop)
+        shown = [model.index(r, 0).data() for r in range(top, top + 30)]
+    assert shown == ["…"] * 30 and model.is_pending(top)
+    assert len(w._far_waiting) == 2 and w._far_busy  # the first read, and the two latest
+    qtbot.waitUntil(lambda: not model._pending and not w._far_busy, timeout=10_000)  # read, or dropped
+    assert [model.index(r, 0).data(ROW_ID_ROLE) for r in range(top, top + 20)] == order[top:top + 20]
+    dropped = int(6000 * 0.35)
+    assert model.index(dropped, 0).data() == "…"  # shown again: asked for again
+    qtbot.waitUntil(lambda: not model._pending and not w._far_busy, timeout=10_000)
+    assert model.index(dropped, 0).data(ROW_ID_ROLE) == order[dropped]

@@ -364,6 +364,9 @@ class MainWindow(QMainWindow):
         )
         self._background: set[Task[Any]] = set()
         self._count_generation = 0
+        #: far table blocks to read in the background (see _read_far), and whether one is read now
+        self._far_waiting: list[tuple[Callable[[sqlite3.Connection], Any], Callable[[Any], None]]] = []
+        self._far_busy = False
 
         self.filter_bar = FilterBar(self)
         self.filter_bar.filter_changed.connect(self.apply_filter)
@@ -413,6 +416,7 @@ class MainWindow(QMainWindow):
             page.welcome.open_files_requested.connect(self.open_files)
             page.welcome.open_folder_requested.connect(self.open_folder)
             page.welcome.samples_requested.connect(self.open_samples)
+            page.model.set_far_reader(self._read_far)
             page.model.modelReset.connect(self._update_row_count)
             page.model.rowsInserted.connect(self._update_row_count)
             page.model.layoutChanged.connect(self._update_row_count)
@@ -1268,6 +1272,43 @@ class MainWindow(QMainWindow):
                 self._update_row_count()
 
         self._run_background(job, done, lambda e: log.debug("count failed: %s", e))
+
+    def _read_far(self, job: Callable[[sqlite3.Connection], Any], done: Callable[[Any], None]) -> None:
+        """The tables' reader of far blocks (SqlTableModel.set_far_reader): one read at a
+        time, on a connection of its own; of the reads asked for meanwhile, the two latest
+        wait (a table shows at most two blocks at once) and older ones are dropped (a drag
+        of the scroll bar asks for many; where it stops is what matters)."""
+        self._far_waiting.append((job, done))
+        while len(self._far_waiting) > 2:
+            _, dropped = self._far_waiting.pop(0)
+            QTimer.singleShot(0, lambda dropped=dropped: dropped(None))  # not from inside a paint
+        self._next_far_read()
+
+    def _next_far_read(self) -> None:
+        if self._far_busy or not self._far_waiting:
+            return
+        job, done = self._far_waiting.pop(0)
+        self._far_busy = True
+        db = self.db_path
+
+        def run(_task: Task[Any]) -> Any:
+            conn = _read_only(db)
+            try:
+                return job(conn)
+            finally:
+                conn.close()
+
+        def finish(result: Any) -> None:
+            self._far_busy = False
+            done(result)
+            self._next_far_read()
+
+        def failed(e: BaseException) -> None:  # its rows stay pending (not asked for again and again)
+            log.warning("could not read table rows: %s", e)
+            self._far_busy = False
+            self._next_far_read()
+
+        self._run_background(run, finish, failed)
 
     def _run_background(
         self,
