@@ -477,7 +477,7 @@ def test_far_rows_read_in_blocks_match_the_sql_order(synth_db: Path, model_cls: 
         model.sort(column, order)
         expected = [r[0] for r in conn.execute(f"SELECT {model.ID} FROM {model.FROM} ORDER BY {model._order_sql()}")]
         assert model.loaded_rows < len(expected) and model.canFetchMore(QModelIndex())
-        assert not model.set_total(model.loaded_rows)  # a count below the rows loaded cannot be right
+        assert not model.set_total(model.loaded_rows - 1)  # a count below the rows loaded cannot be right
         assert model.set_total(len(expected)) and model.counted and model.rowCount() == len(expected)
         rows = [len(expected) - 1, len(expected) // 2, model.loaded_rows, *rng.sample(range(len(expected)), 40),
                 *range(len(expected) // 3, len(expected) // 3 + 20), *range(len(expected) - 30, len(expected) - 60, -1)]
@@ -488,7 +488,8 @@ def test_far_rows_read_in_blocks_match_the_sql_order(synth_db: Path, model_cls: 
 
 def test_a_far_row_gone_since_the_count_is_empty_and_a_new_count_fits_the_table(tmp_path: Path) -> None:
     """Rows counted and then deleted (a reload follows): what is read meanwhile is rows
-    that exist, or none; the reload keeps the length until a new count fits it."""
+    that exist, or none; the reload counts again; a count of exactly the rows loaded
+    leaves them all, and no far rows."""
     db = tmp_path / "big.sqlite3"
     build_big_index(db, failures=3000, reports=300)
     conn = _open(db)
@@ -500,12 +501,15 @@ def test_a_far_row_gone_since_the_count_is_empty_and_a_new_count_fits_the_table(
     conn.commit()
     # the index shrank under the count: far rows read now are what is there (or none), never an error
     assert {model.row_id(r) for r in (2999, 2950, 1000)} <= {*order[:2900], -1}
+    model.refresh()  # counted again at once: the rows that are there now
+    assert model.rowCount() == 2900 and model.counted and model.row_id(2899) == order[2899]
     removed: list[Any] = []
     model.rowsRemoved.connect(lambda *a: removed.append(a))
-    model.refresh()
-    assert model.rowCount() == 3000 and not model.counted  # as long as before, to be counted again
-    assert model.set_total(2900) and removed and model.rowCount() == 2900 and model.counted
-    assert model.row_id(2899) == order[2899]
+    conn.execute("DELETE FROM failure_details WHERE id NOT IN (SELECT id FROM failure_details ORDER BY start_ts, id LIMIT 200)")
+    conn.commit()
+    assert not model.set_total(150)  # fewer than the rows loaded: the index changed, a reload follows
+    assert model.set_total(200) and removed and model.rowCount() == 200  # as many as loaded: all there
+    assert model.counted and not model.canFetchMore(QModelIndex())
 
 
 def test_a_far_jump_is_read_in_the_background_and_filled_in(synth_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -551,3 +555,36 @@ def test_a_far_jump_is_read_in_the_background_and_filled_in(synth_db: Path, monk
     assert model.set_total(len(expected))
     done(job(_open(synth_db)))
     assert not model._blocks
+
+
+def test_a_count_of_exactly_the_rows_loaded_ends_the_table(tmp_path: Path) -> None:
+    """The pages came back full and the rows ended there (200, 1,000, 4,200 … rows): the
+    count says so, and the table is complete (it said "200+ rows" for good)."""
+    db = tmp_path / "big.sqlite3"
+    build_big_index(db, failures=PAGE_SIZE, reports=50)
+    model = FailuresModel(_open(db), TimeMode())
+    assert model.rowCount() == PAGE_SIZE and model.canFetchMore(QModelIndex()) and not model.counted
+    assert model.set_total(PAGE_SIZE) and model.counted and not model.canFetchMore(QModelIndex())
+    assert model.rowCount() == PAGE_SIZE
+
+
+def test_rows_of_a_block_read_in_the_background_cost_nothing_to_paint(synth_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every cell of a pending row asked how to read its block (a walk over every block
+    kept): painting took five times as long during a drag."""
+    from tlsrpt_gui.ui import models
+
+    monkeypatch.setattr(models, "BLOCK_ROWS", 10)
+    monkeypatch.setattr(models, "FAR_ROWS", 50)
+    model = FailuresModel(_open(synth_db), TimeMode())
+    model.set_far_reader(lambda job, done: None)
+    total = model._conn.execute("SELECT COUNT(*) FROM failure_details").fetchone()[0]
+    assert model.set_total(total)
+    far = PAGE_SIZE + 120
+    assert model.index(far, 0).data() == "…"
+    plans: list[int] = []
+    original = model._block_plan
+    monkeypatch.setattr(model, "_block_plan", lambda k: plans.append(k) or original(k))
+    for c in range(model.columnCount()):
+        for role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.ToolTipRole):
+            model.index(far + 1, c).data(role)
+    assert not plans

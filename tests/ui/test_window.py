@@ -1238,7 +1238,7 @@ def test_a_counted_table_spans_every_row_and_reads_the_far_ones_when_shown(
     """Scrolling a million rows loaded them all (930 MB) and took 158 fetches to reach
     the end: once counted, a table is as long as its rows, and the ones past those
     loaded in pages are read in blocks when shown. The end is a jump away, copy takes
-    at most MAX_COPY_ROWS, and a reload keeps the length and the place."""
+    at most MAX_COPY_ROWS, and a reload keeps the place and the selected rows."""
     from tests.ui.bigdb import build_big_index
     from tlsrpt_gui.ui import main_window
     from tlsrpt_gui.ui.formatting import format_int
@@ -1263,20 +1263,29 @@ def test_a_counted_table_spans_every_row_and_reads_the_far_ones_when_shown(
     text = w.copy_selection()
     assert len(text.splitlines()) == 500
     assert "first 500 of 3,000 selected rows".replace("3,000", format_int(3000)) in w.statusBar().currentMessage()
-    # a reload keeps the length (the view stays where it was) until counted again
+    # Select All stays all after a reload
+    w.refresh_tables()
+    assert page.selected_count() == 3000
+    # a reload (an import's end, F5) counts again at once; the view stays where it was,
+    # and the selected rows stay selected where they are now: 50 newer rows came first
     page.view.clearSelection()
     page.view.selectRow(10)
     page.view.scrollToBottom()
-    page.view.selectionModel().select(model.index(2990, 0), QItemSelectionModel.SelectionFlag.Select
-                                      | QItemSelectionModel.SelectionFlag.Rows)
+    for row in (2600, 2990):
+        page.view.selectionModel().select(model.index(row, 0), QItemSelectionModel.SelectionFlag.Select
+                                          | QItemSelectionModel.SelectionFlag.Rows)
     page.view.selectionModel().setCurrentIndex(model.index(2990, 0), QItemSelectionModel.SelectionFlag.NoUpdate)
     top = page.view.verticalScrollBar().value()
     assert top > 0
-    w.refresh_tables()  # an import's end, or F5
-    assert model.rowCount() == 3000 and page.view.verticalScrollBar().value() == top
-    assert page.selected_ids() == [order[10], order[2990]] and page.current_id() == order[2990]
-    qtbot.waitUntil(lambda: model.counted, timeout=10_000)
-    assert model.rowCount() == 3000 and model.row_id(2999) == order[-1]
+    w.conn.execute(
+        "INSERT INTO failure_details (report_id, policy_id, result_type, failed_session_count, policy_domain, "
+        "policy_type, organization_name, start_ts) SELECT report_id, policy_id, result_type, failed_session_count, "
+        "policy_domain, policy_type, organization_name, start_ts + 100000000 FROM failure_details LIMIT 50")
+    w.conn.commit()
+    w.refresh_tables()
+    assert model.rowCount() == 3050 and model.counted and page.view.verticalScrollBar().value() == top
+    assert page.current_id() == order[2990] and page.view.currentIndex().row() == 3040
+    assert set(page.selected_ids()) == {order[10], order[2600], order[2990]}
     w.apply_filter(Filter(policy_domain="dom1.example"))  # fewer than a page: all loaded, and so counted
     n = w.conn.execute("SELECT COUNT(*) FROM failure_details WHERE policy_domain = 'dom1.example'").fetchone()[0]
     assert model.counted and model.rowCount() == n < 200 and w.rows_label.text() == f"{format_int(n)} rows"
@@ -1310,3 +1319,35 @@ def test_a_far_jump_fills_in_from_the_background(qtbot: Any, make_window: Any, t
     assert model.index(dropped, 0).data() == "…"  # shown again: asked for again
     qtbot.waitUntil(lambda: not model._pending and not w._far_busy, timeout=10_000)
     assert model.index(dropped, 0).data(ROW_ID_ROLE) == order[dropped]
+
+
+
+def test_a_far_read_that_fails_is_asked_for_again(qtbot: Any, make_window: Any, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A far read that failed once (the database busy) left its rows showing "…" until
+    the next reload: they are asked for again, a second later, while shown."""
+    from tests.ui.bigdb import build_big_index
+    from tlsrpt_gui.ui import main_window, models
+
+    monkeypatch.setattr(models, "FAR_ROWS", 300)
+    db = tmp_path / "big.sqlite3"
+    build_big_index(db, failures=3000, reports=300)
+    w = make_window(db)
+    w.set_tab("failures")
+    page, model = w.pages["failures"], w.pages["failures"].model
+    qtbot.waitUntil(lambda: model.counted, timeout=10_000)
+    real, failures = main_window._read_only, []
+
+    def busy_once(path: Any) -> Any:
+        if not failures:
+            failures.append(path)
+            raise sqlite3.OperationalError("database is locked")
+        return real(path)
+
+    monkeypatch.setattr(main_window, "_read_only", busy_once)
+    page.view.scrollTo(model.index(1500, 0), QAbstractItemView.ScrollHint.PositionAtTop)
+    assert model.index(1500, 0).data() == "…"
+    qtbot.waitUntil(lambda: bool(failures) and not w._far_busy, timeout=10_000)
+    qtbot.waitUntil(lambda: model.index(1500, 0).data() != "…" and not model._pending, timeout=10_000)
+    order = [r[0] for r in w.conn.execute(f"SELECT f.id FROM {model.FROM} ORDER BY {model._order_sql()}")]
+    assert model.index(1500, 0).data(ROW_ID_ROLE) == order[1500]

@@ -7,6 +7,7 @@ import os
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
@@ -156,8 +157,9 @@ _WIDTHS: dict[str, int] = {
 #: the most rows one copy takes (an export writes any number)
 MAX_COPY_ROWS: Final = 100_000
 #: the most selected rows read again after a reload to keep them selected, beyond the
-#: rows loaded in pages
+#: rows loaded in pages, and the most time spent on it for each table
 MAX_RESELECT_ROWS: Final = 5_000
+RESELECT_BUDGET_S: Final = 0.15
 _ROW_BREAKS: Final = re.compile("[\t\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
 
 
@@ -283,8 +285,10 @@ class TablePage(QWidget):
         return [rid for first, last in self._selected_spans() for _, rid in self.model.loaded_ids(first, last)]
 
     def current_id(self) -> int | None:
+        """The current row's id, if it is in memory (none is read for this)."""
         cur = self.view.currentIndex()
-        return self.model.row_id(cur.row()) if cur.isValid() else None
+        found = self.model.loaded_ids(cur.row(), cur.row()) if cur.isValid() else []
+        return found[0][1] if found else None
 
     def select_ids(self, ids: list[int], current: int | None) -> None:
         """Select the rows showing ``ids`` (those still loaded after a reload)."""
@@ -831,15 +835,24 @@ class MainWindow(QMainWindow):
     def refresh_tables(self) -> None:
         """Reload every table after the index changed, keeping sort, filter and selection."""
         for page in self.pages.values():
+            model = page.model
             ids, current = page.selected_ids(), page.current_id()
-            # far rows (read in blocks) are read again where they were, so that the rows
-            # still there stay selected
-            places = [*page.selected_rows(MAX_RESELECT_ROWS), page.view.currentIndex().row()]
-            page.model.refresh()
-            for row in places:
-                if row >= page.model.loaded_rows:
-                    page.model.row_id(row)
+            everything = 0 < page.selected_count() == model.rowCount()
+            row = page.view.currentIndex().row()
+            moved = model.row_in_memory(row) if row >= model.loaded_rows else None
+            places = [*page.selected_rows(MAX_RESELECT_ROWS), row]
+            model.refresh()
+            # Far rows (read in blocks) are read again, for a moment at most: around
+            # where the current row is now (rows added or removed before it move it),
+            # then where the selected ones were; those still there stay selected.
+            deadline = time.monotonic() + RESELECT_BUDGET_S
+            now = model.position_of(moved, deadline) if moved is not None else None
+            if now is not None:
+                model.read_rows([now], deadline)
+            model.read_rows(places, deadline)
             page.select_ids(ids, current)
+            if everything:  # Select All stays all
+                page.view.selectAll()
             page.update_empty_state()
         self._sync_detail()
         if self._charts is not None:
@@ -1281,7 +1294,7 @@ class MainWindow(QMainWindow):
         self._far_waiting.append((job, done))
         while len(self._far_waiting) > 2:
             _, dropped = self._far_waiting.pop(0)
-            QTimer.singleShot(0, lambda dropped=dropped: dropped(None))  # not from inside a paint
+            QTimer.singleShot(0, self, lambda dropped=dropped: dropped(None))  # not from inside a paint
         self._next_far_read()
 
     def _next_far_read(self) -> None:
@@ -1303,9 +1316,10 @@ class MainWindow(QMainWindow):
             done(result)
             self._next_far_read()
 
-        def failed(e: BaseException) -> None:  # its rows stay pending (not asked for again and again)
+        def failed(e: BaseException) -> None:  # (the database busy, say): asked for again in a second, if shown
             log.warning("could not read table rows: %s", e)
             self._far_busy = False
+            QTimer.singleShot(1000, self, lambda: done(None))
             self._next_far_read()
 
         self._run_background(run, finish, failed)

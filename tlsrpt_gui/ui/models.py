@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import html
 import sqlite3
+import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, Any, ClassVar, Final, Literal
 
@@ -267,8 +269,6 @@ class SqlTableModel(QAbstractTableModel):
         #: how many rows match, once counted (see set_total); rows past those loaded in
         #: pages are then read in blocks of BLOCK_ROWS when shown
         self._total: int | None = None
-        #: the total is from before a refresh: to be counted again
-        self._total_stale = False
         self._blocks: OrderedDict[int, list[Row | None]] = OrderedDict()
         #: far blocks read in the background now (see set_far_reader)
         self._pending: set[int] = set()
@@ -306,24 +306,30 @@ class SqlTableModel(QAbstractTableModel):
     @property
     def counted(self) -> bool:
         """True when every matching row has a row in the model: all are loaded, or they
-        were counted (:meth:`set_total`) since the last reload."""
-        return (self._exhausted and self._total is None) or (self._total is not None and not self._total_stale)
+        were counted (:meth:`set_total`)."""
+        return self._exhausted or self._total is not None
 
     def set_total(self, n: int) -> bool:
         """Make the model as long as the ``n`` rows that match (counted in the
         background): the rows past those loaded in pages are read in blocks when
         shown, so the scroll bar spans them all and the last row is a jump away.
-        Returns False if ``n`` cannot be right (fewer than the rows loaded)."""
+        Returns False if ``n`` cannot be right (fewer than the rows loaded: the index
+        changed since, and the reload that follows counts again)."""
         head = len(self._rows)
-        if self._exhausted and self._total is None:
-            return n == head
-        if n <= head:
-            return False
         current = self.rowCount()
-        self._total_stale = False
+        if n < head or (self._exhausted and self._total is None and n != head):
+            return False
+        if n == head:  # the pages ended exactly where the rows do
+            if current > head:
+                self.beginRemoveRows(QModelIndex(), head, current - 1)
+                self._total = None
+                self._drop_blocks()
+                self.endRemoveRows()
+            self._exhausted = True
+            return True
         if n == current and self._total is not None:
             return True
-        if self._total is not None:  # counted again after a refresh: where far rows are moved
+        if self._total is not None:  # a new count: the far rows may have moved
             self._drop_blocks()
         if n > current:
             self.beginInsertRows(QModelIndex(), current, n - 1)
@@ -357,22 +363,72 @@ class SqlTableModel(QAbstractTableModel):
             self._filter = flt
             self.reload()
 
-    def reload(self, keep_rows: int = 0, total: int | None = None) -> None:
+    def reload(self, keep_rows: int = 0, recount: bool = False) -> None:
         """Re-read from the index (same filter and sort), loading at least ``keep_rows``
-        rows; ``total``, the count before, keeps the model as long until it is counted again."""
+        rows; ``recount``: count the rows now, so the table spans them at once."""
         self.beginResetModel()
         self._clear()
         self._common = common_fields(self._conn, self._filter)
         self._text_values = text_values(self._conn, self._filter, self.KIND)
         self._fetch(max(PAGE_SIZE, keep_rows))
-        if total is not None and not self._exhausted and total > len(self._rows):
-            self._total, self._total_stale = total, True
+        if recount and not self._exhausted:
+            sql, params = self.count_query()
+            n = int(self._conn.execute(sql, params).fetchone()[0])
+            if n > len(self._rows):
+                self._total = n
+            elif n == len(self._rows):
+                self._exhausted = True
         self.endResetModel()
 
     def refresh(self) -> None:
-        """Reload after the index changed, keeping as many rows loaded as before (and as
-        many rows in all, until they are counted again: the view stays where it was)."""
-        self.reload(keep_rows=len(self._rows), total=self._total)
+        """Reload after the index changed, keeping as many rows loaded as before; a table
+        that spanned its rows is counted again at once (so the view stays where it was,
+        on the rows that are there now)."""
+        self.reload(keep_rows=len(self._rows), recount=self._total is not None)
+
+    def row_in_memory(self, row: int) -> Row | None:
+        """Row ``row``'s values if they are in memory (none is read for this)."""
+        head = len(self._rows)
+        if 0 <= row < head:
+            return self._rows[row]
+        block = self._blocks.get((row - head) // BLOCK_ROWS) if row >= head else None
+        i = (row - head) % BLOCK_ROWS
+        return block[i] if block is not None and i < len(block) else None
+
+    def position_of(self, values: Row, deadline: float) -> int | None:
+        """Where the row with ``values`` (as this model reads them) is now: the rows before
+        it in sort order, counted; None if that goes on past ``deadline`` (time.monotonic())."""
+        q = self._query()
+        try:
+            with self._until(deadline):
+                return sum(int(self._conn.execute(f"SELECT COUNT(*) FROM {q.table} WHERE ({q.where}) AND {cond}",
+                                                  [*q.params, *cparams]).fetchone()[0])
+                           for cond, cparams in keyset_segments(q.keys, values[: len(q.keys)], not q.desc))
+        except sqlite3.OperationalError:  # interrupted
+            return None
+
+    def read_rows(self, rows: Iterable[int], deadline: float) -> None:
+        """Read the far ``rows`` into memory, as far as that goes before ``deadline``
+        (time.monotonic()): a reload does, to keep the far rows selected that are still there."""
+        head = len(self._rows)
+        try:
+            with self._until(deadline):
+                for row in rows:
+                    if self._total is not None and head <= row < self._total and (row - head) // BLOCK_ROWS not in self._blocks:
+                        self._row(row)
+        except sqlite3.OperationalError:  # interrupted
+            pass
+
+    @contextmanager
+    def _until(self, deadline: float) -> Iterator[None]:
+        """Queries on the model's connection are interrupted past ``deadline``."""
+        if time.monotonic() > deadline:
+            raise sqlite3.OperationalError("interrupted")
+        self._conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+        try:
+            yield
+        finally:
+            self._conn.set_progress_handler(None, 0)
 
     def row_id(self, row: int) -> int:
         """The row's id; -1 for a far row no longer there (the index shrank since it was counted)."""
@@ -610,7 +666,7 @@ class SqlTableModel(QAbstractTableModel):
 
     def _clear(self) -> None:
         self._rows = []
-        self._exhausted = self._capped = self._total_stale = False
+        self._exhausted = self._capped = False
         self._total = None
         self._drop_blocks()
 
@@ -630,6 +686,8 @@ class SqlTableModel(QAbstractTableModel):
         k, i = divmod(r - head, BLOCK_ROWS)
         block = self._blocks.get(k)
         if block is None:
+            if not wait and k in self._pending:  # (checked first: every cell of its rows asks)
+                return None
             plan = self._block_plan(k)
             if not wait and self._reader is not None and plan.skip >= FAR_ROWS:
                 self._read_later(k, plan)
