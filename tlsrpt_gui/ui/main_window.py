@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import logging
 import os
 import re
@@ -282,7 +283,16 @@ class TablePage(QWidget):
     def selected_ids(self) -> list[int]:
         """The ids of the selected rows in memory (none is read for this: a row far down
         the table, not shown since, is not kept selected by a reload)."""
-        return [rid for first, last in self._selected_spans() for _, rid in self.model.loaded_ids(first, last)]
+        spans = self._selected_spans()
+        if not spans:
+            return []
+        starts = [first for first, _ in spans]
+        ids = []
+        for row, rid in sorted(self.model.loaded_ids(spans[0][0], spans[-1][1])):  # one pass, however many spans
+            i = bisect.bisect_right(starts, row) - 1
+            if i >= 0 and row <= spans[i][1]:
+                ids.append(rid)
+        return ids
 
     def current_id(self) -> int | None:
         """The current row's id, if it is in memory (none is read for this)."""
