@@ -488,7 +488,8 @@ def test_far_rows_read_in_blocks_match_the_sql_order(synth_db: Path, model_cls: 
 
 def test_a_far_row_gone_since_the_count_is_empty_and_a_new_count_fits_the_table(tmp_path: Path) -> None:
     """Rows counted and then deleted (a reload follows): what is read meanwhile is rows
-    that exist, or none; the reload counts again; a count of exactly the rows loaded
+    that exist, or none; the reload keeps the length until counted again (or counts at
+    once, given the time); a count of exactly the rows loaded
     leaves them all, and no far rows."""
     db = tmp_path / "big.sqlite3"
     build_big_index(db, failures=3000, reports=300)
@@ -501,10 +502,15 @@ def test_a_far_row_gone_since_the_count_is_empty_and_a_new_count_fits_the_table(
     conn.commit()
     # the index shrank under the count: far rows read now are what is there (or none), never an error
     assert {model.row_id(r) for r in (2999, 2950, 1000)} <= {*order[:2900], -1}
-    model.refresh()  # counted again at once: the rows that are there now
-    assert model.rowCount() == 2900 and model.counted and model.row_id(2899) == order[2899]
     removed: list[Any] = []
     model.rowsRemoved.connect(lambda *a: removed.append(a))
+    model.refresh()  # as long as before, until counted again
+    assert model.rowCount() == 3000 and not model.counted
+    assert model.set_total(2900) and removed and model.rowCount() == 2900 and model.counted
+    assert model.row_id(2899) == order[2899]
+    model.refresh(count_until=time.monotonic() + 10)  # counted again at once
+    assert model.rowCount() == 2900 and model.counted and model.row_id(2899) == order[2899]
+    removed.clear()
     conn.execute("DELETE FROM failure_details WHERE id NOT IN (SELECT id FROM failure_details ORDER BY start_ts, id LIMIT 200)")
     conn.commit()
     assert not model.set_total(150)  # fewer than the rows loaded: the index changed, a reload follows
@@ -588,3 +594,25 @@ def test_rows_of_a_block_read_in_the_background_cost_nothing_to_paint(synth_db: 
         for role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.ToolTipRole):
             model.index(far + 1, c).data(role)
     assert not plans
+
+
+def test_a_filter_matching_few_rows_reads_far_blocks_in_the_background_sooner(tmp_path: Path) -> None:
+    """Reading a block walks the rows between it and one in memory, over the share of the
+    table that matches: one domain's 9,000 rows of 900,000, sorted by HELO, froze the
+    window for a second 2,000 rows away. Such reads go to the background too."""
+    db = tmp_path / "big.sqlite3"
+    build_big_index(db, failures=80_000, reports=2_000)
+    conn = _open(db)
+    model = FailuresModel(conn, TimeMode())
+    jobs: list[Any] = []
+    model.set_far_reader(lambda job, done: jobs.append(job))
+    model.sort(3, ASC)
+    assert model.set_total(80_000)
+    row = PAGE_SIZE + 5_000  # 5,000 rows on, everything matching: read at once
+    assert model.index(row, 0).data(ROW_ID_ROLE) is not None and not jobs
+    model.set_filter(Filter(policy_domain="dom7.example"))
+    n = conn.execute("SELECT COUNT(*) FROM failure_details WHERE policy_domain = 'dom7.example'").fetchone()[0]
+    assert PAGE_SIZE + 450 < n < 4_000  # a twentieth of the rows or less
+    assert model.set_total(n)
+    assert model.index(PAGE_SIZE + 250, 0).data() == "…" and len(jobs) == 1  # 200 rows on: a walk of 20,000 and more
+    assert model.index(PAGE_SIZE + 5, 0).data(ROW_ID_ROLE) is not None and len(jobs) == 1  # next to the rows loaded

@@ -1283,9 +1283,27 @@ def test_a_counted_table_spans_every_row_and_reads_the_far_ones_when_shown(
         "policy_domain, policy_type, organization_name, start_ts + 100000000 FROM failure_details LIMIT 50")
     w.conn.commit()
     w.refresh_tables()
+    # counted again at once (a quick count), where it was; the current row is found
+    # where it went, the selected rows where they are
     assert model.rowCount() == 3050 and model.counted and page.view.verticalScrollBar().value() == top
     assert page.current_id() == order[2990] and page.view.currentIndex().row() == 3040
     assert set(page.selected_ids()) == {order[10], order[2600], order[2990]}
+    fresh = [r[0] for r in w.conn.execute(f"SELECT f.id FROM {model.FROM} ORDER BY {model._order_sql()}")]
+    assert [model.row_id(r) for r in (2999, 3000, 3049, 1234)] == [fresh[r] for r in (2999, 3000, 3049, 1234)]
+    # a count too slow for the reload: as long as before, until counted in the background
+    monkeypatch.setattr(main_window, "RECOUNT_BUDGET_S", -1.0)
+    w.conn.execute(
+        "INSERT INTO failure_details (report_id, policy_id, result_type, failed_session_count, policy_domain, "
+        "policy_type, organization_name, start_ts) SELECT report_id, policy_id, result_type, failed_session_count, "
+        "policy_domain, policy_type, organization_name, start_ts - 100000000 FROM failure_details LIMIT 20")
+    w.conn.commit()  # (older rows: they come last)
+    w.refresh_tables()
+    assert model.rowCount() == 3050 and not model.counted and w.rows_label.text() == f"about {format_int(3050)} rows"
+    assert page.view.currentIndex().row() == 3040 and page.current_id() == order[2990]
+    qtbot.waitUntil(lambda: model.counted, timeout=10_000)
+    fresh = [r[0] for r in w.conn.execute(f"SELECT f.id FROM {model.FROM} ORDER BY {model._order_sql()}")]
+    assert model.rowCount() == 3070 and w.rows_label.text() == f"{format_int(3070)} rows"
+    assert [model.row_id(r) for r in (3040, 3049, 3050, 3069, 2000)] == [fresh[r] for r in (3040, 3049, 3050, 3069, 2000)]
     w.apply_filter(Filter(policy_domain="dom1.example"))  # fewer than a page: all loaded, and so counted
     n = w.conn.execute("SELECT COUNT(*) FROM failure_details WHERE policy_domain = 'dom1.example'").fetchone()[0]
     assert model.counted and model.rowCount() == n < 200 and w.rows_label.text() == f"{format_int(n)} rows"
@@ -1351,3 +1369,36 @@ def test_a_far_read_that_fails_is_asked_for_again(qtbot: Any, make_window: Any, 
     qtbot.waitUntil(lambda: model.index(1500, 0).data() != "…" and not model._pending, timeout=10_000)
     order = [r[0] for r in w.conn.execute(f"SELECT f.id FROM {model.FROM} ORDER BY {model._order_sql()}")]
     assert model.index(1500, 0).data(ROW_ID_ROLE) == order[1500]
+
+
+def test_select_all_takes_at_most_its_cap_and_the_detail_pane_follows_the_rows(
+        qtbot: Any, make_window: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Qt selects cell by cell: Select All on 900,000 rows took 70 s. It selects the first
+    MAX_SELECT_ALL_ROWS and says so. The detail pane shows a row read in the background
+    when it comes (it kept the last report), and nothing after a new sort order."""
+    from tests.ui.bigdb import build_big_index
+    from tlsrpt_gui.ui import main_window, models
+    from tlsrpt_gui.ui.formatting import format_int
+
+    monkeypatch.setattr(main_window, "MAX_SELECT_ALL_ROWS", 1000)
+    monkeypatch.setattr(models, "FAR_ROWS", 300)
+    db = tmp_path / "big.sqlite3"
+    build_big_index(db, failures=3000, reports=300)
+    w = make_window(db)
+    w.set_tab("failures")
+    page, model = w.pages["failures"], w.pages["failures"].model
+    qtbot.waitUntil(lambda: model.counted, timeout=10_000)
+    page.view.setFocus()
+    w._select_all()
+    assert page.selected_count() == 1000 and page._selected_spans() == [(0, 999)]
+    assert f"first {format_int(1000)} of {format_int(3000)} rows" in w.statusBar().currentMessage()
+    page.view.selectRow(5)
+    first_report = w.detail.report_id
+    assert first_report == model.report_id(5)
+    model.set_far_reader(lambda job, done: w._read_far(job, done))  # (the window's own reader)
+    page.view.selectRow(1700)  # a row read in the background
+    assert model.is_pending(1700) and w.detail.report_id is None
+    qtbot.waitUntil(lambda: w.detail.report_id == model.report_id(1700), timeout=10_000)
+    page.view.sortByColumn(3, Qt.SortOrder.AscendingOrder)
+    qtbot.waitUntil(lambda: w.detail.report_id is None, timeout=10_000)
+    assert not page.view.currentIndex().isValid()

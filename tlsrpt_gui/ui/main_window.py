@@ -161,6 +161,11 @@ MAX_COPY_ROWS: Final = 100_000
 #: rows loaded in pages, and the most time spent on it for each table
 MAX_RESELECT_ROWS: Final = 5_000
 RESELECT_BUDGET_S: Final = 0.15
+#: the most time a reload waits for the count of a spanned table (longer, it is counted
+#: in the background: on a million rows a filter's count can take seconds)
+RECOUNT_BUDGET_S: Final = 0.2
+#: the most rows Select All selects
+MAX_SELECT_ALL_ROWS: Final = 10_000
 _ROW_BREAKS: Final = re.compile("[\t\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
 
 
@@ -265,6 +270,21 @@ class TablePage(QWidget):
             else:
                 merged.append((first, last))
         return merged
+
+    def select_all(self) -> int:
+        """Select every row, or the first MAX_SELECT_ALL_ROWS (Qt's selection works cell by
+        cell: a million rows took over a minute); returns how many."""
+        n = min(self.model.rowCount(), MAX_SELECT_ALL_ROWS)
+        sm = self.view.selectionModel()
+        if sm is None or n == 0:
+            return 0
+        if n == self.model.rowCount():
+            self.view.selectAll()
+        else:
+            last = self.model.columnCount() - 1
+            sm.select(QItemSelection(self.model.index(0, 0), self.model.index(n - 1, last)),
+                      QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+        return n
 
     def selected_count(self) -> int:
         return sum(last - first + 1 for first, last in self._selected_spans())
@@ -431,6 +451,9 @@ class MainWindow(QMainWindow):
             page.welcome.open_folder_requested.connect(self.open_folder)
             page.welcome.samples_requested.connect(self.open_samples)
             page.model.set_far_reader(self._read_far)
+            page.model.dataChanged.connect(lambda a, b, _roles=None, page=page: self._on_rows_read(page, a, b))
+            # a new order leaves no current row: nor does the detail pane keep its report
+            page.view.horizontalHeader().sortIndicatorChanged.connect(lambda *_: QTimer.singleShot(0, self, self._sync_detail))
             page.model.modelReset.connect(self._update_row_count)
             page.model.rowsInserted.connect(self._update_row_count)
             page.model.layoutChanged.connect(self._update_row_count)
@@ -847,14 +870,15 @@ class MainWindow(QMainWindow):
         for page in self.pages.values():
             model = page.model
             ids, current = page.selected_ids(), page.current_id()
-            everything = 0 < page.selected_count() == model.rowCount()
+            everything = 0 < page.selected_count() == min(model.rowCount(), MAX_SELECT_ALL_ROWS)
             row = page.view.currentIndex().row()
             moved = model.row_in_memory(row) if row >= model.loaded_rows else None
             places = [*page.selected_rows(MAX_RESELECT_ROWS), row]
-            model.refresh()
-            # Far rows (read in blocks) are read again, for a moment at most: around
-            # where the current row is now (rows added or removed before it move it),
-            # then where the selected ones were; those still there stay selected.
+            # A spanned table is counted again at once, if that is quick; then its far
+            # rows (read in blocks) are read again, for a moment at most: around where
+            # the current row is now (rows added or removed before it move it), then
+            # where the selected ones were; those still there stay selected.
+            model.refresh(count_until=time.monotonic() + RECOUNT_BUDGET_S)
             deadline = time.monotonic() + RESELECT_BUDGET_S
             now = model.position_of(moved, deadline) if moved is not None else None
             if now is not None:
@@ -862,7 +886,7 @@ class MainWindow(QMainWindow):
             model.read_rows(places, deadline)
             page.select_ids(ids, current)
             if everything:  # Select All stays all
-                page.view.selectAll()
+                page.select_all()
             page.update_empty_state()
         self._sync_detail()
         if self._charts is not None:
@@ -1119,6 +1143,16 @@ class MainWindow(QMainWindow):
         failure = current.data(ROW_ID_ROLE) if page.name == "failures" else None
         if isinstance(report, int):
             self.detail.show_report(self.conn, report, policy, failure)
+        else:  # a row still read in the background (shown when it comes: _on_rows_read)
+            self.detail.clear()
+
+    def _on_rows_read(self, page: TablePage, first: QModelIndex, last: QModelIndex) -> None:
+        """Rows came in (a far block read in the background): the detail pane shows the
+        current row's report if it was among them."""
+        current = page.view.currentIndex()
+        if (page is self.current_page() and current.isValid() and first.row() <= current.row() <= last.row()
+                and self.detail.report_id is None):
+            self._show_detail(page, current)
 
     def _row_menu(self, page: TablePage, pos: QPoint) -> None:
         menu = self.row_menu(page, page.view.indexAt(pos))
@@ -1240,8 +1274,10 @@ class MainWindow(QMainWindow):
             text.selectAll()
             return
         page = self.current_page()
-        if page is not None:
-            page.view.selectAll()
+        if page is not None and page.select_all() < page.model.rowCount():
+            self.statusBar().showMessage(
+                f"Selected the first {format_int(MAX_SELECT_ALL_ROWS)} of {format_int(page.model.rowCount())} rows, "
+                "the most Select All takes (File → Export Visible Table writes them all)", 8000)
 
     def _escape(self) -> None:
         """Escape cancels the DNS check in view, else the import (one action for both: the
@@ -1270,8 +1306,10 @@ class MainWindow(QMainWindow):
         if model.counted:
             self.rows_label.setText(f"{format_int(n)} row{'s' if n != 1 else ''}")
             return
-        if model.canFetchMore(QModelIndex()) or model.capped:  # else: as many as counted before a reload
+        if model.canFetchMore(QModelIndex()) or model.capped:
             self.rows_label.setText(f"{format_int(n)}+ rows")
+        else:  # as many as counted before a reload, counted again now
+            self.rows_label.setText(f"about {format_int(n)} rows")
         self._count_rows(page)
 
     def _count_rows(self, page: TablePage) -> None:

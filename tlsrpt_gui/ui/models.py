@@ -66,10 +66,11 @@ MAX_LOADED_ROWS: Final = 100_000
 BLOCK_ROWS: Final = 200
 #: far blocks kept, the least recently used dropped first (40,000 rows)
 MAX_BLOCKS: Final = 200
-#: a far block this many rows or more from every row in memory is read in the
-#: background, when the window gives a reader (see SqlTableModel.set_far_reader): the
-#: walk along the sort order to it, checking a common filter on every row, took up to
-#: 1.8 s at a million rows
+#: a far block whose read walks about this many rows or more (the rows between it and
+#: the nearest row in memory, over the share of the table's rows that match) is read in
+#: the background, when the window gives a reader (see SqlTableModel.set_far_reader):
+#: the walk to the middle of a common result type's rows took 1.8 s at a million rows,
+#: and one of a domain's 9,000 rows sorted by HELO a second
 FAR_ROWS: Final = 20_000
 
 Kind = Literal[
@@ -269,6 +270,11 @@ class SqlTableModel(QAbstractTableModel):
         #: how many rows match, once counted (see set_total); rows past those loaded in
         #: pages are then read in blocks of BLOCK_ROWS when shown
         self._total: int | None = None
+        #: the total is from before a reload, to be counted again: far rows are read
+        #: from rows in memory only (counted from the end, they would be misplaced)
+        self._total_stale = False
+        #: the table's rows in all (estimated), for the cost of reading far rows
+        self._table_rows = 0
         self._blocks: OrderedDict[int, list[Row | None]] = OrderedDict()
         #: far blocks read in the background now (see set_far_reader)
         self._pending: set[int] = set()
@@ -306,8 +312,8 @@ class SqlTableModel(QAbstractTableModel):
     @property
     def counted(self) -> bool:
         """True when every matching row has a row in the model: all are loaded, or they
-        were counted (:meth:`set_total`)."""
-        return self._exhausted or self._total is not None
+        were counted (:meth:`set_total`) since the last reload."""
+        return self._exhausted or (self._total is not None and not self._total_stale)
 
     def set_total(self, n: int) -> bool:
         """Make the model as long as the ``n`` rows that match (counted in the
@@ -319,6 +325,7 @@ class SqlTableModel(QAbstractTableModel):
         current = self.rowCount()
         if n < head or (self._exhausted and self._total is None and n != head):
             return False
+        was_stale, self._total_stale = self._total_stale, False
         if n == head:  # the pages ended exactly where the rows do
             if current > head:
                 self.beginRemoveRows(QModelIndex(), head, current - 1)
@@ -329,7 +336,13 @@ class SqlTableModel(QAbstractTableModel):
             return True
         if n == current and self._total is not None:
             return True
-        if self._total is not None:  # a new count: the far rows may have moved
+        if was_stale:  # counted again after a reload: the far rows read since were read from
+            # rows in memory, so they are where they are; but the block that ended at the
+            # old length, and any past the new one, are read again
+            for k in [k for k, block in self._blocks.items()
+                      if head + k * BLOCK_ROWS + len(block) >= min(current, n)]:
+                del self._blocks[k]
+        elif self._total is not None:  # (never so far: a new count without a reload)
             self._drop_blocks()
         if n > current:
             self.beginInsertRows(QModelIndex(), current, n - 1)
@@ -363,28 +376,41 @@ class SqlTableModel(QAbstractTableModel):
             self._filter = flt
             self.reload()
 
-    def reload(self, keep_rows: int = 0, recount: bool = False) -> None:
+    def reload(self, keep_rows: int = 0, total: int | None = None, count_until: float | None = None) -> None:
         """Re-read from the index (same filter and sort), loading at least ``keep_rows``
-        rows; ``recount``: count the rows now, so the table spans them at once."""
+        rows. ``total``, the count before, is counted again now if that ends before
+        ``count_until`` (time.monotonic()); else it keeps the model as long until it is
+        counted (:meth:`set_total`), its far rows read from rows in memory only."""
         self.beginResetModel()
         self._clear()
         self._common = common_fields(self._conn, self._filter)
         self._text_values = text_values(self._conn, self._filter, self.KIND)
         self._fetch(max(PAGE_SIZE, keep_rows))
-        if recount and not self._exhausted:
-            sql, params = self.count_query()
-            n = int(self._conn.execute(sql, params).fetchone()[0])
-            if n > len(self._rows):
+        if total is not None and not self._exhausted:
+            n = self._count_until(count_until) if count_until is not None else None
+            if n is not None and n > len(self._rows):
                 self._total = n
-            elif n == len(self._rows):
-                self._exhausted = True
+            elif n is not None:
+                self._exhausted = n == len(self._rows)
+            elif total > len(self._rows):
+                self._total, self._total_stale = total, True
+        row = self._conn.execute(f"SELECT MAX({self.ID}) FROM {self.FROM}").fetchone()
+        self._table_rows = int(row[0] or 0) if row else 0
         self.endResetModel()
 
-    def refresh(self) -> None:
+    def refresh(self, count_until: float | None = None) -> None:
         """Reload after the index changed, keeping as many rows loaded as before; a table
-        that spanned its rows is counted again at once (so the view stays where it was,
-        on the rows that are there now)."""
-        self.reload(keep_rows=len(self._rows), recount=self._total is not None)
+        that spanned its rows is counted again now if that ends before ``count_until``,
+        else it keeps its length until counted (either way the view stays where it was)."""
+        self.reload(keep_rows=len(self._rows), total=self._total, count_until=count_until)
+
+    def _count_until(self, deadline: float) -> int | None:
+        sql, params = self.count_query()
+        try:
+            with self._until(deadline):
+                return int(self._conn.execute(sql, params).fetchone()[0])
+        except sqlite3.OperationalError:  # interrupted: counted in the background instead
+            return None
 
     def row_in_memory(self, row: int) -> Row | None:
         """Row ``row``'s values if they are in memory (none is read for this)."""
@@ -543,14 +569,8 @@ class SqlTableModel(QAbstractTableModel):
             return int(h | Qt.AlignmentFlag.AlignVCenter)
         return None
 
-    def flags(self, index: _Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return (
-            Qt.ItemFlag.ItemIsEnabled
-            | Qt.ItemFlag.ItemIsSelectable
-            | Qt.ItemFlag.ItemNeverHasChildren
-        )
+    # flags(): QAbstractTableModel's own (enabled, selectable, never has children). Qt asks
+    # it for every cell of a selection; in Python, Select All on 60,000 rows took 9 s.
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or index.parent().isValid():
@@ -666,7 +686,7 @@ class SqlTableModel(QAbstractTableModel):
 
     def _clear(self) -> None:
         self._rows = []
-        self._exhausted = self._capped = False
+        self._exhausted = self._capped = self._total_stale = False
         self._total = None
         self._drop_blocks()
 
@@ -689,7 +709,7 @@ class SqlTableModel(QAbstractTableModel):
             if not wait and k in self._pending:  # (checked first: every cell of its rows asks)
                 return None
             plan = self._block_plan(k)
-            if not wait and self._reader is not None and plan.skip >= FAR_ROWS:
+            if not wait and self._reader is not None and self._walk(plan) >= FAR_ROWS:
                 self._read_later(k, plan)
                 return None
             block = plan.read(self._query(), self._conn)
@@ -738,6 +758,13 @@ class SqlTableModel(QAbstractTableModel):
         ``reader``, in the background, instead of in the GUI thread."""
         self._reader = reader
 
+    def _walk(self, plan: _BlockPlan) -> float:
+        """About how many rows reading with ``plan`` walks: the rows it skips, over the
+        share of the table's rows that match (a filter matching one row in a hundred
+        walks a hundred rows for each it skips)."""
+        share = min(1.0, (self._total or 1) / max(self._table_rows, 1))
+        return (plan.skip + plan.rows) / max(share, 1e-6) if plan.skip else 0.0
+
     def _block_plan(self, k: int) -> _BlockPlan:
         """How to read far block ``k``: from the nearest row in memory (the last row
         loaded in pages, or a far block's first or last row) or from the end of the
@@ -749,7 +776,8 @@ class SqlTableModel(QAbstractTableModel):
         n = min(BLOCK_ROWS, self._total - start)
         end = start + n  # the block is rows start … end - 1
         # (distance, row, forward): the table's end, then every row in memory next to a gap
-        best = _BlockPlan(n, self._total - end, None, False)
+        # (counted from the end only when the count is of the rows there now)
+        best = _BlockPlan(n, (1 << 62) if self._total_stale else self._total - end, None, False)
         if head and start - head < best.skip:
             best = _BlockPlan(n, start - head, self._rows[-1], True)
         for j, block in self._blocks.items():
