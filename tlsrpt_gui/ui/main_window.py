@@ -165,7 +165,7 @@ RESELECT_BUDGET_S: Final = 0.15
 #: in the background: on a million rows a filter's count can take seconds)
 RECOUNT_BUDGET_S: Final = 0.2
 #: the most rows Select All selects
-MAX_SELECT_ALL_ROWS: Final = 10_000
+MAX_SELECT_ALL_ROWS: Final = 2_000
 _ROW_BREAKS: Final = re.compile("[\t\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
 
 
