@@ -870,7 +870,7 @@ class MainWindow(QMainWindow):
         for page in self.pages.values():
             model = page.model
             ids, current = page.selected_ids(), page.current_id()
-            everything = 0 < page.selected_count() == min(model.rowCount(), MAX_SELECT_ALL_ROWS)
+            everything = page._selected_spans() == [(0, min(model.rowCount(), MAX_SELECT_ALL_ROWS) - 1)]
             row = page.view.currentIndex().row()
             moved = model.row_in_memory(row) if row >= model.loaded_rows else None
             places = [*page.selected_rows(MAX_RESELECT_ROWS), row]
