@@ -874,11 +874,12 @@ class MainWindow(QMainWindow):
             row = page.view.currentIndex().row()
             moved = model.row_in_memory(row) if row >= model.loaded_rows else None
             places = [*page.selected_rows(MAX_RESELECT_ROWS), row]
-            # A spanned table is counted again at once, if that is quick; then its far
+            # A spanned table in view is counted again at once, if that is quick; then its far
             # rows (read in blocks) are read again, for a moment at most: around where
             # the current row is now (rows added or removed before it move it), then
             # where the selected ones were; those still there stay selected.
-            model.refresh(count_until=time.monotonic() + RECOUNT_BUDGET_S)
+            # (the table in view only: the others are counted when shown)
+            model.refresh(count_until=time.monotonic() + RECOUNT_BUDGET_S if page is self.current_page() else None)
             deadline = time.monotonic() + RESELECT_BUDGET_S
             now = model.position_of(moved, deadline) if moved is not None else None
             if now is not None:
