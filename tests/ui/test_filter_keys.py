@@ -32,6 +32,14 @@ def _shown(qtbot: Any, make_window: Any, db: Path) -> MainWindow:
     return w
 
 
+def _watched(qtbot: Any, make_window: Any, db: Path) -> tuple[Any, Any, list[Filter]]:
+    """A shown window, its filter bar, and the filters the bar announces, as they come."""
+    w = _shown(qtbot, make_window, db)
+    seen: list[Filter] = []
+    w.filter_bar.filter_changed.connect(seen.append)
+    return w, w.filter_bar, seen
+
+
 def _focus(qtbot: Any, widget: QWidget) -> None:
     widget.setFocus(Qt.FocusReason.TabFocusReason)
     qtbot.waitUntil(widget.hasFocus, timeout=3000)
@@ -147,10 +155,7 @@ def test_enter_applies_the_typed_filter_at_once(
     qtbot: Any, make_window: Any, corpus_db: Path, name: str, key: Qt.Key
 ) -> None:
     """Not 300 ms later: the debounce is for typing, Enter says the typing is done."""
-    w = _shown(qtbot, make_window, corpus_db)
-    bar = w.filter_bar
-    seen: list[Filter] = []
-    bar.filter_changed.connect(seen.append)
+    w, bar, seen = _watched(qtbot, make_window, corpus_db)
     _focus(qtbot, getattr(bar, name))
     _type(qtbot, "no such value")
     assert seen == []  # (typing waits for the debounce; the timer never ran meanwhile)
@@ -167,10 +172,7 @@ def test_enter_on_a_completion_applies_it_at_once(
     qtbot: Any, make_window: Any, corpus_db: Path
 ) -> None:
     """Enter on the domain field's completion list takes the completion and applies it."""
-    w = _shown(qtbot, make_window, corpus_db)
-    bar = w.filter_bar
-    seen: list[Filter] = []
-    bar.filter_changed.connect(seen.append)
+    _w, bar, seen = _watched(qtbot, make_window, corpus_db)
     _focus(qtbot, bar.domain_edit)
     _type(qtbot, "blogre")
     popup = _completion_list(bar)
@@ -221,10 +223,7 @@ def test_escape_before_the_debounce_ran_announces_nothing(
     qtbot: Any, make_window: Any, corpus_db: Path
 ) -> None:
     """Typing never applied and then emptied: the filter did not change, now or later."""
-    w = _shown(qtbot, make_window, corpus_db)
-    bar = w.filter_bar
-    seen: list[Filter] = []
-    bar.filter_changed.connect(seen.append)
+    _w, bar, seen = _watched(qtbot, make_window, corpus_db)
     _focus(qtbot, bar.text_edit)
     _type(qtbot, "no such value")
     _press(qtbot, Qt.Key.Key_Escape)

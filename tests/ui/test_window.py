@@ -1065,12 +1065,18 @@ def test_alt_keys_name_one_thing_each(make_window: Any, corpus_db: Path) -> None
     assert len(marks) == len(set(marks)), keys
 
 
-def test_one_input_not_imported_is_said_in_the_singular(qtbot: Any, make_window: Any, tmp_path: Path) -> None:
+def _window_after_a_junk_input(qtbot: Any, make_window: Any, tmp_path: Path) -> Any:
+    """A window on a new index that has imported one input it could not read."""
     src = tmp_path / "in"
     src.mkdir()
     (src / "junk.json").write_text("not a report")
     w = make_window(tmp_path / "i.sqlite3")
     _import(qtbot, w, [src])
+    return w
+
+
+def test_one_input_not_imported_is_said_in_the_singular(qtbot: Any, make_window: Any, tmp_path: Path) -> None:
+    w = _window_after_a_junk_input(qtbot, make_window, tmp_path)
     assert "1 input not imported" in w.totals_label.text()
     clear = next(a for a in w.menuBar().actions()[1].menu().actions() if a.text().startswith("C&lear Filters"))
     assert clear.text().endswith("\tCtrl+Shift+L")  # the menu shows the filter bar's key
@@ -1201,11 +1207,7 @@ def test_select_all_in_the_reporter_field_selects_its_text(qtbot: Any, make_wind
 
 
 def test_the_import_logs_paths_elide_their_start(qtbot: Any, make_window: Any, tmp_path: Path) -> None:
-    src = tmp_path / "in"
-    src.mkdir()
-    (src / "junk.json").write_text("not a report")
-    w = make_window(tmp_path / "i.sqlite3")
-    _import(qtbot, w, [src])
+    w = _window_after_a_junk_input(qtbot, make_window, tmp_path)
     w.show_import_log()
     dlg = w.import_log_dialog
     column = next(i for i, c in enumerate(dlg.model.COLUMNS) if c.key == "path")

@@ -10,7 +10,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from contextlib import suppress
+from contextlib import closing, suppress
 from pathlib import Path
 from typing import Any, Final
 
@@ -153,8 +153,6 @@ _WIDTHS: dict[str, int] = {
 
 
 
-#: what would end a cell or a row where copied rows are pasted (a spreadsheet starts a
-#: new row at a lone CR too)
 #: the most rows one copy takes (an export writes any number)
 MAX_COPY_ROWS: Final = 100_000
 #: the most selected rows read again after a reload to keep them selected, beyond the
@@ -166,6 +164,8 @@ RESELECT_BUDGET_S: Final = 0.15
 RECOUNT_BUDGET_S: Final = 0.2
 #: the most rows Select All selects
 MAX_SELECT_ALL_ROWS: Final = 2_000
+#: what would end a cell or a row where copied rows are pasted (a spreadsheet starts a
+#: new row at a lone CR too)
 _ROW_BREAKS: Final = re.compile("[\t\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
 
 
@@ -872,19 +872,11 @@ class MainWindow(QMainWindow):
             ids, current = page.selected_ids(), page.current_id()
             everything = page._selected_spans() == [(0, min(model.rowCount(), MAX_SELECT_ALL_ROWS) - 1)]
             row = page.view.currentIndex().row()
-            moved = model.row_in_memory(row) if row >= model.loaded_rows else None
-            places = [*page.selected_rows(MAX_RESELECT_ROWS), row]
-            # A spanned table in view is counted again at once, if that is quick; then its far
-            # rows (read in blocks) are read again, for a moment at most: around where
-            # the current row is now (rows added or removed before it move it), then
-            # where the selected ones were; those still there stay selected.
-            # (the table in view only: the others are counted when shown)
-            model.refresh(count_until=time.monotonic() + RECOUNT_BUDGET_S if page is self.current_page() else None)
-            deadline = time.monotonic() + RESELECT_BUDGET_S
-            now = model.position_of(moved, deadline) if moved is not None else None
-            if now is not None:
-                model.read_rows([now], deadline)
-            model.read_rows(places, deadline)
+            # The table in view is counted again at once, if that is quick (the others
+            # when shown); the far rows around the current row and the selected ones are
+            # read again, for a moment, so that those still there stay selected.
+            model.refresh(count_until=time.monotonic() + RECOUNT_BUDGET_S if page is self.current_page() else None,
+                          reread=page.selected_rows(MAX_RESELECT_ROWS), follow=row, read_for=RESELECT_BUDGET_S)
             page.select_ids(ids, current)
             if everything:  # Select All stays all
                 page.select_all()
@@ -1320,11 +1312,8 @@ class MainWindow(QMainWindow):
         db = self.db_path
 
         def job(_task: Task[int]) -> int:
-            conn = _read_only(db)
-            try:
+            with closing(_read_only(db)) as conn:
                 return int(conn.execute(sql, params).fetchone()[0])
-            finally:
-                conn.close()
 
         def done(n: int) -> None:
             # The table becomes as long as the count: its far rows are read when shown.
@@ -1354,11 +1343,8 @@ class MainWindow(QMainWindow):
         db = self.db_path
 
         def run(_task: Task[Any]) -> Any:
-            conn = _read_only(db)
-            try:
+            with closing(_read_only(db)) as conn:
                 return job(conn)
-            finally:
-                conn.close()
 
         def finish(result: Any) -> None:
             self._far_busy = False

@@ -184,6 +184,11 @@ class _Query:
         d = " DESC" if self.desc != reverse else ""
         return ", ".join(k + d for k in self.keys)
 
+    def count(self, conn: sqlite3.Connection, cond: str = "1", cparams: Sequence[Any] = ()) -> int:
+        """How many rows match (and ``cond``)."""
+        sql = f"SELECT COUNT(*) FROM {self.table} WHERE ({self.where}) AND {cond}"
+        return int(conn.execute(sql, [*self.params, *cparams]).fetchone()[0])
+
     def rows_at(self, conn: sqlite3.Connection, offset: int, limit: int, reverse: bool = False) -> list[Row]:
         """``limit`` rows from the ``offset``-th, in sort order (``reverse``: from the end)."""
         sql = f"SELECT {self.select} FROM {self.table} WHERE ({self.where}) ORDER BY {self.order(reverse)} LIMIT ? OFFSET ?"
@@ -202,9 +207,7 @@ class _Query:
                 break
             got = list(conn.execute(f"{base} AND {cond}{order}", [*self.params, *cparams, need, skip]))
             if skip and not got:  # fewer rows than skipped in this part: skip the rest in the next
-                n = conn.execute(f"SELECT COUNT(*) FROM {self.table} WHERE ({self.where}) AND {cond}",
-                                 [*self.params, *cparams]).fetchone()[0]
-                skip = max(0, skip - int(n))
+                skip = max(0, skip - self.count(conn, cond, cparams))
                 continue
             skip = 0
             out.extend(got)
@@ -398,52 +401,35 @@ class SqlTableModel(QAbstractTableModel):
         self._table_rows = int(row[0] or 0) if row else 0
         self.endResetModel()
 
-    def refresh(self, count_until: float | None = None) -> None:
+    def refresh(self, count_until: float | None = None, reread: Iterable[int] = (), follow: int = -1,
+                read_for: float = 0.0) -> None:
         """Reload after the index changed, keeping as many rows loaded as before; a table
         that spanned its rows is counted again now if that ends before ``count_until``,
-        else it keeps its length until counted (either way the view stays where it was)."""
+        else it keeps its length until counted (either way the view stays where it was).
+
+        Then, for ``read_for`` seconds at most, far rows (read in blocks) are read again:
+        around where row ``follow`` is now, if it was in memory (rows added or removed
+        before it move it), then at the places ``reread``; so the rows still there can be
+        selected again by id."""
+        moved = self._row(follow, read="never") if follow >= len(self._rows) else None
         self.reload(keep_rows=len(self._rows), total=self._total, count_until=count_until)
+        try:
+            with self._until(time.monotonic() + read_for):
+                if moved is not None:
+                    q = self._query()  # where it is now: the rows before it, counted
+                    self._row(sum(q.count(self._conn, cond, cparams)
+                                  for cond, cparams in keyset_segments(q.keys, moved[: len(q.keys)], not q.desc)))
+                for row in reread:
+                    self._row(row)
+        except sqlite3.OperationalError:  # interrupted: the rest is read when shown
+            pass
 
     def _count_until(self, deadline: float) -> int | None:
-        sql, params = self.count_query()
         try:
             with self._until(deadline):
-                return int(self._conn.execute(sql, params).fetchone()[0])
+                return self._query().count(self._conn)
         except sqlite3.OperationalError:  # interrupted: counted in the background instead
             return None
-
-    def row_in_memory(self, row: int) -> Row | None:
-        """Row ``row``'s values if they are in memory (none is read for this)."""
-        head = len(self._rows)
-        if 0 <= row < head:
-            return self._rows[row]
-        block = self._blocks.get((row - head) // BLOCK_ROWS) if row >= head else None
-        i = (row - head) % BLOCK_ROWS
-        return block[i] if block is not None and i < len(block) else None
-
-    def position_of(self, values: Row, deadline: float) -> int | None:
-        """Where the row with ``values`` (as this model reads them) is now: the rows before
-        it in sort order, counted; None if that goes on past ``deadline`` (time.monotonic())."""
-        q = self._query()
-        try:
-            with self._until(deadline):
-                return sum(int(self._conn.execute(f"SELECT COUNT(*) FROM {q.table} WHERE ({q.where}) AND {cond}",
-                                                  [*q.params, *cparams]).fetchone()[0])
-                           for cond, cparams in keyset_segments(q.keys, values[: len(q.keys)], not q.desc))
-        except sqlite3.OperationalError:  # interrupted
-            return None
-
-    def read_rows(self, rows: Iterable[int], deadline: float) -> None:
-        """Read the far ``rows`` into memory, as far as that goes before ``deadline``
-        (time.monotonic()): a reload does, to keep the far rows selected that are still there."""
-        head = len(self._rows)
-        try:
-            with self._until(deadline):
-                for row in rows:
-                    if self._total is not None and head <= row < self._total and (row - head) // BLOCK_ROWS not in self._blocks:
-                        self._row(row)
-        except sqlite3.OperationalError:  # interrupted
-            pass
 
     @contextmanager
     def _until(self, deadline: float) -> Iterator[None]:
@@ -578,7 +564,7 @@ class SqlTableModel(QAbstractTableModel):
         r, c = index.row(), index.column()
         if not 0 <= c < len(self.COLUMNS):
             return None
-        row = self._row(r, wait=False)
+        row = self._row(r, read="later")
         if row is None:
             if self.is_pending(r):  # read in the background: filled in when it comes
                 if role == Qt.ItemDataRole.DisplayRole:
@@ -695,9 +681,10 @@ class SqlTableModel(QAbstractTableModel):
         self._pending.clear()
         self._generation += 1  # far reads under way are for rows no longer there
 
-    def _row(self, r: int, wait: bool = True) -> Row | None:
-        """Row ``r``'s values: loaded in pages, or read with its block; None past the end,
-        and, unless ``wait``, while its block is read in the background."""
+    def _row(self, r: int, read: Literal["now", "later", "never"] = "now") -> Row | None:
+        """Row ``r``'s values: loaded in pages, or read with its block (``now``; ``later``:
+        in the background if that is slow, None meanwhile; ``never``: only if in memory);
+        None past the end."""
         head = len(self._rows)
         if 0 <= r < head:
             return self._rows[r]
@@ -706,10 +693,10 @@ class SqlTableModel(QAbstractTableModel):
         k, i = divmod(r - head, BLOCK_ROWS)
         block = self._blocks.get(k)
         if block is None:
-            if not wait and k in self._pending:  # (checked first: every cell of its rows asks)
+            if read == "never" or (read == "later" and k in self._pending):  # (every cell of its rows asks)
                 return None
             plan = self._block_plan(k)
-            if not wait and self._reader is not None and self._walk(plan) >= FAR_ROWS:
+            if read == "later" and self._reader is not None and self._walk(plan) >= FAR_ROWS:
                 self._read_later(k, plan)
                 return None
             block = plan.read(self._query(), self._conn)
@@ -754,8 +741,8 @@ class SqlTableModel(QAbstractTableModel):
         return row >= head and (row - head) // BLOCK_ROWS in self._pending
 
     def set_far_reader(self, reader: FarReader | None) -> None:
-        """Read far blocks that are far from every row in memory (FAR_ROWS or more) with
-        ``reader``, in the background, instead of in the GUI thread."""
+        """Read far blocks whose read walks FAR_ROWS or more (see _walk) with ``reader``,
+        in the background, instead of in the GUI thread."""
         self._reader = reader
 
     def _walk(self, plan: _BlockPlan) -> float:
