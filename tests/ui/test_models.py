@@ -486,6 +486,52 @@ def test_far_rows_read_in_blocks_match_the_sql_order(synth_db: Path, model_cls: 
         assert len(model._blocks) <= 5
 
 
+@pytest.mark.parametrize("model_cls", MODELS)
+@pytest.mark.parametrize("order", [ASC, DESC])
+def test_far_rows_read_from_signposts_match_the_sql_order(synth_db: Path, model_cls: type[SqlTableModel],
+                                                           order: Qt.SortOrder, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With its signposts read (the keys of every SIGNPOST_ROWS-th row), a block far from
+    every row in memory is read from the nearest signpost, at once: in every column's
+    order, filtered too, each row is the one SQL puts there."""
+    import random
+
+    from tlsrpt_gui.ui import models
+
+    monkeypatch.setattr(models, "BLOCK_ROWS", 7)
+    monkeypatch.setattr(models, "MAX_BLOCKS", 5)
+    monkeypatch.setattr(models, "SIGNPOST_ROWS", 13)
+    monkeypatch.setattr(models, "FAR_ROWS", 40)
+    conn = _open(synth_db)
+    model = model_cls(conn, TimeMode())
+    jobs: list[Any] = []
+    model.set_far_reader(lambda job, done: jobs.append(job))
+    rng = random.Random(8461)
+    plans: list[Any] = []
+    original = model._block_plan
+    monkeypatch.setattr(model, "_block_plan", lambda k: plans.append(original(k)) or plans[-1])
+    for flt in (Filter(), Filter(text="a")):
+        model.set_filter(flt)
+        for column in range(model.columnCount()):
+            model.sort(column, order)
+            where, params = model._where()
+            expected = [r[0] for r in conn.execute(
+                f"SELECT {model.ID} FROM {model.FROM} WHERE {where} ORDER BY {model._order_sql()}", params)]
+            if len(expected) < model.loaded_rows + 2 * 13:
+                continue
+            assert model.signpost_reader() is None  # not counted yet
+            assert model.set_total(len(expected))
+            signposts = model.signpost_reader()
+            assert signposts is not None and not model.has_signposts
+            assert not signposts.give(signposts.read(conn)[:-1])  # not as many as counted: not taken
+            assert signposts.give(signposts.read(conn)) and model.has_signposts
+            assert model.signpost_reader() is None  # (read once)
+            rows = rng.sample(range(model.loaded_rows, len(expected)), 25)
+            plans.clear()
+            got = [model.index(r, 0).data(ROW_ID_ROLE) for r in rows]
+            assert got == [expected[r] for r in rows], (flt, model.COLUMNS[column].key)
+            assert not jobs and all(p.skip <= 13 for p in plans)
+
+
 def test_a_far_row_gone_since_the_count_is_empty_and_a_new_count_fits_the_table(tmp_path: Path) -> None:
     """Rows counted and then deleted (a reload follows): what is read meanwhile is rows
     that exist, or none; the reload keeps the length until counted again (or counts at

@@ -1330,6 +1330,7 @@ def test_a_far_jump_fills_in_from_the_background(qtbot: Any, make_window: Any, t
     from tlsrpt_gui.ui import models
 
     monkeypatch.setattr(models, "FAR_ROWS", 300)
+    monkeypatch.setattr(models, "SIGNPOST_ROWS", 10**9)  # (none: every far jump is read in the background)
     w, page, model, order = _counted_failures(qtbot, make_window, tmp_path, 6000)
     for fraction in (0.2, 0.35, 0.5, 0.65):  # a drag: each place far from the last, its rows painted
         top = int(6000 * fraction)
@@ -1346,6 +1347,39 @@ def test_a_far_jump_fills_in_from_the_background(qtbot: Any, make_window: Any, t
 
 
 
+def test_a_counted_table_reads_its_signposts_and_then_reads_any_far_jump_at_once(
+        qtbot: Any, make_window: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a far jump into a common filter's rows, in a sort order that spreads them,
+    the rows came up to 1.8 s later at a million rows. Once counted, the window reads
+    the keys of every SIGNPOST_ROWS-th row in the background: a jump anywhere then
+    walks at most half as many rows from one, and is read at once. A new sort order
+    reads them again; a read that the view outlived is dropped."""
+    from tlsrpt_gui.ui import models
+
+    monkeypatch.setattr(models, "FAR_ROWS", 300)
+    monkeypatch.setattr(models, "SIGNPOST_ROWS", 100)
+    w, page, model, order = _counted_failures(qtbot, make_window, tmp_path, 6000)
+    qtbot.waitUntil(lambda: model.has_signposts and not w._signposts_read, timeout=10_000)
+    assert len(model._signposts) == 60
+    for top in (3000, 4321, 1234, 5900):
+        page.view.scrollTo(model.index(top, 0), QAbstractItemView.ScrollHint.PositionAtTop)
+        assert [model.index(r, 0).data(ROW_ID_ROLE) for r in range(top, top + 30)] == order[top:top + 30]
+    assert not model._pending and not w._far_busy
+    page.view.sortByColumn(2, Qt.SortOrder.DescendingOrder)
+    assert not model.has_signposts
+    qtbot.waitUntil(lambda: model.counted and model.has_signposts, timeout=10_000)
+    fresh = [r[0] for r in w.conn.execute(f"SELECT f.id FROM {model.FROM} ORDER BY {model._order_sql()}")]
+    assert [model.index(r, 0).data(ROW_ID_ROLE) for r in range(4500, 4530)] == fresh[4500:4530]
+    # a read outlived by the view (another filter meanwhile) gives nothing
+    model.sort(3, Qt.SortOrder.AscendingOrder)
+    assert model.set_total(6000)
+    stale = model.signpost_reader()
+    assert stale is not None and not stale.stale()
+    rows = stale.read(w.conn)
+    model.sort(4, Qt.SortOrder.AscendingOrder)
+    assert stale.stale() and not stale.give(rows) and not model.has_signposts
+
+
 def test_a_far_read_that_fails_is_asked_for_again(qtbot: Any, make_window: Any, tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """A far read that failed once (the database busy) left its rows showing "…" until
@@ -1353,6 +1387,7 @@ def test_a_far_read_that_fails_is_asked_for_again(qtbot: Any, make_window: Any, 
     from tlsrpt_gui.ui import main_window, models
 
     monkeypatch.setattr(models, "FAR_ROWS", 300)
+    monkeypatch.setattr(models, "SIGNPOST_ROWS", 10**9)  # (none: every far jump is read in the background)
     w, page, model, order = _counted_failures(qtbot, make_window, tmp_path, 3000)
     real, failures = main_window._read_only, []
 
@@ -1380,6 +1415,7 @@ def test_select_all_takes_at_most_its_cap_and_the_detail_pane_follows_the_rows(
 
     monkeypatch.setattr(main_window, "MAX_SELECT_ALL_ROWS", 1000)
     monkeypatch.setattr(models, "FAR_ROWS", 300)
+    monkeypatch.setattr(models, "SIGNPOST_ROWS", 10**9)  # (none: every far jump is read in the background)
     w, page, model, _ = _counted_failures(qtbot, make_window, tmp_path, 3000)
     page.view.setFocus()
     w._select_all()

@@ -84,6 +84,7 @@ from tlsrpt_gui.ui.models import (
     ImportLogModel,
     PoliciesModel,
     ReportsModel,
+    SignpostRead,
     SqlTableModel,
     ensure_sort_indexes,
     missing_sort_indexes,
@@ -398,6 +399,8 @@ class MainWindow(QMainWindow):
         )
         self._background: set[Task[Any]] = set()
         self._count_generation = 0
+        #: the tables whose signposts are read now (see _read_signposts)
+        self._signposts_read: dict[TablePage, SignpostRead] = {}
         #: far table blocks to read in the background (see _read_far), and whether one is read now
         self._far_waiting: list[tuple[Callable[[sqlite3.Connection], Any], Callable[[Any], None]]] = []
         self._far_busy = False
@@ -1298,6 +1301,7 @@ class MainWindow(QMainWindow):
         n = model.rowCount()
         if model.counted:
             self.rows_label.setText(f"{format_int(n)} row{'s' if n != 1 else ''}")
+            self._read_signposts(page)
             return
         if model.canFetchMore(QModelIndex()) or model.capped:
             self.rows_label.setText(f"{format_int(n)}+ rows")
@@ -1323,6 +1327,36 @@ class MainWindow(QMainWindow):
                 self._update_row_count()
 
         self._run_background(job, done, lambda e: log.debug("count failed: %s", e))
+
+    def _read_signposts(self, page: TablePage) -> None:
+        """Read a counted table's signposts in the background (SqlTableModel.signpost_reader),
+        once: from then on, a jump anywhere in it reads its rows at once. The read stops if
+        the rows move meanwhile (another filter, sort or count)."""
+        reading = self._signposts_read.get(page)
+        if reading is not None and not reading.stale():
+            return
+        signposts = page.model.signpost_reader()
+        if signposts is None:
+            return
+        self._signposts_read[page] = signposts
+        db = self.db_path
+
+        def job(task: Task[list[Any]]) -> list[Any]:
+            with closing(_read_only(db)) as conn:
+                conn.set_progress_handler(lambda: int(task.cancelled or signposts.stale()), 100_000)
+                return signposts.read(conn)
+
+        def finish(rows: list[Any] | None) -> None:
+            if self._signposts_read.get(page) is signposts:
+                del self._signposts_read[page]
+            if rows is not None:
+                signposts.give(rows)
+
+        def failed(e: BaseException) -> None:
+            log.debug("no signposts: %s", e)
+            finish(None)
+
+        self._run_background(job, finish, failed)
 
     def _read_far(self, job: Callable[[sqlite3.Connection], Any], done: Callable[[Any], None]) -> None:
         """The tables' reader of far blocks (SqlTableModel.set_far_reader): one read at a

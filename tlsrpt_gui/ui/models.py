@@ -72,6 +72,10 @@ MAX_BLOCKS: Final = 200
 #: the walk to the middle of a common result type's rows took 1.8 s at a million rows,
 #: and one of a domain's 9,000 rows sorted by HELO a second
 FAR_ROWS: Final = 20_000
+#: once a spanned table is counted, the window reads the keys of every this-many-th row
+#: in the background (its signposts: one walk of the rows in sort order); a far block is
+#: then read from the nearest of them, walking at most half as many matching rows
+SIGNPOST_ROWS: Final = 1000
 
 Kind = Literal[
     "text", "int", "percent", "date", "datetime", "period", "domain", "domains", "list", "source"
@@ -194,6 +198,15 @@ class _Query:
         sql = f"SELECT {self.select} FROM {self.table} WHERE ({self.where}) ORDER BY {self.order(reverse)} LIMIT ? OFFSET ?"
         return list(conn.execute(sql, [*self.params, limit, offset]))
 
+    def signposts(self, conn: sqlite3.Connection) -> list[Row]:
+        """The sort keys (and id) of every SIGNPOST_ROWS-th row, in sort order: the rows
+        numbered SIGNPOST_ROWS - 1, 2 * SIGNPOST_ROWS - 1, … from 0."""
+        names = ", ".join(f"k{i}" for i in range(len(self.keys)))
+        keys = ", ".join(f"{k} AS k{i}" for i, k in enumerate(self.keys))
+        sql = (f"SELECT {names} FROM (SELECT {keys}, ROW_NUMBER() OVER (ORDER BY {self.order()}) AS n "
+               f"FROM {self.table} WHERE ({self.where})) WHERE n % {SIGNPOST_ROWS} = 0")
+        return list(conn.execute(sql, self.params))
+
     def rows_after(self, conn: sqlite3.Connection, last: Row, limit: int, reverse: bool = False,
                    skip: int = 0) -> list[Row]:
         """The ``limit`` rows after ``last`` in sort order, past the first ``skip`` of
@@ -235,6 +248,18 @@ class _BlockPlan:
         # fewer rows than counted: the index changed since (a reload follows); keep places
         padding: list[Row | None] = [None] * (self.rows - len(rows))
         return [*rows, *padding] if self.forward else [*padding, *rows]
+
+
+@dataclass(frozen=True, slots=True)
+class SignpostRead:
+    """How a window reads a table's signposts (SqlTableModel.signpost_reader): ``read`` on
+    a connection of its own, in the background; ``give`` the result to the model in the
+    GUI thread (False if the rows moved meanwhile); ``stale`` says if they have (the read
+    can stop)."""
+
+    read: Callable[[sqlite3.Connection], list[Row]]
+    give: Callable[[list[Row]], bool]
+    stale: Callable[[], bool]
 
 
 #: the reader a window gives its tables for far blocks: runs ``job`` on a connection of
@@ -284,6 +309,8 @@ class SqlTableModel(QAbstractTableModel):
         self._reader: FarReader | None = None
         #: changes whenever far rows may move (a reset, a new count): reads begun before are stale
         self._generation = 0
+        #: the sort keys of every SIGNPOST_ROWS-th row, once read (see signpost_reader)
+        self._signposts: list[Row] = []
         self._layout_sort()
         time_mode.changed.connect(self._on_time_mode)
         self._fetch_page_into_reset()
@@ -679,6 +706,7 @@ class SqlTableModel(QAbstractTableModel):
     def _drop_blocks(self) -> None:
         self._blocks.clear()
         self._pending.clear()
+        self._signposts = []
         self._generation += 1  # far reads under way are for rows no longer there
 
     def _row(self, r: int, read: Literal["now", "later", "never"] = "now") -> Row | None:
@@ -745,6 +773,29 @@ class SqlTableModel(QAbstractTableModel):
         in the background, instead of in the GUI thread."""
         self._reader = reader
 
+    def signpost_reader(self) -> SignpostRead | None:
+        """For a counted table whose far rows are many: how to read its signposts (the
+        keys of every SIGNPOST_ROWS-th row) in the background. None if it has them, or
+        needs none."""
+        if self._total is None or self._total_stale or self._signposts or self._total - len(self._rows) < 2 * SIGNPOST_ROWS:
+            return None
+        query, generation, total = self._query(), self._generation, self._total
+
+        def stale() -> bool:  # (asked from the reading thread too: two reads of ints)
+            return generation != self._generation or total != self._total or self._total_stale
+
+        def give(signposts: list[Row]) -> bool:
+            if stale() or len(signposts) != total // SIGNPOST_ROWS:  # (the index changed since the count)
+                return False
+            self._signposts = signposts
+            return True
+
+        return SignpostRead(query.signposts, give, stale)
+
+    @property
+    def has_signposts(self) -> bool:
+        return bool(self._signposts)
+
     def _walk(self, plan: _BlockPlan) -> float:
         """About how many rows reading with ``plan`` walks: the rows it skips, over the
         share of the table's rows that match (a filter matching one row in a hundred
@@ -773,6 +824,17 @@ class SqlTableModel(QAbstractTableModel):
                 best = _BlockPlan(n, start - (first + len(block)), block[-1], True)
             elif j > k and block[0] is not None and first - end < best.skip:
                 best = _BlockPlan(n, first - end, block[0], False)
+        if self._signposts:  # signpost i is row (i + 1) * SIGNPOST_ROWS - 1
+            before = start // SIGNPOST_ROWS - 1  # the last one before the block
+            if 0 <= before < len(self._signposts):
+                skip = start - (before + 1) * SIGNPOST_ROWS
+                if skip < best.skip:
+                    best = _BlockPlan(n, skip, self._signposts[before], True)
+            after = end // SIGNPOST_ROWS  # the first one at or past its end
+            if after < len(self._signposts):
+                skip = (after + 1) * SIGNPOST_ROWS - 1 - end
+                if skip < best.skip:
+                    best = _BlockPlan(n, skip, self._signposts[after], False)
         return best
 
     def _values(self, c: int, row: tuple[Any, ...]) -> tuple[Any, ...]:
