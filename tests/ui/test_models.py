@@ -522,8 +522,17 @@ def test_far_rows_read_from_signposts_match_the_sql_order(synth_db: Path, model_
             assert model.set_total(len(expected))
             signposts = model.signpost_reader()
             assert signposts is not None and not model.has_signposts
+            middle = (model.loaded_rows + len(expected)) // 2  # far from every row in memory
+            assert model.index(middle, 0).data() == "…" and model.is_pending(middle) and len(jobs) == 1
+            jobs.clear()  # (the window's reader would still read it: the signposts come first)
             assert not signposts.give(signposts.read(conn)[:-1])  # not as many as counted: not taken
+            changed: list[int] = []
+            model.dataChanged.connect(lambda a, b, *_, changed=changed: changed.extend(range(a.row(), b.row() + 1)))
             assert signposts.give(signposts.read(conn)) and model.has_signposts
+            # the block awaited is asked for again, and read at once
+            assert middle in changed and not model.is_pending(middle)
+            assert model.index(middle, 0).data(ROW_ID_ROLE) == expected[middle] and not jobs
+            model.dataChanged.disconnect()
             assert model.signpost_reader() is None  # (read once)
             rows = rng.sample(range(model.loaded_rows, len(expected)), 25)
             plans.clear()

@@ -788,6 +788,12 @@ class SqlTableModel(QAbstractTableModel):
             if stale() or len(signposts) != total // SIGNPOST_ROWS:  # (the index changed since the count)
                 return False
             self._signposts = signposts
+            # blocks still awaited from the background: asked for again when shown, and now read at once
+            waiting, self._pending = self._pending, set()
+            for k in waiting:
+                first, last = self._block_rows(k)
+                if last >= first:
+                    self.dataChanged.emit(self.index(first, 0), self.index(last, len(self.COLUMNS) - 1))
             return True
 
         return SignpostRead(query.signposts, give, stale)
