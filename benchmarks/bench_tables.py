@@ -179,7 +179,7 @@ def _counted(model: Any, conn: sqlite3.Connection, flt: Filter) -> dict[str, flo
         slowest = max(slowest, _ms(t))
     out["drag_slowest_step_ms"] = slowest
     # the window then reads the table's signposts in the background: a jump anywhere
-    # walks at most half of SIGNPOST_ROWS matching rows from one
+    # walks fewer than SIGNPOST_ROWS matching rows from one
     for c in (2, 0):  # MX hosts descending, and result types (which spread the free-text filter's rows)
         model.sort(c, Qt.SortOrder.DescendingOrder)
         model.set_total(n)

@@ -1380,6 +1380,39 @@ def test_a_counted_table_reads_its_signposts_and_then_reads_any_far_jump_at_once
     assert stale.stale() and not stale.give(rows) and not model.has_signposts
 
 
+def test_signposts_are_read_for_the_table_in_view_only(qtbot: Any, make_window: Any, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A signpost read walks all of a view's rows (seconds at a million): it runs on a
+    thread of its own, one at a time, and stops when its table is no longer in view (it
+    held up the counts and far reads of the next view); the table reads them again
+    when shown."""
+    import threading
+
+    from tlsrpt_gui.ui import models
+
+    monkeypatch.setattr(models, "SIGNPOST_ROWS", 100)
+    gate, started = threading.Event(), threading.Event()
+    real = models._Query.signposts
+
+    def held(self: Any, conn: sqlite3.Connection) -> Any:
+        started.set()
+        gate.wait(10)
+        return real(self, conn)
+
+    monkeypatch.setattr(models._Query, "signposts", held)
+    w, page, model, _ = _counted_failures(qtbot, make_window, tmp_path, 6000)
+    assert started.wait(10) and w._signposts_read is not None and w._signposts_read[0] is page
+    w.set_tab("policies")
+    assert w._signposts_read is None
+    policies = w.pages["policies"].model
+    qtbot.waitUntil(lambda: policies.counted, timeout=10_000)  # (not held up by the read)
+    gate.set()
+    qtbot.waitUntil(lambda: not w.busy, timeout=10_000)
+    assert not model.has_signposts  # stopped: the view it was for is gone
+    w.set_tab("failures")
+    qtbot.waitUntil(lambda: model.has_signposts, timeout=10_000)
+
+
 def test_a_far_read_that_fails_is_asked_for_again(qtbot: Any, make_window: Any, tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """A far read that failed once (the database busy) left its rows showing "…" until

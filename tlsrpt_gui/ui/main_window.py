@@ -25,6 +25,7 @@ from PySide6.QtCore import (
     QRect,
     QSettings,
     Qt,
+    QThreadPool,
     QTimer,
     QUrl,
     Signal,
@@ -399,8 +400,12 @@ class MainWindow(QMainWindow):
         )
         self._background: set[Task[Any]] = set()
         self._count_generation = 0
-        #: the tables whose signposts are read now (see _read_signposts)
-        self._signposts_read: dict[TablePage, SignpostRead] = {}
+        #: the table whose signposts are read now, and how (see _read_signposts)
+        self._signposts_read: tuple[TablePage, SignpostRead] | None = None
+        #: signposts are read on a thread of their own: a walk of a million rows in the
+        #: shared pool (two threads here) held up the counts and far reads of other views
+        self._signpost_pool = QThreadPool(self)
+        self._signpost_pool.setMaxThreadCount(1)
         #: far table blocks to read in the background (see _read_far), and whether one is read now
         self._far_waiting: list[tuple[Callable[[sqlite3.Connection], Any], Callable[[Any], None]]] = []
         self._far_busy = False
@@ -1294,6 +1299,7 @@ class MainWindow(QMainWindow):
     def _update_row_count(self) -> None:
         self._count_generation += 1  # a count still running for an earlier view is stale
         page = self.current_page()
+        self._read_signposts(page)  # (those of a view gone stop)
         if page is None:
             self.rows_label.setText("")
             return
@@ -1301,7 +1307,6 @@ class MainWindow(QMainWindow):
         n = model.rowCount()
         if model.counted:
             self.rows_label.setText(f"{format_int(n)} row{'s' if n != 1 else ''}")
-            self._read_signposts(page)
             return
         if model.canFetchMore(QModelIndex()) or model.capped:
             self.rows_label.setText(f"{format_int(n)}+ rows")
@@ -1328,35 +1333,38 @@ class MainWindow(QMainWindow):
 
         self._run_background(job, done, lambda e: log.debug("count failed: %s", e))
 
-    def _read_signposts(self, page: TablePage) -> None:
-        """Read a counted table's signposts in the background (SqlTableModel.signpost_reader),
-        once: from then on, a jump anywhere in it reads its rows at once. The read stops if
-        the rows move meanwhile (another filter, sort or count)."""
-        reading = self._signposts_read.get(page)
-        if reading is not None and not reading.stale():
+    def _read_signposts(self, page: TablePage | None) -> None:
+        """Read the signposts of ``page``, the table in view, once counted, in the
+        background (SqlTableModel.signpost_reader): from then on a jump anywhere in it
+        reads its rows at once. One read at a time, for the table in view only: one for
+        another view (another table, filter, sort or count) stops."""
+        reading = self._signposts_read
+        if reading is not None and reading[0] is page and not reading[1].stale():
             return
-        signposts = page.model.signpost_reader()
-        if signposts is None:
+        signposts = page.model.signpost_reader() if page is not None else None
+        self._signposts_read = None if signposts is None or page is None else (page, signposts)
+        if self._signposts_read is None:
             return
-        self._signposts_read[page] = signposts
+        mine = self._signposts_read
         db = self.db_path
 
         def job(task: Task[list[Any]]) -> list[Any]:
             with closing(_read_only(db)) as conn:
-                conn.set_progress_handler(lambda: int(task.cancelled or signposts.stale()), 100_000)
-                return signposts.read(conn)
+                conn.set_progress_handler(
+                    lambda: int(task.cancelled or self._signposts_read is not mine or mine[1].stale()), 10_000)
+                return mine[1].read(conn)
 
         def finish(rows: list[Any] | None) -> None:
-            if self._signposts_read.get(page) is signposts:
-                del self._signposts_read[page]
-            if rows is not None:
-                signposts.give(rows)
+            if self._signposts_read is mine:
+                self._signposts_read = None
+                if rows is not None:
+                    mine[1].give(rows)
 
-        def failed(e: BaseException) -> None:
+        def failed(e: BaseException) -> None:  # (stopped, mostly)
             log.debug("no signposts: %s", e)
             finish(None)
 
-        self._run_background(job, finish, failed)
+        self._run_background(job, finish, failed, pool=self._signpost_pool)
 
     def _read_far(self, job: Callable[[sqlite3.Connection], Any], done: Callable[[Any], None]) -> None:
         """The tables' reader of far blocks (SqlTableModel.set_far_reader): one read at a
@@ -1399,9 +1407,10 @@ class MainWindow(QMainWindow):
         on_result: Callable[[Any], None],
         on_error: Callable[[BaseException], None],
         on_progress: Callable[[int, int, str], None] | None = None,
+        pool: QThreadPool | None = None,
     ) -> Task[Any]:
-        """Run a job, counted in ``busy`` until its result or error has been handled (and
-        cancelled when the window closes)."""
+        """Run a job (on ``pool``, or the shared one), counted in ``busy`` until its result
+        or error has been handled (and cancelled when the window closes)."""
         holder: list[Task[Any]] = []
 
         def finish(handler: Callable[[Any], None], value: Any) -> None:
@@ -1411,7 +1420,7 @@ class MainWindow(QMainWindow):
 
         task = run_task(
             job, on_result=lambda r: finish(on_result, r), on_error=lambda e: finish(on_error, e),
-            on_progress=on_progress,
+            on_progress=on_progress, pool=pool,
         )
         holder.append(task)
         self._background.add(task)
@@ -1604,7 +1613,6 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Wait for background work and close the index (tests and the screenshot mode)."""
         self._stop_background()
-        from PySide6.QtCore import QThreadPool
-
         QThreadPool.globalInstance().waitForDone()
+        self._signpost_pool.waitForDone()
         self.index.close()

@@ -74,7 +74,7 @@ MAX_BLOCKS: Final = 200
 FAR_ROWS: Final = 20_000
 #: once a spanned table is counted, the window reads the keys of every this-many-th row
 #: in the background (its signposts: one walk of the rows in sort order); a far block is
-#: then read from the nearest of them, walking at most half as many matching rows
+#: then read from the nearest of them, walking fewer matching rows than that
 SIGNPOST_ROWS: Final = 1000
 
 Kind = Literal[
@@ -207,18 +207,31 @@ class _Query:
                f"FROM {self.table} WHERE ({self.where})) WHERE n % {SIGNPOST_ROWS} = 0")
         return list(conn.execute(sql, self.params))
 
+    def segments_after(self, last: Row, reverse: bool = False) -> list[tuple[str, list[Any], str, list[Any]]]:
+        """The rows after ``last`` in sort order, per keyset segment (see :func:`keyset_parts`):
+        its query (SQL and parameters, LIMIT and OFFSET to add) and its condition.
+
+        Each query orders by the keys its segment leaves free: those it fixes (``k = ?``)
+        would change nothing, but SQLite sorts by an expression key (a success rate) in a
+        temporary B-tree even where it is fixed. 699,997 of a million reports have a rate
+        of 100 %: each read in that tie sorted them all (0.5 s)."""
+        desc = self.desc != reverse
+        d = " DESC" if desc else ""
+        base = f"SELECT {self.select} FROM {self.table} WHERE ({self.where})"
+        return [(f"{base} AND {cond} ORDER BY {', '.join(k + d for k in self.keys[free:])} LIMIT ? OFFSET ?",
+                 [*self.params, *cparams], cond, cparams)
+                for cond, cparams, free in keyset_parts(self.keys, last[: len(self.keys)], desc)]
+
     def rows_after(self, conn: sqlite3.Connection, last: Row, limit: int, reverse: bool = False,
                    skip: int = 0) -> list[Row]:
         """The ``limit`` rows after ``last`` in sort order, past the first ``skip`` of
         them (``reverse``: those before it, last first)."""
-        base = f"SELECT {self.select} FROM {self.table} WHERE ({self.where})"
-        order = f" ORDER BY {self.order(reverse)} LIMIT ? OFFSET ?"
         out: list[Row] = []
-        for cond, cparams in keyset_segments(self.keys, last[: len(self.keys)], self.desc != reverse):
+        for sql, params, cond, cparams in self.segments_after(last, reverse):
             need = limit - len(out)
             if need <= 0:
                 break
-            got = list(conn.execute(f"{base} AND {cond}{order}", [*self.params, *cparams, need, skip]))
+            got = list(conn.execute(sql, [*params, need, skip]))
             if skip and not got:  # fewer rows than skipped in this part: skip the rest in the next
                 skip = max(0, skip - self.count(conn, cond, cparams))
                 continue
@@ -929,7 +942,15 @@ def keyset_segments(
     keeps each query an index range scan. SQLite sorts NULL first ascending and
     last descending.
     """
-    segments: list[tuple[str, list[Any]]] = []
+    return [(cond, cparams) for cond, cparams, _ in keyset_parts(keys, last, desc)]
+
+
+def keyset_parts(
+    keys: Sequence[str], last: Sequence[Any], desc: bool
+) -> list[tuple[str, list[Any], int]]:
+    """:func:`keyset_segments`, each with how many keys it fixes (the first ones, equal to
+    ``last``'s)."""
+    segments: list[tuple[str, list[Any], int]] = []
     for i in range(len(keys) - 1, -1, -1):
         prefix: list[str] = []
         pparams: list[Any] = []
@@ -950,7 +971,7 @@ def keyset_segments(
         else:
             conds = [(f"{k} < ?", [v]), (f"{k} IS NULL", [])]
         for cond, cparams in conds:
-            segments.append((" AND ".join([*prefix, cond]), [*pparams, *cparams]))
+            segments.append((" AND ".join([*prefix, cond]), [*pparams, *cparams], i))
     return segments
 
 
