@@ -1236,6 +1236,11 @@ SORT_INDEXES: Final[tuple[str, ...]] = (
     "CREATE INDEX IF NOT EXISTS ui_reports_source ON reports (source_path, source_member)",
     "CREATE INDEX IF NOT EXISTS ui_reports_rate ON reports "
     "((successful_sessions * 1.0 / NULLIF(successful_sessions + failed_sessions, 0)))",
+    # only the reports with failure rows, in the orders where those without come first
+    # as one long run (see Filter.where: a filter through failure rows implies them)
+    "CREATE INDEX IF NOT EXISTS ui_reports_failed_details ON reports (failed_sessions) WHERE failure_detail_count > 0",
+    "CREATE INDEX IF NOT EXISTS ui_reports_rate_details ON reports "
+    "((successful_sessions * 1.0 / NULLIF(successful_sessions + failed_sessions, 0))) WHERE failure_detail_count > 0",
     "CREATE INDEX IF NOT EXISTS ui_policies_mode ON policies (sts_mode)",
     "CREATE INDEX IF NOT EXISTS ui_policies_mx ON policies (mx_hosts)",
     "CREATE INDEX IF NOT EXISTS ui_policies_ok ON policies (successful_sessions)",
