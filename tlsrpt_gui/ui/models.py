@@ -1077,7 +1077,8 @@ class PoliciesModel(SqlTableModel):
             ("p.policy_domain", "p.start_ts"),
             "domain",
         ),
-        Column("policy_type", "Policy type", ("p.policy_type",), ("p.policy_type", "p.start_ts")),
+        # (the reporter breaks ties: see ui_policies_type_org)
+        Column("policy_type", "Policy type", ("p.policy_type",), ("p.policy_type", "p.start_ts", "p.organization_name")),
         Column("sts_mode", "Mode", ("p.sts_mode",), ("p.sts_mode",), "text", "MTA-STS policy mode"),
         Column("mx_hosts", "MX patterns", ("p.mx_hosts",), ("p.mx_hosts",), "list"),
         Column(
@@ -1241,6 +1242,11 @@ SORT_INDEXES: Final[tuple[str, ...]] = (
     "CREATE INDEX IF NOT EXISTS ui_reports_failed_details ON reports (failed_sessions) WHERE failure_detail_count > 0",
     "CREATE INDEX IF NOT EXISTS ui_reports_rate_details ON reports "
     "((successful_sessions * 1.0 / NULLIF(successful_sessions + failed_sessions, 0))) WHERE failure_detail_count > 0",
+    # Policy types come in long runs (a tenth of a million policies say no policy was
+    # found, and a reporter that checks policies sends none of them): sorted by type, the
+    # walk to a common reporter's policies crossed 100,000 others, each read from its
+    # table row (0.12-0.24 s). This index carries the reporter, so the walk checks it there.
+    "CREATE INDEX IF NOT EXISTS ui_policies_type_org ON policies (policy_type, start_ts, organization_name)",
     "CREATE INDEX IF NOT EXISTS ui_policies_mode ON policies (sts_mode)",
     "CREATE INDEX IF NOT EXISTS ui_policies_mx ON policies (mx_hosts)",
     "CREATE INDEX IF NOT EXISTS ui_policies_ok ON policies (successful_sessions)",
