@@ -172,6 +172,12 @@ def _one_line(text: str) -> str:
 Row = tuple[Any, ...]
 
 
+def _order_by(keys: Sequence[str], desc: bool) -> str:
+    """An ORDER BY list: ``keys``, each descending if ``desc``."""
+    d = " DESC" if desc else ""
+    return ", ".join(k + d for k in keys)
+
+
 @dataclass(frozen=True, slots=True)
 class _Query:
     """A table's rows as filtered and sorted when it was made: reads them on any
@@ -185,8 +191,7 @@ class _Query:
     desc: bool
 
     def order(self, reverse: bool = False) -> str:
-        d = " DESC" if self.desc != reverse else ""
-        return ", ".join(k + d for k in self.keys)
+        return _order_by(self.keys, self.desc != reverse)
 
     def count(self, conn: sqlite3.Connection, cond: str = "1", cparams: Sequence[Any] = ()) -> int:
         """How many rows match (and ``cond``)."""
@@ -216,9 +221,8 @@ class _Query:
         temporary B-tree even where it is fixed. 699,997 of a million reports have a rate
         of 100 %: each read in that tie sorted them all (0.5 s)."""
         desc = self.desc != reverse
-        d = " DESC" if desc else ""
         base = f"SELECT {self.select} FROM {self.table} WHERE ({self.where})"
-        return [(f"{base} AND {cond} ORDER BY {', '.join(k + d for k in self.keys[free:])} LIMIT ? OFFSET ?",
+        return [(f"{base} AND {cond} ORDER BY {_order_by(self.keys[free:], desc)} LIMIT ? OFFSET ?",
                  [*self.params, *cparams], cond, cparams)
                 for cond, cparams, free in keyset_parts(self.keys, last[: len(self.keys)], desc)]
 
@@ -324,6 +328,7 @@ class SqlTableModel(QAbstractTableModel):
         self._generation = 0
         #: the sort keys of every SIGNPOST_ROWS-th row, once read (see signpost_reader)
         self._signposts: list[Row] = []
+        self._view_query: _Query | None = None
         self._layout_sort()
         time_mode.changed.connect(self._on_time_mode)
         self._fetch_page_into_reset()
@@ -669,8 +674,7 @@ class SqlTableModel(QAbstractTableModel):
         return self._order == Qt.SortOrder.DescendingOrder
 
     def _order_sql(self, reverse: bool = False) -> str:
-        d = " DESC" if self._desc != reverse else ""
-        return ", ".join(k + d for k in self._keys)
+        return _order_by(self._keys, self._desc != reverse)
 
     @staticmethod
     def _page_after(loaded: int) -> int:
@@ -701,8 +705,11 @@ class SqlTableModel(QAbstractTableModel):
         return self._rows_after(self._rows[-1], limit) if self._rows else self._rows_at(0, limit)
 
     def _query(self) -> _Query:
-        where, params = self._where()
-        return _Query(self._select_list(), self.FROM, where, tuple(params), tuple(self._keys), self._desc)
+        """The rows' query, made once per view (every far block read asks for it)."""
+        if self._view_query is None:
+            where, params = self._where()
+            self._view_query = _Query(self._select_list(), self.FROM, where, tuple(params), tuple(self._keys), self._desc)
+        return self._view_query
 
     def _rows_at(self, offset: int, limit: int, reverse: bool = False) -> list[Row]:
         return self._query().rows_at(self._conn, offset, limit, reverse)
@@ -711,6 +718,7 @@ class SqlTableModel(QAbstractTableModel):
         return self._query().rows_after(self._conn, last, limit, reverse, skip)
 
     def _clear(self) -> None:
+        self._view_query = None  # (a new filter, sort order or reload)
         self._rows = []
         self._exhausted = self._capped = self._total_stale = False
         self._total = None
@@ -752,10 +760,12 @@ class SqlTableModel(QAbstractTableModel):
         while len(self._blocks) > MAX_BLOCKS:
             self._blocks.popitem(last=False)
 
-    def _block_rows(self, k: int) -> tuple[int, int]:
-        """The first and last row of far block ``k``."""
-        start = len(self._rows) + k * BLOCK_ROWS
-        return start, min(start + BLOCK_ROWS, self._total or 0) - 1
+    def _block_changed(self, k: int) -> None:
+        """Tell the views that far block ``k``'s rows changed (read, or to be asked for again)."""
+        first = len(self._rows) + k * BLOCK_ROWS
+        last = min(first + BLOCK_ROWS, self._total or 0) - 1
+        if last >= first:
+            self.dataChanged.emit(self.index(first, 0), self.index(last, len(self.COLUMNS) - 1))
 
     def _read_later(self, k: int, plan: _BlockPlan) -> None:
         """Read far block ``k`` in the background; its rows show as pending meanwhile."""
@@ -770,9 +780,7 @@ class SqlTableModel(QAbstractTableModel):
             self._pending.discard(k)
             if block is not None:
                 self._keep_block(k, block)
-            first, last = self._block_rows(k)  # shown again: read, or asked for again
-            if last >= first:
-                self.dataChanged.emit(self.index(first, 0), self.index(last, len(self.COLUMNS) - 1))
+            self._block_changed(k)  # shown again: read, or asked for again
 
         self._reader(lambda conn: plan.read(query, conn), done)
 
@@ -804,9 +812,7 @@ class SqlTableModel(QAbstractTableModel):
             # blocks still awaited from the background: asked for again when shown, and now read at once
             waiting, self._pending = self._pending, set()
             for k in waiting:
-                first, last = self._block_rows(k)
-                if last >= first:
-                    self.dataChanged.emit(self.index(first, 0), self.index(last, len(self.COLUMNS) - 1))
+                self._block_changed(k)
             return True
 
         return SignpostRead(query.signposts, give, stale)
@@ -975,12 +981,15 @@ def keyset_parts(
     return segments
 
 
-_REPORT_RATE: Final = (
-    "(r.successful_sessions * 1.0 / NULLIF(r.successful_sessions + r.failed_sessions, 0))"
-)
-_POLICY_RATE: Final = (
-    "(p.failed_sessions * 1.0 / NULLIF(p.successful_sessions + p.failed_sessions, 0))"
-)
+def _share_sql(part: str, alias: str = "") -> str:
+    """``part`` of a row's sessions over all of them (NULL with none), as the sort
+    indexes hold it (they name no table alias)."""
+    a = f"{alias}." if alias else ""
+    return f"({a}{part} * 1.0 / NULLIF({a}successful_sessions + {a}failed_sessions, 0))"
+
+
+_REPORT_RATE: Final = _share_sql("successful_sessions", "r")
+_POLICY_RATE: Final = _share_sql("failed_sessions", "p")
 
 
 class ReportsModel(SqlTableModel):
@@ -1235,13 +1244,12 @@ SORT_INDEXES: Final[tuple[str, ...]] = (
     "CREATE INDEX IF NOT EXISTS ui_reports_ok ON reports (successful_sessions)",
     "CREATE INDEX IF NOT EXISTS ui_reports_diag ON reports (diagnostic_count)",
     "CREATE INDEX IF NOT EXISTS ui_reports_source ON reports (source_path, source_member)",
-    "CREATE INDEX IF NOT EXISTS ui_reports_rate ON reports "
-    "((successful_sessions * 1.0 / NULLIF(successful_sessions + failed_sessions, 0)))",
+    f"CREATE INDEX IF NOT EXISTS ui_reports_rate ON reports ({_share_sql('successful_sessions')})",
     # only the reports with failure rows, in the orders where those without come first
     # as one long run (see Filter.where: a filter through failure rows implies them)
     "CREATE INDEX IF NOT EXISTS ui_reports_failed_details ON reports (failed_sessions) WHERE failure_detail_count > 0",
-    "CREATE INDEX IF NOT EXISTS ui_reports_rate_details ON reports "
-    "((successful_sessions * 1.0 / NULLIF(successful_sessions + failed_sessions, 0))) WHERE failure_detail_count > 0",
+    f"CREATE INDEX IF NOT EXISTS ui_reports_rate_details ON reports ({_share_sql('successful_sessions')}) "
+    "WHERE failure_detail_count > 0",
     # Policy types come in long runs (a tenth of a million policies say no policy was
     # found, and a reporter that checks policies sends none of them): sorted by type, the
     # walk to a common reporter's policies crossed 100,000 others, each read from its
@@ -1251,8 +1259,7 @@ SORT_INDEXES: Final[tuple[str, ...]] = (
     "CREATE INDEX IF NOT EXISTS ui_policies_mx ON policies (mx_hosts)",
     "CREATE INDEX IF NOT EXISTS ui_policies_ok ON policies (successful_sessions)",
     "CREATE INDEX IF NOT EXISTS ui_policies_failed ON policies (failed_sessions)",
-    "CREATE INDEX IF NOT EXISTS ui_policies_rate ON policies "
-    "((failed_sessions * 1.0 / NULLIF(successful_sessions + failed_sessions, 0)))",
+    f"CREATE INDEX IF NOT EXISTS ui_policies_rate ON policies ({_share_sql('failed_sessions')})",
     # HELO names and policy types come in long runs of one value (or none: most reporters
     # send no HELO), which a common result or policy type may not be in: sorted by them,
     # the walk to a page of its rows crossed 250,000 others at a million rows, each
