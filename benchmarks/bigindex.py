@@ -58,14 +58,14 @@ def build(path: Path, reports: int) -> dict[str, int]:
         c.execute(
             """INSERT INTO policies (id, report_id, idx, policy_type, policy_domain, policy_domain_source,
                 policy_strings, mx_hosts, sts_mode, successful_sessions, failed_sessions, organization_name,
-                start_ts, end_ts)
+                start_ts, end_ts, failure_detail_count)
             SELECT id, id, 0, kind, policy_domains, 'report',
                 CASE kind WHEN 'tlsa' THEN '["3 1 1 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"]'
                     WHEN 'no-policy-found' THEN '[]'
                     ELSE '["version: STSv1","mode: ' || mode || '","mx: *.' || policy_domains || '","max_age: 604800"]' END,
                 '["*.' || policy_domains || '"]',
                 CASE kind WHEN 'sts' THEN mode END,
-                successful_sessions, failed_sessions, organization_name, start_ts, end_ts
+                successful_sessions, failed_sessions, organization_name, start_ts, end_ts, failure_detail_count
             FROM (
                 -- a domain publishes DANE (one in five) or MTA-STS (one in seven of those
                 -- in testing mode); reporter 9 checks neither and says no-policy-found

@@ -409,7 +409,7 @@ def test_migration_from_schema_1_keeps_data(corpus: Path, tmp_path: Path, monkey
             names = {r[0] for r in ix.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
             assert "failures_type_cover" not in names
     with Index(db) as ix:
-        assert ix.schema_version == SCHEMA_VERSION == 5
+        assert ix.schema_version == SCHEMA_VERSION == 6
         names = {r[0] for r in ix.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
         assert {"failures_type_cover", "failures_mx_cover", "failures_ip_cover"} <= names
         assert ix.totals() == before
@@ -449,7 +449,7 @@ def test_migration_from_schema_3_adds_the_result_type_summaries(corpus: Path, tm
             if deferred:  # a bulk import killed before it built its indexes again
                 ix._defer_indexes()
     with Index(db) as ix:
-        assert ix.schema_version == SCHEMA_VERSION == 5
+        assert ix.schema_version == SCHEMA_VERSION == 6
         assert all(ix.conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] > 0
                    for t in (*rollups.SCHEMA_4_TABLES, *rollups.SCHEMA_5_TABLES))
         assert rollups.consistent(ix.conn) and rollups.ready(ix.conn)
@@ -475,7 +475,7 @@ def test_migration_from_schema_4_adds_the_monthly_result_type_summary(corpus: Pa
             with ix.conn:
                 ix.conn.execute("DROP TABLE roll_type_month")
     with Index(db) as ix:
-        assert ix.schema_version == SCHEMA_VERSION == 5
+        assert ix.schema_version == SCHEMA_VERSION == 6
         assert ix.conn.execute("SELECT COUNT(*) FROM roll_type_month").fetchone()[0] > 0
         assert rollups.consistent(ix.conn)
         first = ix.conn.execute("SELECT MIN(start_ts) FROM reports").fetchone()[0]
@@ -792,3 +792,43 @@ def test_the_commands_use_the_index_and_the_caps_set_in_preferences(tmp_path: Pa
     env["TLSRPT_GUI_DB"] = str(tmp_path / "env.sqlite3")  # the environment still wins over Preferences
     assert cli("import", str(tmp_path / "in" / "small.json"), "--json")["imported"] == 1
     assert (tmp_path / "env.sqlite3").exists()
+
+
+POLICY_COUNTS_WRONG = ("SELECT COUNT(*) FROM policies p WHERE failure_detail_count != "
+                       "(SELECT COUNT(*) FROM failure_details f WHERE f.policy_id = p.id)")
+
+
+@pytest.mark.parametrize("deferred", [False, True], ids=["indexed", "killed-bulk-import"])
+def test_migration_from_schema_5_counts_each_policys_failure_rows(corpus: Path, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch, deferred: bool) -> None:
+    import tlsrpt_gui.core.index as index_mod
+
+    db = tmp_path / "v5.db"
+    with monkeypatch.context() as m:
+        m.setattr(index_mod, "SCHEMA_VERSION", 5)
+        with Index(db) as ix:
+            ix.import_paths([corpus / "reports"])
+            cols = [r[1] for r in ix.conn.execute("PRAGMA table_info(policies)")]
+            assert "failure_detail_count" not in cols  # written as schema 5 wrote its rows
+            if deferred:  # a bulk import killed before it built its indexes again
+                ix._defer_indexes()
+    with Index(db) as ix:
+        assert ix.schema_version == SCHEMA_VERSION == 6
+        counts = dict(ix.conn.execute("SELECT failure_detail_count > 0, COUNT(*) FROM policies GROUP BY 1").fetchall())
+        assert counts[0] > 0 and counts[1] > 0  # both kinds are in the corpus
+        assert ix.conn.execute(POLICY_COUNTS_WRONG).fetchone()[0] == 0
+        assert ix.conn.execute("SELECT COUNT(*) FROM deferred_indexes").fetchone()[0] == 0
+        assert ix.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+@pytest.mark.parametrize("bulk", [False, True], ids=["batches", "bulk"])
+def test_each_policy_row_counts_its_failure_rows(corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 bulk: bool) -> None:
+    import tlsrpt_gui.core.index as index_mod
+
+    if bulk:  # indexes deferred and built at the end (parser processes that write: test_parsers_write.py)
+        monkeypatch.setattr(index_mod, "BULK_MIN_FILES", 2)
+    with Index(tmp_path / "i.db") as ix:
+        assert ix.import_paths([corpus / "reports"]).imported > 0
+        assert ix.conn.execute("SELECT COUNT(*) FROM policies WHERE failure_detail_count > 0").fetchone()[0] > 0
+        assert ix.conn.execute(POLICY_COUNTS_WRONG).fetchone()[0] == 0

@@ -29,7 +29,7 @@ _CONTENT = {
     "reports": "SELECT organization_name, report_id, dedupe_key, start_ts, policy_domains, successful_sessions, "
                "failed_sessions, failure_detail_count, diagnostic_count, source_path, source_member FROM reports",
     "policies": "SELECT r.report_id, p.idx, p.policy_type, p.policy_domain, p.policy_strings, p.mx_hosts, "
-                "p.successful_sessions, p.failed_sessions FROM policies p JOIN reports r ON r.id = p.report_id",
+                "p.successful_sessions, p.failed_sessions, p.failure_detail_count FROM policies p JOIN reports r ON r.id = p.report_id",
     "failures": "SELECT r.report_id, p.idx, f.result_type, f.sending_mta_ip, f.failed_session_count, f.policy_domain "
                 "FROM failure_details f JOIN policies p ON p.id = f.policy_id JOIN reports r ON r.id = f.report_id",
     "raw": "SELECT r.report_id, x.encoding, x.raw FROM report_raw x JOIN reports r ON r.id = x.report_id",

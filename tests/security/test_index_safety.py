@@ -46,6 +46,7 @@ def consistent(db: Path) -> None:
         # every report has its raw copy and exactly its recorded number of failure rows
         assert conn.execute("SELECT COUNT(*) FROM reports r WHERE NOT EXISTS (SELECT 1 FROM report_raw x WHERE x.report_id = r.id)").fetchone()[0] == 0
         assert conn.execute("SELECT COUNT(*) FROM reports r WHERE failure_detail_count != (SELECT COUNT(*) FROM failure_details f WHERE f.report_id = r.id)").fetchone()[0] == 0
+        assert conn.execute("SELECT COUNT(*) FROM policies p WHERE failure_detail_count != (SELECT COUNT(*) FROM failure_details f WHERE f.policy_id = p.id)").fetchone()[0] == 0
 
 
 # --------------------------------------------------------------------------- two instances

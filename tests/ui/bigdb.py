@@ -32,11 +32,11 @@ def build_big_index(path: Path, failures: int, reports: int = 10_000) -> None:
         c.execute(
             """INSERT INTO policies (id, report_id, idx, policy_type, policy_domain, policy_domain_source,
                 policy_strings, mx_hosts, sts_mode, successful_sessions, failed_sessions, organization_name,
-                start_ts, end_ts)
+                start_ts, end_ts, failure_detail_count)
             SELECT id, id, 0, CASE WHEN id % 2 THEN 'sts' ELSE 'tlsa' END, policy_domains, 'report',
                 '["version: STSv1","mode: enforce"]', '["mx' || (id % 5) || '.example"]',
                 CASE WHEN id % 2 THEN 'enforce' ELSE NULL END, successful_sessions, failed_sessions,
-                organization_name, start_ts, end_ts FROM reports"""
+                organization_name, start_ts, end_ts, failure_detail_count FROM reports"""
         )
         results = " ".join(f"WHEN {i} THEN '{r}'" for i, r in enumerate(_RESULTS))
         c.execute(

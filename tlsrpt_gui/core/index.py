@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION: Final = 5
+SCHEMA_VERSION: Final = 6
 BATCH_SIZE: Final = 500
 #: reports per transaction in a bulk import (fewer commits and summary updates)
 BULK_BATCH_SIZE: Final = 2000
@@ -127,6 +127,24 @@ def _schema_5(conn: sqlite3.Connection) -> None:
     # Session summaries per calendar month, of all policies and of those with a failure
     # of each result type, for the success-rate and coverage charts over a date range.
     rollups.add_tables(conn, rollups.SCHEMA_5_TABLES)
+
+
+def _schema_6(conn: sqlite3.Connection) -> None:
+    # Each policy row counts its failure rows, as a report row does: a filter through
+    # failure rows (result type, MX host, sending IP) can then say that its policies have
+    # some, and partial sort indexes over those policies serve the orders in which the
+    # nine in ten without come first (see core/query.py). Counted once, grouped, into a
+    # table keyed by policy: no per-policy lookup, so the failure rows' own indexes
+    # (which a killed bulk import may have left unbuilt) are not needed.
+    conn.execute("ALTER TABLE policies ADD COLUMN failure_detail_count INTEGER NOT NULL DEFAULT 0")
+    conn.execute("CREATE TEMP TABLE policy_details (policy_id INTEGER PRIMARY KEY, n INTEGER NOT NULL)")
+    try:
+        conn.execute("INSERT INTO temp.policy_details SELECT policy_id, COUNT(*) FROM failure_details GROUP BY policy_id")
+        conn.execute("UPDATE policies SET failure_detail_count = "
+                     "(SELECT n FROM temp.policy_details d WHERE d.policy_id = policies.id) "
+                     "WHERE id IN (SELECT policy_id FROM temp.policy_details)")
+    finally:
+        conn.execute("DROP TABLE temp.policy_details")
 
 
 # Each step moves the schema from version i to i + 1: SQL statements, or a function.
@@ -260,6 +278,8 @@ _MIGRATIONS: Final[tuple[str | Callable[[sqlite3.Connection], None], ...]] = (
     _schema_4,
     # 5: session summaries per month, also per result type (core/rollups.py).
     _schema_5,
+    # 6: policy rows count their failure rows.
+    _schema_6,
 )
 
 
@@ -389,7 +409,7 @@ def _prepare(item: SourceItem, report: FastReport) -> _Parsed:
     for idx, p in enumerate(report.policies):
         ptype, domain, _, strings, hosts, mode, ok, bad, fds = p
         prow = (idx, ptype, domain, p.policy_domain_source, _json_list(strings), _json_list(hosts), mode, ok, bad,
-                org, start_ts, end_ts)
+                org, start_ts, end_ts, len(fds))
         tail = (domain, ptype, org, start_ts, mode, ok, bad)
         policies.append((prow, [d + tail for d in fds]))
         n_details += len(fds)
@@ -922,6 +942,11 @@ _REPORT_SQL: Final = """INSERT INTO reports (id, organization_name, report_id, d
    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
    ON CONFLICT (organization_name, dedupe_key) DO NOTHING"""
 _POLICY_SQL: Final = """INSERT INTO policies (id, report_id, idx, policy_type, policy_domain, policy_domain_source,
+       policy_strings, mx_hosts, sts_mode, successful_sessions, failed_sessions, organization_name, start_ts, end_ts,
+       failure_detail_count)
+   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+#: before schema 6 (only in migration tests): no count of failure rows
+_POLICY_SQL_V5: Final = """INSERT INTO policies (id, report_id, idx, policy_type, policy_domain, policy_domain_source,
        policy_strings, mx_hosts, sts_mode, successful_sessions, failed_sessions, organization_name, start_ts, end_ts)
    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
 _DETAIL_SQL: Final = """INSERT INTO failure_details (report_id, policy_id, result_type, sending_mta_ip, receiving_mx_hostname,
@@ -961,6 +986,7 @@ class _BatchWriter:
         self.batch_size = batch_size
         #: older schemas (made only by the migration tests) have no summaries
         self.summaries = index.schema_version >= 3
+        self.policy_counts = index.schema_version >= 6
         #: called after each committed batch
         self.committed: Callable[[], None] | None = None
         self.pending: list[_Parsed] = []
@@ -1056,7 +1082,10 @@ class _BatchWriter:
                     detail_rows.extend((rid, pid, *d) for d in details)
                 diag_rows.extend((rid, *d) for d in parsed.diagnostics)
             conn.executemany("INSERT INTO report_raw (report_id, encoding, raw) VALUES (?, ?, ?)", raw_rows)
-            conn.executemany(_POLICY_SQL, policy_rows)
+            if self.policy_counts:
+                conn.executemany(_POLICY_SQL, policy_rows)
+            else:
+                conn.executemany(_POLICY_SQL_V5, [r[:-1] for r in policy_rows])
             if not self.summaries:  # an old schema: no policy columns on failure rows either
                 conn.executemany(_DETAIL_SQL_V2, [r[:-3] for r in detail_rows])
             else:

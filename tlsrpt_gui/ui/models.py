@@ -29,7 +29,14 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor, QFont, QGuiApplication, QPalette
 
 from tlsrpt_gui.core.export import neutralise, write_rows
-from tlsrpt_gui.core.query import Filter, TableKind, TextValues, common_fields, text_values
+from tlsrpt_gui.core.query import (
+    Filter,
+    TableKind,
+    TextValues,
+    common_fields,
+    has_policy_counts,
+    text_values,
+)
 from tlsrpt_gui.core.report import result_category
 from tlsrpt_gui.ui.formatting import (
     TimeMode,
@@ -302,6 +309,8 @@ class SqlTableModel(QAbstractTableModel):
     ) -> None:
         super().__init__(parent)
         self._conn = conn
+        #: policy rows count their failure rows (see Filter.where)
+        self._policy_counts = self.KIND == "policies" and has_policy_counts(conn)
         self._time = time_mode
         self._filter = Filter()
         #: filter fields matching many rows (see core.query.common_fields)
@@ -417,6 +426,7 @@ class SqlTableModel(QAbstractTableModel):
 
     def set_connection(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
+        self._policy_counts = self.KIND == "policies" and has_policy_counts(conn)
         self.reload()
 
     def set_filter(self, flt: Filter) -> None:
@@ -667,7 +677,8 @@ class SqlTableModel(QAbstractTableModel):
 
     def _where(self) -> tuple[str, list[Any]]:
         # a filter on the column the rows are sorted by: its index does both
-        return self._filter.where(self.KIND, self._common, self._text_values, self._keys[0].rsplit(".", 1)[-1])
+        return self._filter.where(self.KIND, self._common, self._text_values, self._keys[0].rsplit(".", 1)[-1],
+                                  self._policy_counts)
 
     @property
     def _desc(self) -> bool:
@@ -1260,6 +1271,10 @@ SORT_INDEXES: Final[tuple[str, ...]] = (
     "CREATE INDEX IF NOT EXISTS ui_policies_ok ON policies (successful_sessions)",
     "CREATE INDEX IF NOT EXISTS ui_policies_failed ON policies (failed_sessions)",
     f"CREATE INDEX IF NOT EXISTS ui_policies_rate ON policies ({_share_sql('failed_sessions')})",
+    # as ui_reports_failed_details and ui_reports_rate_details, for the policies (schema 6)
+    "CREATE INDEX IF NOT EXISTS ui_policies_failed_details ON policies (failed_sessions) WHERE failure_detail_count > 0",
+    f"CREATE INDEX IF NOT EXISTS ui_policies_rate_details ON policies ({_share_sql('failed_sessions')}) "
+    "WHERE failure_detail_count > 0",
     # HELO names and policy types come in long runs of one value (or none: most reporters
     # send no HELO), which a common result or policy type may not be in: sorted by them,
     # the walk to a page of its rows crossed 250,000 others at a million rows, each
