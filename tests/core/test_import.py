@@ -346,6 +346,22 @@ def whole_reports(db: Path) -> int:
     return reports
 
 
+def text_index_whole(conn: sqlite3.Connection) -> bool:
+    """True if the trigram index of report ids and sources (core/report_text.py) can be
+    used and names every report by its id and by its file's name."""
+    from tlsrpt_gui.core import report_text
+
+    if not report_text.usable(conn):
+        return False
+    for rid, report_id, path in conn.execute("SELECT id, report_id, source_path FROM reports").fetchall():
+        for term in (report_id, os.path.basename(path)):
+            query = report_text.match_query(term)
+            if query is not None and conn.execute(f"SELECT 1 FROM {report_text.TABLE} WHERE {report_text.TABLE} MATCH ? "
+                                                  "AND rowid = ?", (query, rid)).fetchone() is None:
+                return False
+    return True
+
+
 def kill_once_committed(proc: subprocess.Popen[bytes], db: Path) -> None:
     """SIGKILL an import once at least one batch is committed (but, we hope, before the end)."""
     deadline = time.monotonic() + 120
@@ -376,6 +392,7 @@ def test_killed_import_leaves_consistent_index_and_rerun_completes(tmp_path: Pat
         r = ix.import_paths([folder], workers=1)
         assert r.imported == n - reports and r.duplicates == reports and r.failed == []
         assert ix.totals().reports == n
+        assert text_index_whole(ix.conn)
 
 
 def test_cancel_keeps_committed_batches(tmp_path: Path) -> None:
@@ -819,6 +836,7 @@ def test_migration_from_schema_5_counts_each_policys_failure_rows(corpus: Path, 
         assert ix.conn.execute(POLICY_COUNTS_WRONG).fetchone()[0] == 0
         assert ix.conn.execute("SELECT COUNT(*) FROM deferred_indexes").fetchone()[0] == 0
         assert ix.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert text_index_whole(ix.conn)  # made and filled by the upgrade
 
 
 @pytest.mark.parametrize("bulk", [False, True], ids=["batches", "bulk"])
@@ -832,3 +850,40 @@ def test_each_policy_row_counts_its_failure_rows(corpus: Path, tmp_path: Path, m
         assert ix.import_paths([corpus / "reports"]).imported > 0
         assert ix.conn.execute("SELECT COUNT(*) FROM policies WHERE failure_detail_count > 0").fetchone()[0] > 0
         assert ix.conn.execute(POLICY_COUNTS_WRONG).fetchone()[0] == 0
+        assert text_index_whole(ix.conn)  # written with each batch, or filled at the end of a bulk import
+
+
+@pytest.mark.parametrize("side", ["made-beside", "failed-beside", "rows-changed"])
+def test_a_bulk_import_fills_the_trigram_index_at_its_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          side: str) -> None:
+    """A bulk import empties the trigram index of report ids and sources and fills it at
+    its end: made in a scratch file beside the index builds and copied in, or, if that
+    failed or the rows changed meanwhile, filled in the index itself."""
+    import tlsrpt_gui.core.index as index_mod
+    from tlsrpt_gui.core import report_text
+
+    folder = tmp_path / "in"
+    make_folder(folder, 40)
+    monkeypatch.setattr(index_mod, "BULK_MIN_FILES", 10)
+    made_beside = index_mod._report_text_into
+    copy_from = report_text.copy_from
+
+    def beside(path: str, scratch: str) -> tuple[Any, ...] | None:
+        if side == "failed-beside":
+            raise sqlite3.OperationalError("no such tokenizer: trigram")
+        state = made_beside(path, scratch)
+        return (0, 0, 0) if side == "rows-changed" else state
+
+    copies: list[str] = []
+
+    def copy(conn: sqlite3.Connection, schema: str) -> None:
+        copies.append(schema)
+        copy_from(conn, schema)
+
+    monkeypatch.setattr(index_mod, "_report_text_into", beside)
+    monkeypatch.setattr(report_text, "copy_from", copy)
+    with Index(tmp_path / "i.db") as ix:
+        assert ix.import_paths([folder], workers=1).imported == 40
+        assert copies == (["made"] if side == "made-beside" else [])
+        assert text_index_whole(ix.conn)
+        ix.conn.execute(f"INSERT INTO {report_text.TABLE} ({report_text.TABLE}) VALUES ('integrity-check')")

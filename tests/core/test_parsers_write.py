@@ -19,10 +19,12 @@ from tests.core.test_import import (
     cli_import,
     kill_once_committed,
     make_folder,
+    text_index_whole,
     whole_reports,
 )
-from tlsrpt_gui.core import rollups
+from tlsrpt_gui.core import report_text, rollups
 from tlsrpt_gui.core.index import Index, Progress
+from tlsrpt_gui.core.query import Filter, text_values
 
 #: the rows of an index, without the ids and times that differ between two imports
 _CONTENT = {
@@ -95,6 +97,7 @@ def test_parsers_write_what_the_importing_process_would(tmp_path: Path, monkeypa
         assert ix.conn.execute("PRAGMA foreign_key_check").fetchall() == []
         assert ix.conn.execute("SELECT COUNT(*) FROM deferred_indexes").fetchone()[0] == 0
         assert rollups.ready(ix.conn) and rollups.consistent(ix.conn)
+        assert text_index_whole(ix.conn)  # filled at the end
         assert ix.conn.execute("SELECT imported, duplicates, failed, status FROM import_runs").fetchall() == [
             (1101, 1, 6, "done")]
         # this process's connection was opened again after the fork, as it was
@@ -272,6 +275,7 @@ def test_killed_while_parsers_write_leaves_a_whole_index(tmp_path: Path, n: int,
         r = ix.import_paths([folder], workers=2)
         assert r.imported == n - reports and r.duplicates == reports and r.failed == []
         assert ix.totals().reports == n and rollups.consistent(ix.conn)
+        assert text_index_whole(ix.conn)
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="the lock is fcntl's")
@@ -294,8 +298,13 @@ def test_opening_the_index_during_a_bulk_import_leaves_its_indexes_to_it(tmp_pat
         assert pending > 1 and proc.poll() is None, "the import ended before it could be opened"
         with Index(db) as ix:
             assert ix.conn.execute("SELECT COUNT(*) FROM deferred_indexes").fetchone()[0] > 1  # left alone
+            # the import emptied the trigram index, to fill it at its end: meanwhile, not used
+            assert not report_text.usable(ix.conn)
+            values = text_values(ix.conn, Filter(text="kill-1"), "reports", share=1.0)
+            assert values is None or values.unique == "like"
     finally:
         assert proc.wait(timeout=300) == 0
     with Index(db) as ix:
         assert ix.conn.execute("SELECT COUNT(*) FROM deferred_indexes").fetchone()[0] == 0
+        assert text_index_whole(ix.conn)
         assert ix.totals().reports == 6000 and rollups.consistent(ix.conn)

@@ -218,3 +218,76 @@ def test_free_text_matches_list_items_never_the_json_around_them(ix: Index, term
         where, params = flt.where("policies", (), values)
         got = {r[0] for r in ix.conn.execute(f"SELECT p.id FROM policies p WHERE {where}", params)}
         assert got == expected, (term, values is None)
+
+
+# --------------------------------------------------------------------------- report ids and sources
+
+
+def _report_ids(ix: Index, flt: Filter, values: Any) -> list[int]:
+    where, params = flt.where("reports", text_values=values)
+    return sorted(r[0] for r in ix.conn.execute(f"SELECT r.id FROM reports r WHERE {where}", params))
+
+
+def _unique_texts(ix: Index) -> list[str]:
+    return [f"{a}\n{b}\n{c}" for a, b, c in ix.conn.execute("SELECT report_id, source_path, source_member FROM reports")]
+
+
+@pytest.mark.parametrize("term", ["00Z_foo", "JSON.GZ", "eml", "!example", "google.com!", "no-such-text-anywhere",
+                                  "r\"q", "Mail.ru", "50%_", "xn--", "2024-", "+RANDOM.net", "drv__", "rid-"])
+def test_report_ids_and_sources_are_looked_up_in_the_trigram_index(ix: Index, term: str) -> None:
+    """A rare term is looked for in the report ids and sources that the trigram index
+    names, and finds exactly the reports a LIKE over every one of them finds."""
+    from tlsrpt_gui.core import report_text
+
+    assert report_text.usable(ix.conn)
+    flt = Filter(text=term)
+    values = text_values(ix.conn, flt, "reports", share=1.0)  # every term counts as rare here
+    assert values is not None
+    expected = _report_ids(ix, flt, None)  # a LIKE over every report's columns
+    assert _report_ids(ix, flt, values) == expected
+    in_unique = any(term.lower() in t.lower() for t in _unique_texts(ix))
+    assert values.unique == ("trigrams" if in_unique else "none"), values
+    where = flt.where("reports", text_values=values)[0]
+    assert ("MATCH" in where) == in_unique
+    assert "UNION" not in where  # never the LIKE over every report id and source
+    if term == "no-such-text-anywhere":
+        assert where == "0" and not expected
+
+
+def test_short_terms_and_common_ones_are_checked_with_like(ix: Index) -> None:
+    """A term under three characters has no trigram; one in many report ids or sources
+    (here, every file name with ".json") is checked on each report as the rows are walked."""
+    short = text_values(ix.conn, Filter(text="ru"), "reports", share=1.0)
+    assert short is not None and short.unique == "like" and "UNION" in Filter(text="ru").where("reports", text_values=short)[0]
+    assert text_values(ix.conn, Filter(text=".json"), "reports") is None
+
+
+def test_without_the_trigram_index_report_ids_and_sources_are_read_whole(tmp_path: Path, corpus: Path) -> None:
+    """An SQLite without FTS5 (or before the trigram tokenizer) has no such index: the
+    ids and sources are read with a LIKE, and the rows are the same."""
+    from tlsrpt_gui.core import report_text
+
+    with Index(tmp_path / "i.db") as index:
+        index.import_paths([corpus / "reports"], workers=1)
+        flt = Filter(text="00Z_")  # in Google's report ids
+        with_index = text_values(index.conn, flt, "reports", share=1.0)
+        assert with_index is not None and with_index.unique == "trigrams"
+        expected = _report_ids(index, flt, with_index)
+        assert expected
+        with index.conn:
+            index.conn.execute(f"DROP TABLE {report_text.TABLE}")
+        assert not report_text.usable(index.conn)
+        without = text_values(index.conn, flt, "reports", share=1.0)
+        assert without is not None and without.unique == "like"
+        assert _report_ids(index, flt, without) == expected
+        assert index.import_paths([corpus / "dmarc"], workers=1).imported >= 0  # the writer goes on without it
+
+
+def test_match_query_is_every_trigram_quoted() -> None:
+    from tlsrpt_gui.core.report_text import MAX_TRIGRAMS, match_query
+
+    assert match_query("ab") is None
+    assert match_query("abcd") == '"abc" AND "bcd"'
+    assert match_query('a"bc') == '"a""b" AND """bc"'
+    many = match_query("x" * 5 + "".join(chr(65 + i % 26) + str(i) for i in range(60)))
+    assert many is not None and many.count(" AND ") == MAX_TRIGRAMS - 1

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, NamedTuple, overload
 
-from tlsrpt_gui.core import fastparse, rollups
+from tlsrpt_gui.core import fastparse, report_text, rollups
 from tlsrpt_gui.core.fastparse import FastReport
 from tlsrpt_gui.core.report import ReportParseError, decode_json, parse_report_value
 from tlsrpt_gui.core.sources import (
@@ -145,6 +145,9 @@ def _schema_6(conn: sqlite3.Connection) -> None:
                      "WHERE id IN (SELECT policy_id FROM temp.policy_details)")
     finally:
         conn.execute("DROP TABLE temp.policy_details")
+    # A trigram index of report ids and sources for the free-text filter (core/report_text.py).
+    if report_text.create(conn):
+        conn.execute(report_text.FILL)
 
 
 # Each step moves the schema from version i to i + 1: SQL statements, or a function.
@@ -278,7 +281,7 @@ _MIGRATIONS: Final[tuple[str | Callable[[sqlite3.Connection], None], ...]] = (
     _schema_4,
     # 5: session summaries per month, also per result type (core/rollups.py).
     _schema_5,
-    # 6: policy rows count their failure rows.
+    # 6: policy rows count their failure rows; a trigram index of report ids and sources.
     _schema_6,
 )
 
@@ -739,6 +742,10 @@ class Index:
         marks = ", ".join("?" * len(_DEFERRABLE))
         with self._transaction():
             self.conn.execute("INSERT OR REPLACE INTO deferred_indexes (name, sql) VALUES (?, '')", (rollups.PENDING,))
+            if report_text.exists(self.conn):  # emptied, and filled again at the end as an index is built
+                self.conn.execute("INSERT OR REPLACE INTO deferred_indexes (name, sql) VALUES (?, ?)",
+                                  (report_text.TABLE, report_text.FILL))
+                self.conn.execute(report_text.CLEAR)
             rows = self.conn.execute(
                 f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ({marks})",
                 _DEFERRABLE,
@@ -761,7 +768,12 @@ class Index:
         names = [r[0] for r in self.conn.execute("SELECT name FROM deferred_indexes ORDER BY name")]
         pending = rollups.PENDING in names
         scratch = _scratch_file() if pending else None
+        # the trigram index of report ids and sources, made in a scratch file of its own
+        # by a thread (SQLite's work, outside the GIL, on the core the others leave idle)
+        text_pending = report_text.TABLE in names
+        text_scratch = _scratch_file() if text_pending else None
         state: tuple[Any, ...] | None = None
+        text_state: tuple[Any, ...] | None = None
         # The index builds wait for the GIL between statements: hand it over sooner.
         switch = sys.getswitchinterval()
         sys.setswitchinterval(min(switch, 0.0005))
@@ -771,24 +783,24 @@ class Index:
                 wait = parsers.compute_summaries(self.path, scratch) if parsers is not None else None
                 if wait is None:
                     wait = _Beside(_summaries_into, str(self.path), scratch).join_result
+            text_wait = _Beside(_report_text_into, str(self.path), text_scratch).join_result if text_scratch else None
             # The rows just written, and each index once built, are in the WAL: a thread
             # copies them into the database meanwhile.
             checkpoints = _Checkpointer(str(self.path))
             checkpoints.poke()
             try:
-                built = self._build_indexes([n for n in names if n != rollups.PENDING], checkpoints.poke)
+                built = self._build_indexes([n for n in names if n not in (rollups.PENDING, report_text.TABLE)],
+                                            checkpoints.poke)
             finally:
                 state = wait() if wait is not None else None
+                text_state = text_wait() if text_wait is not None else None
                 checkpoints.stop()
         finally:
             sys.setswitchinterval(switch)
         if pending:
-            try:
-                self._fill_summaries(scratch if state is not None else None, state)
-            finally:
-                if scratch is not None:
-                    with suppress(OSError):
-                        os.unlink(scratch)
+            _fill_from(scratch, state, self._fill_summaries)
+        if text_pending:
+            _fill_from(text_scratch, text_state, self._fill_report_text)
         return built
 
     def _fill_summaries(self, scratch: str | None, state: tuple[Any, ...] | None) -> None:
@@ -811,6 +823,28 @@ class Index:
         finally:
             if scratch is not None:
                 self.conn.execute("DETACH DATABASE computed")
+
+    def _fill_report_text(self, scratch: str | None, state: tuple[Any, ...] | None) -> None:
+        """Copy the trigram index made beside the index builds into the index, or fill it
+        here if the rows changed meanwhile (another import) or that failed."""
+        if scratch is not None:
+            try:
+                self.conn.execute("ATTACH DATABASE ? AS made", (scratch,))
+            except sqlite3.Error:
+                log.warning("cannot read the trigram index made in %s", scratch, exc_info=True)
+                scratch = None
+        try:
+            with self._transaction():
+                if _deferred(self.conn, report_text.TABLE):
+                    if scratch is not None and state == _row_state(self.conn):
+                        report_text.copy_from(self.conn, "made")
+                    else:
+                        self.conn.execute(report_text.CLEAR)
+                        self.conn.execute(report_text.FILL)
+                    self.conn.execute("DELETE FROM deferred_indexes WHERE name = ?", (report_text.TABLE,))
+        finally:
+            if scratch is not None:
+                self.conn.execute("DETACH DATABASE made")
 
     def _build_indexes(self, names: list[str], built_one: Callable[[], None]) -> int:
         built = 0
@@ -987,6 +1021,8 @@ class _BatchWriter:
         #: older schemas (made only by the migration tests) have no summaries
         self.summaries = index.schema_version >= 3
         self.policy_counts = index.schema_version >= 6
+        #: the index has a trigram index of report ids and sources (report_text.py)
+        self.report_text = self.policy_counts and report_text.exists(index.conn)
         #: called after each committed batch
         self.committed: Callable[[], None] | None = None
         self.pending: list[_Parsed] = []
@@ -1082,6 +1118,10 @@ class _BatchWriter:
                     detail_rows.extend((rid, pid, *d) for d in details)
                 diag_rows.extend((rid, *d) for d in parsed.diagnostics)
             conn.executemany("INSERT INTO report_raw (report_id, encoding, raw) VALUES (?, ?, ?)", raw_rows)
+            if self.report_text and not _deferred(conn, report_text.TABLE):  # (else a bulk import fills it at its end)
+                text_of = report_text.text_of
+                conn.executemany(report_text.INSERT, [(r[0], text_of(r[2], r[-3], r[-2])) for r in report_rows
+                                                      if r[0] in inserted])
             if self.policy_counts:
                 conn.executemany(_POLICY_SQL, policy_rows)
             else:
@@ -1102,6 +1142,11 @@ class _BatchWriter:
         if self.committed is not None:
             self.committed()
         self.result.add(done)  # counted only once the batch is committed
+
+
+def _deferred(conn: sqlite3.Connection, name: str) -> bool:
+    """True if a bulk import has yet to build ``name`` (see Index._defer_indexes)."""
+    return conn.execute("SELECT 1 FROM deferred_indexes WHERE name = ?", (name,)).fetchone() is not None
 
 
 #: the inputs (file, and member of it) whose last outcome was ``outcome``: one tried
@@ -1198,6 +1243,39 @@ def _summaries_into(path: str, scratch: str) -> tuple[Any, ...]:
         return state
     finally:
         src.close()
+        out.close()
+
+
+def _fill_from(scratch: str | None, state: tuple[Any, ...] | None,
+               fill: Callable[[str | None, tuple[Any, ...] | None], None]) -> None:
+    """``fill`` the index from what was made in ``scratch`` (if it was: ``state`` is then
+    the rows' state it was made from), then delete the scratch file."""
+    try:
+        fill(scratch if state is not None else None, state)
+    finally:
+        if scratch is not None:
+            with suppress(OSError):
+                os.unlink(scratch)
+
+
+def _report_text_into(path: str, scratch: str) -> tuple[Any, ...] | None:
+    """Make the trigram index of the index at ``path``'s reports, from one snapshot, in the
+    scratch database ``scratch``; returns the rows' state in that snapshot (None if this
+    SQLite cannot make it). Runs in a thread beside the index builds."""
+    out = sqlite3.connect(scratch)
+    try:
+        out.execute("PRAGMA journal_mode = OFF")
+        out.execute("PRAGMA synchronous = OFF")
+        if not report_text.create(out):
+            return None
+        out.execute("ATTACH DATABASE ? AS src", (Path(path).resolve().as_uri() + "?mode=ro",))
+        out.execute("BEGIN")  # one snapshot for the state and the text
+        state = tuple(out.execute(f"SELECT COUNT(*), MAX(id) FROM src.{table}").fetchone()
+                      for table in ("reports", "policies", "failure_details"))
+        out.execute(report_text.FILL.replace(" FROM reports", " FROM src.reports"))
+        out.commit()
+        return state
+    finally:
         out.close()
 
 

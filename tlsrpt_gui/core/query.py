@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final, Literal
 
-from tlsrpt_gui.core import rollups
+from tlsrpt_gui.core import report_text, rollups
 from tlsrpt_gui.core.report import domain_to_unicode, normalise_domain
 from tlsrpt_gui.core.rollups import TEXT_COLUMNS
 
@@ -195,13 +195,19 @@ class Filter:
                 plus = "+" if text_values.common and column != f"{a}.{lead}" else ""
                 ors.append(f"{plus}{column} IN ({', '.join('?' * len(values))})")
                 params.extend(values)
-            if kind == "reports":  # unique per report, so not in the value table: their own indexes
+            if kind == "reports":  # unique per report, so not in the value table
                 pattern = f"%{escape_like(text)}%"
                 rid, path, member = _REPORT_UNIQUE_TEXT
-                ors.append(f"r.id IN (SELECT x.id FROM reports x WHERE x.{rid} LIKE ? ESCAPE '\\' "
-                           f"UNION SELECT x.id FROM reports x WHERE x.{path} LIKE ? ESCAPE '\\' "
-                           f"OR x.{member} LIKE ? ESCAPE '\\')")
-                params.extend([pattern] * 3)
+                if text_values.unique == "trigrams":  # the few reports the trigram index names, checked
+                    ors.append(f"r.id IN (SELECT x.id FROM reports x WHERE x.id IN (SELECT rowid FROM "
+                               f"{report_text.TABLE} WHERE {report_text.TABLE} MATCH ?) AND (x.{rid} LIKE ? ESCAPE '\\' "
+                               f"OR x.{path} LIKE ? ESCAPE '\\' OR x.{member} LIKE ? ESCAPE '\\'))")
+                    params.extend([text_values.trigrams, *[pattern] * 3])
+                elif text_values.unique == "like":  # their own indexes, read whole
+                    ors.append(f"r.id IN (SELECT x.id FROM reports x WHERE x.{rid} LIKE ? ESCAPE '\\' "
+                               f"UNION SELECT x.id FROM reports x WHERE x.{path} LIKE ? ESCAPE '\\' "
+                               f"OR x.{member} LIKE ? ESCAPE '\\')")
+                    params.extend([pattern] * 3)
             clauses.append("(" + " OR ".join(ors) + ")" if ors else "0")  # "0": no value contains the text
         elif text:
             pattern = f"%{escape_like(text)}%"
@@ -263,14 +269,20 @@ class TextValues:
     #: the values are in many rows: checked while the rows are walked in sort order,
     #: not looked up (which would find them all and sort them)
     common: bool = False
+    #: for reports, how their ids and sources (unique, so not in the value table) are
+    #: searched: "like" reads every one; "trigrams" checks the few that the trigram index
+    #: names (core/report_text.py) with :attr:`trigrams`, its query; "none": it names none
+    unique: Literal["like", "trigrams", "none"] = "like"
+    trigrams: str = ""
 
 
 #: at most this many matching values become an IN list; more means a common term
 MAX_TEXT_VALUES: Final = 500
 
 
-#: for reports the value path also scans the report-id and source indexes (about
-#: 0.25 s at a million reports), so a term counts as common sooner
+#: for reports without the trigram index (core/report_text.py) the value path also scans
+#: the report-id and source indexes (about 0.45 s at a million reports), so a term
+#: counts as common sooner
 REPORT_TEXT_SHARE: Final = 0.001
 
 
@@ -282,16 +294,23 @@ def text_values(conn: sqlite3.Connection, flt: Filter, kind: TableKind = "failur
     values come back marked so (:attr:`TextValues.common`), to be checked while
     the rows are walked in sort order, where a page fills at once.
 
+    For reports, the report ids and sources that may hold the term are looked up in
+    the trigram index (:attr:`TextValues.unique`), when the index has it and the
+    term is long enough.
+
     None when there is no text, when there are many values (a ``LIKE`` checks
-    them faster), when a term is common among reports (whose report ids and
-    sources are not in the value table), or when the index has no
+    them faster), when a term is in many report ids or sources, or is common among
+    reports without the trigram index to look those up, or when the index has no
     ``text_values`` table.
     """
     text = flt.text.strip()
     if not text or not rollups.ready(conn):  # no term, or a bulk import has yet to fill the values
         return None
-    if share is None:
-        share = REPORT_TEXT_SHARE if kind == "reports" else COMMON_SHARE
+    trigrams = report_text.match_query(text) if kind == "reports" else None
+    if trigrams is not None and not report_text.usable(conn):
+        trigrams = None
+    if share is None:  # (without the trigram index a rare term reads every report id and source)
+        share = REPORT_TEXT_SHARE if kind == "reports" and trigrams is None else COMMON_SHARE
     table, alias, kept = TEXT_COLUMNS[kind]
     pattern = f"%{escape_like(text)}%"
     try:
@@ -313,14 +332,21 @@ def text_values(conn: sqlite3.Connection, flt: Filter, kind: TableKind = "failur
         return None
     # (a term matching a domain's Unicode form only has no scan to fall back on)
     common = not idn and sum(int(r[2]) for r in rows) > share * total
-    if common and kind == "reports":
+    unique: Literal["like", "trigrams", "none"] = "like"
+    if trigrams is not None:
+        limit = int(share * total) + 1
+        found = report_text.candidates(conn, trigrams, limit)
+        if found >= limit:  # in many report ids or sources: every report is checked as it is walked
+            return None
+        unique = "trigrams" if found else "none"
+    elif common and kind == "reports":  # (a walk in sort order then reads every report's id and source)
         return None
     allowed = {f"{alias}.{c}" for c in kept}  # column names go into SQL: only our own
     columns: dict[str, list[str]] = {}
     for col, value, _ in rows:
         if col in allowed:
             columns.setdefault(str(col), []).append(str(value))
-    return TextValues(text, kind, columns, common)
+    return TextValues(text, kind, columns, common, unique, trigrams or "")
 
 
 #: an A-label in a value (a domain, or one of a list of them)
