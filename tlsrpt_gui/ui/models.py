@@ -1099,7 +1099,8 @@ class PoliciesModel(SqlTableModel):
         ),
         # (the reporter breaks ties: see ui_policies_type_org)
         Column("policy_type", "Policy type", ("p.policy_type",), ("p.policy_type", "p.start_ts", "p.organization_name")),
-        Column("sts_mode", "Mode", ("p.sts_mode",), ("p.sts_mode",), "text", "MTA-STS policy mode"),
+        # (the policy type breaks ties: see ui_policies_mode_type)
+        Column("sts_mode", "Mode", ("p.sts_mode",), ("p.sts_mode", "p.policy_type"), "text", "MTA-STS policy mode"),
         Column("mx_hosts", "MX patterns", ("p.mx_hosts",), ("p.mx_hosts",), "list"),
         Column(
             "successful_sessions",
@@ -1266,7 +1267,11 @@ SORT_INDEXES: Final[tuple[str, ...]] = (
     # walk to a common reporter's policies crossed 100,000 others, each read from its
     # table row (0.12-0.24 s). This index carries the reporter, so the walk checks it there.
     "CREATE INDEX IF NOT EXISTS ui_policies_type_org ON policies (policy_type, start_ts, organization_name)",
-    "CREATE INDEX IF NOT EXISTS ui_policies_mode ON policies (sts_mode)",
+    # Only MTA-STS policies have a mode: sorted by it, the others come as one run at an end
+    # (DANE and no-policy-found, three in ten at a million policies), and a common policy
+    # type found only there was looked for in 700,000 table rows (0.35 s). This index
+    # carries the type, which breaks ties in that order, so the walk checks it here (52 ms).
+    "CREATE INDEX IF NOT EXISTS ui_policies_mode_type ON policies (sts_mode, policy_type)",
     "CREATE INDEX IF NOT EXISTS ui_policies_mx ON policies (mx_hosts)",
     "CREATE INDEX IF NOT EXISTS ui_policies_ok ON policies (successful_sessions)",
     "CREATE INDEX IF NOT EXISTS ui_policies_failed ON policies (failed_sessions)",
@@ -1287,7 +1292,7 @@ SORT_INDEXES: Final[tuple[str, ...]] = (
     "CREATE INDEX IF NOT EXISTS ui_failures_ptype_kinds ON failure_details (policy_type, start_ts, result_type)",
 )
 #: sort indexes of earlier versions, dropped once the ones replacing them are made
-RETIRED_SORT_INDEXES: Final = ("ui_failures_helo", "ui_failures_ptype")
+RETIRED_SORT_INDEXES: Final = ("ui_failures_helo", "ui_failures_ptype", "ui_policies_mode")
 
 
 def missing_sort_indexes(conn: sqlite3.Connection) -> list[str]:
