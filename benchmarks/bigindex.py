@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tlsrpt_gui.core import rollups  # noqa: E402
+from tlsrpt_gui.core import report_text, rollups  # noqa: E402
 from tlsrpt_gui.core.index import Index  # noqa: E402
 
 RESULTS = (
@@ -92,6 +92,8 @@ def build(path: Path, reports: int) -> dict[str, int]:
         c.execute("COMMIT")
         c.execute("BEGIN")
         rollups.rebuild(c)  # the chart summaries the import writer keeps
+        if report_text.exists(c):  # and the trigram index of report ids and sources
+            c.execute(report_text.FILL)
         c.execute("COMMIT")
         c.execute("ANALYZE")
         counts = {

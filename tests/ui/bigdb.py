@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tlsrpt_gui.core import rollups
+from tlsrpt_gui.core import report_text, rollups
 from tlsrpt_gui.core.index import Index
 
 _RESULTS = (
@@ -59,4 +59,6 @@ def build_big_index(path: Path, failures: int, reports: int = 10_000) -> None:
                 ((1 + i % {reports}) * 7919) % 100000, ((1 + i % {reports}) * 104729) % 1000 FROM n"""
         )
         rollups.rebuild(c)  # the summaries the import writer keeps
+        if report_text.exists(c):  # and the trigram index of report ids and sources
+            c.execute(report_text.FILL)
         c.execute("COMMIT")
