@@ -16,7 +16,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import IO, Any, ClassVar, Final, Literal
 
 from PySide6.QtCore import (
@@ -212,12 +212,37 @@ class _Query:
 
     def signposts(self, conn: sqlite3.Connection) -> list[Row]:
         """The sort keys (and id) of every SIGNPOST_ROWS-th row, in sort order: the rows
-        numbered SIGNPOST_ROWS - 1, 2 * SIGNPOST_ROWS - 1, … from 0."""
+        numbered SIGNPOST_ROWS - 1, 2 * SIGNPOST_ROWS - 1, … from 0.
+
+        Where an index holds the sort keys and every column the filter reads, each is
+        found from the one before it (a hop of SIGNPOST_ROWS rows, skipped inside the
+        index): a tenth of the time of the one walk with ``ROW_NUMBER()`` (whose window
+        costs about a microsecond a row: 0.8-1.3 s at a million rows). Else that walk,
+        which reads each table row once, as the hops would too."""
+        keys = replace(self, select=", ".join(self.keys))
+        if keys.covered(conn):
+            return keys.hops(conn)
         names = ", ".join(f"k{i}" for i in range(len(self.keys)))
         keys = ", ".join(f"{k} AS k{i}" for i, k in enumerate(self.keys))
         sql = (f"SELECT {names} FROM (SELECT {keys}, ROW_NUMBER() OVER (ORDER BY {self.order()}) AS n "
                f"FROM {self.table} WHERE ({self.where})) WHERE n % {SIGNPOST_ROWS} = 0")
         return list(conn.execute(sql, self.params))
+
+    def covered(self, conn: sqlite3.Connection) -> bool:
+        """True if SQLite reads the rows in sort order by walking one index alone: no table
+        row, no sort of its own, no subquery (each hop would make its list again), and no
+        search (the values of an ``IN`` list are each sought in turn, from the first,
+        whatever comes after: each hop walked all the rows before it)."""
+        sql = f"EXPLAIN QUERY PLAN SELECT {self.select} FROM {self.table} WHERE ({self.where}) ORDER BY {self.order()}"
+        plan = [str(r[-1]) for r in conn.execute(sql, self.params)]
+        return len(plan) == 1 and plan[0].startswith("SCAN") and "COVERING INDEX" in plan[0]
+
+    def hops(self, conn: sqlite3.Connection) -> list[Row]:
+        """As :meth:`signposts`, each row found SIGNPOST_ROWS rows after the one before."""
+        out = self.rows_at(conn, SIGNPOST_ROWS - 1, 1)
+        while out and (after := self.rows_after(conn, out[-1], 1, skip=SIGNPOST_ROWS - 1)):
+            out.extend(after)
+        return out
 
     def segments_after(self, last: Row, reverse: bool = False) -> list[tuple[str, list[Any], str, list[Any]]]:
         """The rows after ``last`` in sort order, per keyset segment (see :func:`keyset_parts`):
@@ -1147,7 +1172,10 @@ class FailuresModel(SqlTableModel):
     ID = "f.id"
     REPORT = "f.report_id"
     COLUMNS = (
-        Column("result_type", "Result type", ("f.result_type",), ("f.result_type", "f.start_ts")),
+        # (in the order of failures_type_cover, which then serves it whole: ordered by the
+        # type and date alone, SQLite sorted each day's rows of a type for itself)
+        Column("result_type", "Result type", ("f.result_type",),
+               ("f.result_type", "f.start_ts", "f.failed_session_count", "f.policy_id", "f.report_id")),
         Column("sending_mta_ip", "Sending MTA IP", ("f.sending_mta_ip",), ("f.sending_mta_ip",)),
         Column(
             "receiving_mx_hostname",
