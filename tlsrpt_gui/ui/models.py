@@ -1172,10 +1172,7 @@ class FailuresModel(SqlTableModel):
     ID = "f.id"
     REPORT = "f.report_id"
     COLUMNS = (
-        # (in the order of failures_type_cover, which then serves it whole: ordered by the
-        # type and date alone, SQLite sorted each day's rows of a type for itself)
-        Column("result_type", "Result type", ("f.result_type",),
-               ("f.result_type", "f.start_ts", "f.failed_session_count", "f.policy_id", "f.report_id")),
+        Column("result_type", "Result type", ("f.result_type",), ("f.result_type", "f.start_ts")),
         Column("sending_mta_ip", "Sending MTA IP", ("f.sending_mta_ip",), ("f.sending_mta_ip",)),
         Column(
             "receiving_mx_hostname",
