@@ -887,3 +887,36 @@ def test_a_bulk_import_fills_the_trigram_index_at_its_end(tmp_path: Path, monkey
         assert copies == (["made"] if side == "made-beside" else [])
         assert text_index_whole(ix.conn)
         ix.conn.execute(f"INSERT INTO {report_text.TABLE} ({report_text.TABLE}) VALUES ('integrity-check')")
+
+
+def _rename_text_module(db: Path, old: str, new: str) -> None:
+    """Make the index's trigram table name another FTS module in its schema: as an index
+    made where SQLite has FTS5 looks to one that has not ("no such module")."""
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA writable_schema = ON")
+        conn.execute("UPDATE sqlite_master SET sql = replace(sql, ?, ?) WHERE name = 'report_text'", (f"USING {old}(", f"USING {new}("))
+        conn.execute("PRAGMA writable_schema = OFF")
+
+
+def test_an_sqlite_that_cannot_read_the_trigram_index_imports_and_leaves_it_to_one_that_can(
+        corpus: Path, tmp_path: Path) -> None:
+    from tlsrpt_gui.core import report_text
+    from tlsrpt_gui.core.query import Filter, text_values
+
+    db = tmp_path / "i.db"
+    folder = tmp_path / "in"
+    make_folder(folder, 30)
+    with Index(db) as ix:
+        ix.import_paths([corpus / "reports"], workers=1)
+    _rename_text_module(db, "fts5", "fts5_elsewhere")
+    with Index(db) as ix:  # opens, imports, searches: the rows are written, the trigram index left behind
+        assert not report_text.readable(ix.conn) and not report_text.usable(ix.conn)
+        assert ix.import_paths([folder], workers=1).imported == 30
+        values = text_values(ix.conn, Filter(text="kill-2"), "reports", share=1.0)
+        assert values is not None and values.unique == "like"
+        where, params = Filter(text="kill-2").where("reports", text_values=values)
+        assert ix.conn.execute(f"SELECT COUNT(*) FROM reports r WHERE {where}", params).fetchone()[0] == 11  # kill-2, kill-20…29
+    _rename_text_module(db, "fts5_elsewhere", "fts5")
+    with Index(db) as ix:  # an SQLite with FTS5 makes it whole again when it opens the index
+        assert text_index_whole(ix.conn)
+        assert ix.conn.execute("SELECT COUNT(*) FROM deferred_indexes").fetchone()[0] == 0

@@ -742,10 +742,9 @@ class Index:
         marks = ", ".join("?" * len(_DEFERRABLE))
         with self._transaction():
             self.conn.execute("INSERT OR REPLACE INTO deferred_indexes (name, sql) VALUES (?, '')", (rollups.PENDING,))
-            if report_text.exists(self.conn):  # emptied, and filled again at the end as an index is built
+            if report_text.exists(self.conn):  # not written nor read meanwhile: made again at the end
                 self.conn.execute("INSERT OR REPLACE INTO deferred_indexes (name, sql) VALUES (?, ?)",
                                   (report_text.TABLE, report_text.FILL))
-                self.conn.execute(report_text.CLEAR)
             rows = self.conn.execute(
                 f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ({marks})",
                 _DEFERRABLE,
@@ -770,7 +769,7 @@ class Index:
         scratch = _scratch_file() if pending else None
         # the trigram index of report ids and sources, made in a scratch file of its own
         # by a thread (SQLite's work, outside the GIL, on the core the others leave idle)
-        text_pending = report_text.TABLE in names
+        text_pending = report_text.TABLE in names and report_text.readable(self.conn)  # (else left for an SQLite with FTS5)
         text_scratch = _scratch_file() if text_pending else None
         state: tuple[Any, ...] | None = None
         text_state: tuple[Any, ...] | None = None
@@ -1021,8 +1020,10 @@ class _BatchWriter:
         #: older schemas (made only by the migration tests) have no summaries
         self.summaries = index.schema_version >= 3
         self.policy_counts = index.schema_version >= 6
-        #: the index has a trigram index of report ids and sources (report_text.py)
+        #: the index has a trigram index of report ids and sources (report_text.py), and
+        #: whether this SQLite can write it
         self.report_text = self.policy_counts and report_text.exists(index.conn)
+        self.report_text_writable = self.report_text and report_text.readable(index.conn)
         #: called after each committed batch
         self.committed: Callable[[], None] | None = None
         self.pending: list[_Parsed] = []
@@ -1119,9 +1120,13 @@ class _BatchWriter:
                 diag_rows.extend((rid, *d) for d in parsed.diagnostics)
             conn.executemany("INSERT INTO report_raw (report_id, encoding, raw) VALUES (?, ?, ?)", raw_rows)
             if self.report_text and not _deferred(conn, report_text.TABLE):  # (else a bulk import fills it at its end)
-                text_of = report_text.text_of
-                conn.executemany(report_text.INSERT, [(r[0], text_of(r[2], r[-3], r[-2])) for r in report_rows
-                                                      if r[0] in inserted])
+                if self.report_text_writable:
+                    text_of = report_text.text_of
+                    conn.executemany(report_text.INSERT, [(r[0], text_of(r[2], r[-3], r[-2])) for r in report_rows
+                                                          if r[0] in inserted])
+                else:  # made where SQLite has FTS5: filled again there (see build_deferred_indexes)
+                    conn.execute("INSERT INTO deferred_indexes (name, sql) VALUES (?, ?)",
+                                 (report_text.TABLE, report_text.FILL))
             if self.policy_counts:
                 conn.executemany(_POLICY_SQL, policy_rows)
             else:

@@ -14,7 +14,9 @@ at a million reports it adds about 40 MB. A deleted report's entry stays behind,
 harmless, since every candidate is checked against its row. The import writes it
 with the report rows; a bulk import fills it at its end, as it builds its indexes.
 SQLite without FTS5 or its trigram tokenizer (before 3.34) has no such table, and
-the filter uses the ``LIKE`` over every report.
+the filter uses the ``LIKE`` over every report; one that meets a table it cannot
+read (made elsewhere) leaves it to be filled again where it can, as a bulk import
+does, and writes the rest.
 """
 
 from __future__ import annotations
@@ -69,6 +71,16 @@ def create(conn: sqlite3.Connection) -> bool:
 
 def exists(conn: sqlite3.Connection) -> bool:
     return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (TABLE,)).fetchone() is not None
+
+
+def readable(conn: sqlite3.Connection) -> bool:
+    """True if the table exists and this SQLite can read and write it (an index made where
+    SQLite has FTS5, opened where it has not, has a table this one cannot use)."""
+    try:
+        conn.execute(f"SELECT rowid FROM {TABLE} LIMIT 0").fetchall()
+    except sqlite3.OperationalError:  # "no such table", "no such module: fts5"
+        return False
+    return True
 
 
 def usable(conn: sqlite3.Connection) -> bool:
