@@ -13,7 +13,8 @@ import subprocess
 import sys
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -413,6 +414,19 @@ def test_cancel_keeps_committed_batches(tmp_path: Path) -> None:
         assert status == "cancelled"
 
 
+@contextmanager
+def index_of_schema(db: Path, version: int, corpus: Path) -> Iterator[Index]:
+    """An index written as schema ``version`` wrote one, with the corpus reports in it."""
+    import tlsrpt_gui.core.index as index_mod
+
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(index_mod, "SCHEMA_VERSION", version)
+        with Index(db) as ix:
+            assert ix.schema_version == version
+            ix.import_paths([corpus / "reports"])
+            yield ix
+
+
 def test_migration_from_schema_1_keeps_data(corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import tlsrpt_gui.core.index as index_mod
 
@@ -446,25 +460,21 @@ def test_migration_from_schema_1_keeps_data(corpus: Path, tmp_path: Path, monkey
 
 
 @pytest.mark.parametrize("deferred", [False, True], ids=["indexed", "killed-bulk-import"])
-def test_migration_from_schema_3_adds_the_result_type_summaries(corpus: Path, tmp_path: Path,
-                                                                 monkeypatch: pytest.MonkeyPatch, deferred: bool) -> None:
+def test_migration_from_schema_3_adds_the_result_type_summaries(corpus: Path, tmp_path: Path, deferred: bool) -> None:
     import tlsrpt_gui.core.index as index_mod
     from tlsrpt_gui.core import stats
     from tlsrpt_gui.core.query import Filter
 
     db = tmp_path / "v3.db"
-    with monkeypatch.context() as m:
-        m.setattr(index_mod, "SCHEMA_VERSION", 3)
-        with Index(db) as ix:
-            ix.import_paths([corpus / "reports"])
-            with ix.conn:  # as schema 3 left an index: without them, and the old covers
-                for table in (*rollups.SCHEMA_4_TABLES, *rollups.SCHEMA_5_TABLES):
-                    ix.conn.execute(f"DROP TABLE {table}")
-                for name, column in index_mod._TOP_COVERS.items():
-                    ix.conn.execute(f"DROP INDEX {name}")
-                    ix.conn.execute(f"CREATE INDEX {name} ON failure_details ({column}, result_type, failed_session_count)")
-            if deferred:  # a bulk import killed before it built its indexes again
-                ix._defer_indexes()
+    with index_of_schema(db, 3, corpus) as ix:
+        with ix.conn:  # as schema 3 left an index: without them, and the old covers
+            for table in (*rollups.SCHEMA_4_TABLES, *rollups.SCHEMA_5_TABLES):
+                ix.conn.execute(f"DROP TABLE {table}")
+            for name, column in index_mod._TOP_COVERS.items():
+                ix.conn.execute(f"DROP INDEX {name}")
+                ix.conn.execute(f"CREATE INDEX {name} ON failure_details ({column}, result_type, failed_session_count)")
+        if deferred:  # a bulk import killed before it built its indexes again
+            ix._defer_indexes()
     with Index(db) as ix:
         assert ix.schema_version == SCHEMA_VERSION == 6
         assert all(ix.conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] > 0
@@ -478,19 +488,13 @@ def test_migration_from_schema_3_adds_the_result_type_summaries(corpus: Path, tm
         assert ix.conn.execute("SELECT COUNT(*) FROM deferred_indexes").fetchone()[0] == 0
 
 
-def test_migration_from_schema_4_adds_the_monthly_result_type_summary(corpus: Path, tmp_path: Path,
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    import tlsrpt_gui.core.index as index_mod
+def test_migration_from_schema_4_adds_the_monthly_result_type_summary(corpus: Path, tmp_path: Path) -> None:
     from tlsrpt_gui.core import stats
     from tlsrpt_gui.core.query import Filter
 
     db = tmp_path / "v4.db"
-    with monkeypatch.context() as m:
-        m.setattr(index_mod, "SCHEMA_VERSION", 4)
-        with Index(db) as ix:
-            ix.import_paths([corpus / "reports"])
-            with ix.conn:
-                ix.conn.execute("DROP TABLE roll_type_month")
+    with index_of_schema(db, 4, corpus) as ix, ix.conn:
+        ix.conn.execute("DROP TABLE roll_type_month")
     with Index(db) as ix:
         assert ix.schema_version == SCHEMA_VERSION == 6
         assert ix.conn.execute("SELECT COUNT(*) FROM roll_type_month").fetchone()[0] > 0
@@ -816,19 +820,13 @@ POLICY_COUNTS_WRONG = ("SELECT COUNT(*) FROM policies p WHERE failure_detail_cou
 
 
 @pytest.mark.parametrize("deferred", [False, True], ids=["indexed", "killed-bulk-import"])
-def test_migration_from_schema_5_counts_each_policys_failure_rows(corpus: Path, tmp_path: Path,
-                                                                 monkeypatch: pytest.MonkeyPatch, deferred: bool) -> None:
-    import tlsrpt_gui.core.index as index_mod
-
+def test_migration_from_schema_5_counts_each_policys_failure_rows(corpus: Path, tmp_path: Path, deferred: bool) -> None:
     db = tmp_path / "v5.db"
-    with monkeypatch.context() as m:
-        m.setattr(index_mod, "SCHEMA_VERSION", 5)
-        with Index(db) as ix:
-            ix.import_paths([corpus / "reports"])
-            cols = [r[1] for r in ix.conn.execute("PRAGMA table_info(policies)")]
-            assert "failure_detail_count" not in cols  # written as schema 5 wrote its rows
-            if deferred:  # a bulk import killed before it built its indexes again
-                ix._defer_indexes()
+    with index_of_schema(db, 5, corpus) as ix:
+        cols = [r[1] for r in ix.conn.execute("PRAGMA table_info(policies)")]
+        assert "failure_detail_count" not in cols  # written as schema 5 wrote its rows
+        if deferred:  # a bulk import killed before it built its indexes again
+            ix._defer_indexes()
     with Index(db) as ix:
         assert ix.schema_version == SCHEMA_VERSION == 6
         counts = dict(ix.conn.execute("SELECT failure_detail_count > 0, COUNT(*) FROM policies GROUP BY 1").fetchall())

@@ -6,7 +6,7 @@ import sqlite3
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QStyleOptionViewItem
 
 from tests.ui.bigdb import build_big_index
 from tests.ui.conftest import fetch_all
-from tlsrpt_gui.core.query import Filter
+from tlsrpt_gui.core.query import FILTER_COLUMNS, Filter
 from tlsrpt_gui.ui.formatting import TimeMode
 from tlsrpt_gui.ui.models import (
     PAGE_SIZE,
@@ -45,6 +45,15 @@ def synth_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _open(db: Path) -> sqlite3.Connection:
     return sqlite3.connect(db)
+
+
+def _big_sorted_index(tmp_path: Path, failures: int, reports: int) -> sqlite3.Connection:
+    """A read-only connection to a big synthetic index with every sort index made."""
+    db = tmp_path / "big.sqlite3"
+    build_big_index(db, failures=failures, reports=reports)
+    with sqlite3.connect(db) as conn:
+        ensure_sort_indexes(conn)
+    return _open(db)
 
 
 def _ids(model: SqlTableModel) -> list[int]:
@@ -549,11 +558,7 @@ def test_rows_in_a_tie_are_read_in_index_order(tmp_path: Path, model_cls: type[S
     million reports: each jump into them froze the window for up to 3.9 s)."""
     from tlsrpt_gui.ui.models import keyset_parts
 
-    db = tmp_path / "big.sqlite3"
-    build_big_index(db, failures=2000, reports=500)
-    with sqlite3.connect(db) as conn:
-        ensure_sort_indexes(conn)
-    conn = _open(db)
+    conn = _big_sorted_index(tmp_path, failures=2000, reports=500)
     model = model_cls(conn, TimeMode())
     checked = 0
     for column in range(model.columnCount()):
@@ -574,75 +579,56 @@ def test_rows_in_a_tie_are_read_in_index_order(tmp_path: Path, model_cls: type[S
     assert checked > 2 * model.columnCount()
 
 
-@pytest.mark.parametrize(("key", "order"), [("failed_sessions", ASC), ("success_rate", DESC), ("period", ASC)])
-@pytest.mark.parametrize("flt", [Filter(result_type="certificate-expired"), Filter(mx_host="mx3.dom3.example")])
-def test_reports_filtered_through_failure_rows_walk_only_reports_with_some(tmp_path: Path, key: str, order: Qt.SortOrder,
-                                                                           flt: Filter) -> None:
-    """Sorted by failed sessions or success rate, the reports with no failure come first
-    (seven in ten at a million reports): the walk to a common result type's reports
-    crossed them all (0.3-0.65 s). A filter through failure rows implies some, and the
-    sort indexes over the reports with failure rows serve those orders; the rows are
-    those of the filter without that condition."""
+#: per table: the failure rows' key to it, and the orders (and filters) in which its rows
+#: with no failure row come first, the first one run: failed sessions, the rate, and one
+#: that is not
+_THROUGH_FAILURE_ROWS: Final = {
+    ReportsModel: ("report_id", [("failed_sessions", ASC), ("success_rate", DESC), ("period", ASC)],
+                   [Filter(result_type="certificate-expired"), Filter(mx_host="mx3.dom3.example")]),
+    PoliciesModel: ("policy_id", [("failed_sessions", ASC), ("failure_rate", ASC), ("period", DESC)],
+                    [Filter(result_type="certificate-expired"), Filter(sending_ip="192.0.2.7")]),
+}
+
+
+@pytest.mark.parametrize(("model_cls", "key", "order", "flt"), [
+    (cls, key, order, flt) for cls, (_, orders, filters) in _THROUGH_FAILURE_ROWS.items()
+    for key, order in orders for flt in filters])
+def test_rows_filtered_through_failure_rows_walk_only_those_with_some(tmp_path: Path, model_cls: type[SqlTableModel],
+                                                                      key: str, order: Qt.SortOrder, flt: Filter) -> None:
+    """Sorted by failed sessions or success (failure) rate, the reports (policies) with no
+    failure come first (seven in ten at a million reports): the walk to a common result
+    type's rows crossed them all (0.2-0.65 s). A filter through failure rows implies some
+    (each report and, since schema 6, each policy counts its failure rows), and the sort
+    indexes over the rows with failure rows serve those orders; the rows are those of the
+    filter without that condition."""
+    fk = _THROUGH_FAILURE_ROWS[model_cls][0]
+    table, a = model_cls.FROM.split()
     db = tmp_path / "big.sqlite3"
     build_big_index(db, failures=1500, reports=5000)
-    with sqlite3.connect(db) as conn:  # as an import writes them: only reports with failure rows count some
-        conn.execute("UPDATE reports SET failure_detail_count = (SELECT COUNT(*) FROM failure_details f "
-                     "WHERE f.report_id = reports.id)")
-        conn.execute("UPDATE reports SET failed_sessions = 0 WHERE failure_detail_count = 0")
+    with sqlite3.connect(db) as conn:  # as an import writes them: only rows with failure rows count some
+        conn.execute(f"UPDATE {table} SET failure_detail_count = (SELECT COUNT(*) FROM failure_details f "
+                     f"WHERE f.{fk} = {table}.id)")
+        conn.execute(f"UPDATE {table} SET failed_sessions = 0 WHERE failure_detail_count = 0")
         ensure_sort_indexes(conn)
     conn = _open(db)
-    model = ReportsModel(conn, TimeMode())
+    model = model_cls(conn, TimeMode())
     model.set_filter(flt)
     c = next(i for i, col in enumerate(model.COLUMNS) if col.key == key)
     model.sort(c, order)
     where, params = model._where()
-    assert "r.failure_detail_count > 0" in where
+    assert f"{a}.failure_detail_count > 0" in where
     plan = " ".join(r[-1] for r in conn.execute(
-        f"EXPLAIN QUERY PLAN SELECT r.id FROM {model.FROM} WHERE ({where}) ORDER BY {model._order_sql()} LIMIT 200", params))
-    assert bool(model._common) == bool(flt.result_type)  # (a rare MX host's reports are found through it)
+        f"EXPLAIN QUERY PLAN SELECT {a}.id FROM {model.FROM} WHERE ({where}) ORDER BY {model._order_sql()} LIMIT 200",
+        params))
+    assert bool(model._common) == bool(flt.result_type)  # (a rare MX host's or address's rows are found through it)
     if key != "period" and model._common:
-        assert f"ui_reports_{'failed' if key == 'failed_sessions' else 'rate'}_details" in plan, plan
+        assert f"ui_{table}_{'failed' if key == 'failed_sessions' else 'rate'}_details" in plan, plan
     fetch_all(model)
-    column = "result_type" if flt.result_type else "receiving_mx_hostname"
+    column, value = next((FILTER_COLUMNS[f], v) for f, v in (("result_type", flt.result_type), ("mx_host", flt.mx_host),
+                                                             ("sending_ip", flt.sending_ip)) if v)
     expected = [r[0] for r in conn.execute(
-        f"SELECT r.id FROM {model.FROM} WHERE r.id IN (SELECT report_id FROM failure_details WHERE {column} = ?) "
-        f"ORDER BY {model._order_sql()}", [flt.result_type or flt.mx_host])]
-    assert expected and _ids(model) == expected
-
-
-@pytest.mark.parametrize(("key", "order"), [("failed_sessions", ASC), ("failure_rate", ASC), ("period", DESC)])
-@pytest.mark.parametrize("flt", [Filter(result_type="certificate-expired"), Filter(sending_ip="192.0.2.7")])
-def test_policies_filtered_through_failure_rows_walk_only_policies_with_some(tmp_path: Path, key: str,
-                                                                             order: Qt.SortOrder, flt: Filter) -> None:
-    """As for reports: sorted by failed sessions or failure rate ascending, the policies
-    with no failure rows come first (seven in ten at a million reports), and the walk to a
-    common result type's policies crossed them all (0.2-0.35 s). Policy rows count their
-    failure rows (schema 6), a filter through them says so, and the sort indexes over the
-    policies with failure rows serve; the rows are those of the filter without it."""
-    db = tmp_path / "big.sqlite3"
-    build_big_index(db, failures=1500, reports=5000)
-    with sqlite3.connect(db) as conn:  # as an import writes them: only policies with failure rows count some
-        conn.execute("UPDATE policies SET failure_detail_count = (SELECT COUNT(*) FROM failure_details f "
-                     "WHERE f.policy_id = policies.id)")
-        conn.execute("UPDATE policies SET failed_sessions = 0 WHERE failure_detail_count = 0")
-        ensure_sort_indexes(conn)
-    conn = _open(db)
-    model = PoliciesModel(conn, TimeMode())
-    model.set_filter(flt)
-    c = next(i for i, col in enumerate(model.COLUMNS) if col.key == key)
-    model.sort(c, order)
-    where, params = model._where()
-    assert "p.failure_detail_count > 0" in where
-    plan = " ".join(r[-1] for r in conn.execute(
-        f"EXPLAIN QUERY PLAN SELECT p.id FROM {model.FROM} WHERE ({where}) ORDER BY {model._order_sql()} LIMIT 200", params))
-    assert bool(model._common) == bool(flt.result_type)  # (a rare sending IP's policies are found through it)
-    if key != "period" and model._common:
-        assert f"ui_policies_{'failed' if key == 'failed_sessions' else 'rate'}_details" in plan, plan
-    fetch_all(model)
-    column = "result_type" if flt.result_type else "sending_mta_ip"
-    expected = [r[0] for r in conn.execute(
-        f"SELECT p.id FROM {model.FROM} WHERE p.id IN (SELECT policy_id FROM failure_details WHERE {column} = ?) "
-        f"ORDER BY {model._order_sql()}", [flt.result_type or flt.sending_ip])]
+        f"SELECT {a}.id FROM {model.FROM} WHERE {a}.id IN (SELECT {fk} FROM failure_details WHERE {column} = ?) "
+        f"ORDER BY {model._order_sql()}", [value])]
     assert expected and _ids(model) == expected
 
 
@@ -668,11 +654,19 @@ def test_an_index_whose_policies_do_not_count_failure_rows_is_filtered_without(t
 
 
 @pytest.mark.parametrize("order", [ASC, DESC])
-def test_a_common_reporter_sorted_by_policy_type_is_checked_in_the_index(tmp_path: Path, order: Qt.SortOrder) -> None:
-    """Policy types come in long runs that a reporter may not be in (a tenth of a million
-    policies say no policy was found, from reporters that check none): sorted by type, the
-    walk to a common reporter's policies read each of them from its table row (0.12-0.24 s).
-    The sort index carries the reporter, which breaks ties, and the walk checks it there."""
+@pytest.mark.parametrize(("flt", "key", "index", "where", "keys"), [
+    (Filter(reporter="org3.example"), "policy_type", "ui_policies_type_org", "organization_name = 'org3.example'",
+     ("policy_type", "start_ts")),
+    (Filter(policy_type="tlsa"), "sts_mode", "ui_policies_mode_type", "policy_type = 'tlsa'", ("sts_mode", "policy_type")),
+], ids=["reporter-by-type", "type-by-mode"])
+def test_a_common_value_after_a_long_run_of_others_is_checked_in_the_sort_index(
+        tmp_path: Path, order: Qt.SortOrder, flt: Filter, key: str, index: str, where: str, keys: tuple[str, ...]) -> None:
+    """Policy types and modes come in long runs that a common reporter or policy type may
+    not be in: a tenth of a million policies say no policy was found (from reporters that
+    check none), three in ten have no mode (DANE and no-policy-found). Sorted by type or
+    by mode, the walk to such a value's policies read each of the others from its table
+    row (0.12-0.35 s). The sort indexes carry the reporter and the policy type, which
+    break ties in those orders, and the walk checks them there."""
     db = tmp_path / "big.sqlite3"
     build_big_index(db, failures=2000, reports=6000)
     with sqlite3.connect(db) as conn:
@@ -681,19 +675,19 @@ def test_a_common_reporter_sorted_by_policy_type_is_checked_in_the_index(tmp_pat
         ensure_sort_indexes(conn)
     conn = _open(db)
     model = PoliciesModel(conn, TimeMode())
-    model.set_filter(Filter(reporter="org3.example"))
-    assert "reporter" in model._common
-    c = next(i for i, col in enumerate(model.COLUMNS) if col.key == "policy_type")
+    model.set_filter(flt)
+    assert model._common
+    c = next(i for i, col in enumerate(model.COLUMNS) if col.key == key)
     model.sort(c, order)
-    where, params = model._where()
+    sql, params = model._where()
     plan = " ".join(r[-1] for r in conn.execute(
-        f"EXPLAIN QUERY PLAN SELECT {model._select_list()} FROM {model.FROM} WHERE ({where}) "
+        f"EXPLAIN QUERY PLAN SELECT {model._select_list()} FROM {model.FROM} WHERE ({sql}) "
         f"ORDER BY {model._order_sql()} LIMIT 200", params))
-    assert plan == "SCAN p USING INDEX ui_policies_type_org", plan
+    assert plan == f"SCAN p USING INDEX {index}", plan
     fetch_all(model)
     d = " DESC" if order == DESC else ""
     expected = [r[0] for r in conn.execute(
-        f"SELECT id FROM policies WHERE organization_name = 'org3.example' ORDER BY policy_type{d}, start_ts{d}, id{d}")]
+        f"SELECT id FROM policies WHERE {where} ORDER BY {', '.join(k + d for k in (*keys, 'id'))}")]
     assert expected and _ids(model) == expected
 
 
@@ -829,34 +823,6 @@ def test_a_filter_matching_few_rows_reads_far_blocks_in_the_background_sooner(tm
     assert model.index(PAGE_SIZE + 5, 0).data(ROW_ID_ROLE) is not None and len(jobs) == 1  # next to the rows loaded
 
 
-@pytest.mark.parametrize("order", [ASC, DESC])
-def test_a_common_policy_type_sorted_by_mode_is_checked_in_the_index(tmp_path: Path, order: Qt.SortOrder) -> None:
-    """Only MTA-STS policies have a mode, so sorted by it the others come as one run at
-    an end (three in ten at a million policies): the walk to a common policy type found
-    only there read 700,000 table rows (0.35 s). The sort index carries the policy type,
-    which breaks ties, and the walk checks it there."""
-    db = tmp_path / "big.sqlite3"
-    build_big_index(db, failures=2000, reports=6000)
-    with sqlite3.connect(db) as conn:
-        ensure_sort_indexes(conn)
-    conn = _open(db)
-    model = PoliciesModel(conn, TimeMode())
-    model.set_filter(Filter(policy_type="tlsa"))
-    assert "policy_type" in model._common
-    c = next(i for i, col in enumerate(model.COLUMNS) if col.key == "sts_mode")
-    model.sort(c, order)
-    where, params = model._where()
-    plan = " ".join(r[-1] for r in conn.execute(
-        f"EXPLAIN QUERY PLAN SELECT {model._select_list()} FROM {model.FROM} WHERE ({where}) "
-        f"ORDER BY {model._order_sql()} LIMIT 200", params))
-    assert plan == "SCAN p USING INDEX ui_policies_mode_type", plan
-    fetch_all(model)
-    d = " DESC" if order == DESC else ""
-    expected = [r[0] for r in conn.execute(
-        f"SELECT id FROM policies WHERE policy_type = 'tlsa' ORDER BY sts_mode{d}, policy_type{d}, id{d}")]
-    assert expected and _ids(model) == expected
-
-
 @pytest.mark.parametrize("model_cls", MODELS)
 def test_signposts_hop_through_an_index_that_holds_the_sort_keys(tmp_path: Path, model_cls: type[SqlTableModel],
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
@@ -867,11 +833,7 @@ def test_signposts_hop_through_an_index_that_holds_the_sort_keys(tmp_path: Path,
     from tlsrpt_gui.ui import models
 
     monkeypatch.setattr(models, "SIGNPOST_ROWS", 97)
-    db = tmp_path / "big.sqlite3"
-    build_big_index(db, failures=3000, reports=1500)
-    with sqlite3.connect(db) as conn:
-        ensure_sort_indexes(conn)
-    conn = _open(db)
+    conn = _big_sorted_index(tmp_path, failures=3000, reports=1500)
     model = model_cls(conn, TimeMode())
     hopped = 0
     for flt in (Filter(), Filter(text="org1"), Filter(text="mx1"), Filter(result_type="certificate-expired")):
