@@ -910,6 +910,7 @@ def test_an_sqlite_that_cannot_read_the_trigram_index_imports_and_leaves_it_to_o
     with Index(db) as ix:  # opens, imports, searches: the rows are written, the trigram index left behind
         assert not report_text.readable(ix.conn) and not report_text.usable(ix.conn)
         assert ix.import_paths([folder], workers=1).imported == 30
+        assert not ix._has_deferred()  # nothing this one can build: no "building the indexes" at each import
         values = text_values(ix.conn, Filter(text="kill-2"), "reports", share=1.0)
         assert values is not None and values.unique == "like"
         where, params = Filter(text="kill-2").where("reports", text_values=values)
@@ -918,3 +919,32 @@ def test_an_sqlite_that_cannot_read_the_trigram_index_imports_and_leaves_it_to_o
     with Index(db) as ix:  # an SQLite with FTS5 makes it whole again when it opens the index
         assert text_index_whole(ix.conn)
         assert ix.conn.execute("SELECT COUNT(*) FROM deferred_indexes").fetchone()[0] == 0
+
+
+_NO_URI = """
+import ctypes, ctypes.util, sys
+lib = ctypes.util.find_library("sqlite3")
+if lib is None or ctypes.CDLL(lib).sqlite3_config(17, 0) != 0:  # SQLITE_CONFIG_URI off, as upstream's default
+    sys.exit(3)
+import sqlite3, tempfile, os
+from tlsrpt_gui.core import index
+fd, scratch = tempfile.mkstemp(suffix=".sqlite3")
+os.close(fd)
+state = index._report_text_into(sys.argv[1], scratch)
+sys.exit(0 if state is not None and state[0][0] > 0 else 1)
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="sets the system SQLite's URI default through ctypes")
+def test_the_trigram_index_is_made_beside_the_index_builds_where_sqlite_takes_no_uri_by_default(
+        corpus: Path, tmp_path: Path) -> None:
+    """The scratch connection opens itself by URI, so the ATTACH of the index (read-only,
+    by URI) works where SQLite handles URIs only when asked (its own default)."""
+    db = tmp_path / "i.db"
+    with Index(db) as ix:
+        ix.import_paths([corpus / "reports"], workers=1)
+    proc = subprocess.run([sys.executable, "-c", _NO_URI, str(db)], env=dict(os.environ, PYTHONPATH=str(REPO)),
+                          capture_output=True, text=True)
+    if proc.returncode == 3:
+        pytest.skip("this Python's SQLite is not the system library")
+    assert proc.returncode == 0, proc.stderr

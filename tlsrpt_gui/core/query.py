@@ -9,6 +9,7 @@ rows (``reports``), policy rows (``policies``) or failure rows
 from __future__ import annotations
 
 import json
+import logging
 import re
 import sqlite3
 from collections.abc import Collection
@@ -19,6 +20,8 @@ from typing import Any, Final, Literal
 from tlsrpt_gui.core import report_text, rollups
 from tlsrpt_gui.core.report import domain_to_unicode, normalise_domain
 from tlsrpt_gui.core.rollups import TEXT_COLUMNS
+
+log = logging.getLogger(__name__)
 
 TableKind = Literal["reports", "policies", "failures"]
 
@@ -335,10 +338,17 @@ def text_values(conn: sqlite3.Connection, flt: Filter, kind: TableKind = "failur
     unique: Literal["like", "trigrams", "none"] = "like"
     if trigrams is not None:
         limit = int(share * total) + 1
-        found = report_text.candidates(conn, trigrams, limit)
-        if found >= limit:  # in many report ids or sources: every report is checked as it is walked
+        try:
+            found: int | None = report_text.candidates(conn, trigrams, limit)
+        except sqlite3.OperationalError:  # (a query FTS5 refuses: the LIKE reads them all, as without it)
+            log.warning("the trigram index refused the term %r", text, exc_info=True)
+            found = None
+        if found is None:
+            unique = "like"
+        elif found >= limit:  # in many report ids or sources: every report is checked as it is walked
             return None
-        unique = "trigrams" if found else "none"
+        else:
+            unique = "trigrams" if found else "none"
     elif common and kind == "reports":  # (a walk in sort order then reads every report's id and source)
         return None
     allowed = {f"{alias}.{c}" for c in kept}  # column names go into SQL: only our own

@@ -99,7 +99,7 @@ def usable(conn: sqlite3.Connection) -> bool:
 def match_query(text: str) -> str | None:
     """The FTS5 query for the reports whose text holds every trigram of ``text`` (its
     case folded, as the tokenizer folds it), or None for a term too short for one."""
-    if len(text) < MIN_TERM:
+    if len(text) < MIN_TERM or "\x00" in text:  # (FTS5 reads a query up to its first NUL only)
         return None
     trigrams = list(dict.fromkeys(text[i : i + MIN_TERM] for i in range(len(text) - MIN_TERM + 1)))
     if len(trigrams) > MAX_TRIGRAMS:  # spread over the term, its ends kept

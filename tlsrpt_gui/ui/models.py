@@ -238,10 +238,18 @@ class _Query:
         return len(plan) == 1 and plan[0].startswith("SCAN") and "COVERING INDEX" in plan[0]
 
     def hops(self, conn: sqlite3.Connection) -> list[Row]:
-        """As :meth:`signposts`, each row found SIGNPOST_ROWS rows after the one before."""
-        out = self.rows_at(conn, SIGNPOST_ROWS - 1, 1)
-        while out and (after := self.rows_after(conn, out[-1], 1, skip=SIGNPOST_ROWS - 1)):
-            out.extend(after)
+        """As :meth:`signposts`, each row found SIGNPOST_ROWS rows after the one before,
+        all in one read transaction (one snapshot, as the one walk has)."""
+        began = not conn.in_transaction
+        if began:
+            conn.execute("BEGIN")
+        try:
+            out = self.rows_at(conn, SIGNPOST_ROWS - 1, 1)
+            while out and (after := self.rows_after(conn, out[-1], 1, skip=SIGNPOST_ROWS - 1)):
+                out.extend(after)
+        finally:
+            if began:
+                conn.rollback()  # (nothing written: ends the read)
         return out
 
     def segments_after(self, last: Row, reverse: bool = False) -> list[tuple[str, list[Any], str, list[Any]]]:
