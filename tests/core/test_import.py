@@ -948,3 +948,35 @@ def test_the_trigram_index_is_made_beside_the_index_builds_where_sqlite_takes_no
     if proc.returncode == 3:
         pytest.skip("this Python's SQLite is not the system library")
     assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize("workers", [1, 2], ids=["in-process", "parser-processes"])
+def test_an_import_stops_when_a_newer_version_upgraded_the_index_meanwhile(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int) -> None:
+    """Rows written as this version writes them would lack what a newer schema keeps beside
+    them (as a policy's count of failure rows and the trigram index were missing from the
+    rows of a version before schema 6, written after the upgrade): each batch asks, in its
+    transaction, and the import stops with the reason, its committed batches kept."""
+    import tlsrpt_gui.core.index as index_mod
+
+    folder = tmp_path / "in"
+    make_folder(folder, 1200)
+    monkeypatch.setattr(index_mod, "BULK_MIN_FILES", 100)  # (parser processes write their groups)
+    monkeypatch.setattr(index_mod, "WRITE_GROUP_FILES", 100)
+    monkeypatch.setattr(index_mod, "BULK_BATCH_SIZE", 100)
+    db = tmp_path / "i.db"
+    written = 0
+
+    def progress(p: Any) -> None:
+        nonlocal written
+        if written == 0 and p.done >= 200:  # a newer version opens and upgrades the index
+            written = p.done
+            with sqlite3.connect(db) as other:
+                other.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+
+    with Index(db) as ix:
+        with pytest.raises(index_mod.IndexError_, match="upgraded by a newer tlsrpt-gui") as raised:
+            ix.import_paths([folder], progress=progress, workers=workers)
+        assert raised.value.result is not None and raised.value.result.imported < 1200
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM reports").fetchone()[0] == raised.value.result.imported

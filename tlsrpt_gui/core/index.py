@@ -1077,6 +1077,15 @@ class _BatchWriter:
         now = time.time()
         conn = self.index.conn
         with self.index._transaction():
+            # A newer version may have upgraded the index since it was opened here: rows
+            # written as this one writes them would lack what the newer schema keeps beside
+            # them (a policy's count of failure rows, the trigram index), and its searches
+            # and filters would miss them. Asked in the write transaction, so it holds.
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            if version > SCHEMA_VERSION:
+                raise IndexError_(f"the index {self.index.path} was upgraded by a newer tlsrpt-gui while this import "
+                                  f"ran (schema {version}, this one writes {SCHEMA_VERSION}): nothing more was "
+                                  "written; import with the newer version")
             next_report = int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM reports").fetchone()[0]) + 1
             next_policy = int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM policies").fetchone()[0]) + 1
             first_report = next_report
