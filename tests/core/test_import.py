@@ -547,11 +547,13 @@ def test_bulk_import_builds_the_deferred_indexes_again(tmp_path: Path, monkeypat
         assert min(dropped) > 0
 
 
-@pytest.mark.parametrize("method", ["forkserver", "fork"])
+@pytest.mark.parametrize(("method", "workers"), [("forkserver", 2), ("fork", 2), ("fork", 1)])
 def test_bulk_import_with_parser_processes_computes_summaries_in_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                                     method: str) -> None:
-    """A parser process computes the summaries, unless it was forked from the importing
-    process: SQLite must not be used in such a child, so a thread does it then."""
+                                                                     method: str, workers: int) -> None:
+    """A parser process computes the summaries: the writing ones were forked with the
+    importing process's connection closed (SQLite must not be used in a child forked
+    with one open), or started by a fork server. Without parser processes, a thread
+    of the importing process does it."""
     import tlsrpt_gui.core.index as index_mod
 
     make_folder(tmp_path / "bulk", 1100)  # enough for the process pool
@@ -566,9 +568,11 @@ def test_bulk_import_with_parser_processes_computes_summaries_in_one(tmp_path: P
 
     with Index(tmp_path / "p.db") as ix:  # (a new index computes its empty summaries once)
         monkeypatch.setattr(rollups, "compute_into", compute)
-        assert ix.import_paths([tmp_path / "bulk"], workers=2).imported == 1100
-        if method == "fork":
+        assert ix.import_paths([tmp_path / "bulk"], workers=workers).imported == 1100
+        if workers == 1:  # (a thread)
             assert int(where.read_text()) == os.getpid()
+        elif method == "fork":  # (a forked child has the patched function)
+            assert int(where.read_text()) != os.getpid()
         else:  # a fork server's child imports the module afresh, unpatched: it writes no pid
             assert not where.exists()
         assert rollups.ready(ix.conn) and rollups.consistent(ix.conn)
