@@ -589,25 +589,15 @@ def test_bulk_summaries_are_recomputed_when_the_snapshot_is_stale(tmp_path: Path
 
     make_folder(tmp_path / "bulk", 150)
     monkeypatch.setattr(index_mod, "BULK_MIN_FILES", 100)
-    real = rollups.compute_into
 
-    def compute(src: sqlite3.Connection, out: sqlite3.Connection) -> None:
-        if src is out:  # the writer's own rebuild
-            return real(src, out)
+    def summaries_into(path: str, scratch: str) -> tuple[Any, ...]:
         if job == "failed":
             raise sqlite3.OperationalError("disk I/O error")
-        # else: sums from an older snapshot (here: none at all), which must not be copied
-        return None
+        # else: sums from an older snapshot (here: none at all, from before the rows),
+        # which must not be copied
+        return ((0, None),) * 3
 
-    real_state = index_mod._row_state
-    states: list[tuple[Any, ...]] = []
-
-    def row_state(conn: sqlite3.Connection) -> tuple[Any, ...]:
-        states.append(real_state(conn))
-        return ((0, None),) * 3 if len(states) == 1 else states[-1]  # the snapshot's: before the rows
-
-    monkeypatch.setattr(rollups, "compute_into", compute)
-    monkeypatch.setattr(index_mod, "_row_state", row_state)
+    monkeypatch.setattr(index_mod, "_summaries_into", summaries_into)
     with Index(tmp_path / "s.db") as ix:
         assert ix.import_paths([tmp_path / "bulk"], workers=1).imported == 150
         assert rollups.ready(ix.conn) and rollups.consistent(ix.conn)

@@ -799,53 +799,40 @@ class Index:
         finally:
             sys.setswitchinterval(switch)
         if pending:
-            _fill_from(scratch, state, self._fill_summaries)
+            self._fill_from(scratch, state, rollups.PENDING, rollups.copy_from, rollups.rebuild)
         if text_pending:
-            _fill_from(text_scratch, text_state, self._fill_report_text)
+            self._fill_from(text_scratch, text_state, report_text.TABLE, report_text.copy_from, report_text.refill)
         return built
 
-    def _fill_summaries(self, scratch: str | None, state: tuple[Any, ...] | None) -> None:
-        """Copy the summaries computed beside the index builds into the index, or compute
-        them here if the rows changed meanwhile (another import) or that failed."""
-        if scratch is not None:
-            try:
-                self.conn.execute("ATTACH DATABASE ? AS computed", (scratch,))
-            except sqlite3.Error:  # the scratch file is gone or unreadable: compute them here
-                log.warning("cannot read the computed summaries in %s", scratch, exc_info=True)
-                scratch = None
+    def _fill_from(self, scratch: str | None, state: tuple[Any, ...] | None, name: str,
+                   copy: Callable[[sqlite3.Connection, str], None], make: Callable[[sqlite3.Connection], None]) -> None:
+        """Copy ``name`` (the summaries, the trigram index), made beside the index builds in
+        ``scratch`` from rows in ``state`` (None: that failed), into the index, or ``make``
+        it here if the rows changed meanwhile (another import) or that failed; then delete
+        the scratch file."""
+        made = scratch if state is not None else None
         try:
-            with self._transaction():
-                if not rollups.ready(self.conn):
-                    if scratch is not None and state == _row_state(self.conn):
-                        rollups.copy_from(self.conn, "computed")
-                    else:
-                        rollups.rebuild(self.conn)
-                    self.conn.execute("DELETE FROM deferred_indexes WHERE name = ?", (rollups.PENDING,))
+            if made is not None:
+                try:
+                    self.conn.execute("ATTACH DATABASE ? AS made", (made,))
+                except sqlite3.Error:  # the scratch file is gone or unreadable: made here
+                    log.warning("cannot read the %s made in %s", name, made, exc_info=True)
+                    made = None
+            try:
+                with self._transaction():
+                    if rollups.deferred(self.conn, name):
+                        if made is not None and state == _row_state(self.conn):
+                            copy(self.conn, "made")
+                        else:
+                            make(self.conn)
+                        self.conn.execute("DELETE FROM deferred_indexes WHERE name = ?", (name,))
+            finally:
+                if made is not None:
+                    self.conn.execute("DETACH DATABASE made")
         finally:
             if scratch is not None:
-                self.conn.execute("DETACH DATABASE computed")
-
-    def _fill_report_text(self, scratch: str | None, state: tuple[Any, ...] | None) -> None:
-        """Copy the trigram index made beside the index builds into the index, or fill it
-        here if the rows changed meanwhile (another import) or that failed."""
-        if scratch is not None:
-            try:
-                self.conn.execute("ATTACH DATABASE ? AS made", (scratch,))
-            except sqlite3.Error:
-                log.warning("cannot read the trigram index made in %s", scratch, exc_info=True)
-                scratch = None
-        try:
-            with self._transaction():
-                if _deferred(self.conn, report_text.TABLE):
-                    if scratch is not None and state == _row_state(self.conn):
-                        report_text.copy_from(self.conn, "made")
-                    else:
-                        self.conn.execute(report_text.CLEAR)
-                        self.conn.execute(report_text.FILL)
-                    self.conn.execute("DELETE FROM deferred_indexes WHERE name = ?", (report_text.TABLE,))
-        finally:
-            if scratch is not None:
-                self.conn.execute("DETACH DATABASE made")
+                with suppress(OSError):
+                    os.unlink(scratch)
 
     def _build_indexes(self, names: list[str], built_one: Callable[[], None]) -> int:
         built = 0
@@ -1130,7 +1117,7 @@ class _BatchWriter:
                     detail_rows.extend((rid, pid, *d) for d in details)
                 diag_rows.extend((rid, *d) for d in parsed.diagnostics)
             conn.executemany("INSERT INTO report_raw (report_id, encoding, raw) VALUES (?, ?, ?)", raw_rows)
-            if self.report_text and not _deferred(conn, report_text.TABLE):  # (else a bulk import fills it at its end)
+            if self.report_text and not rollups.deferred(conn, report_text.TABLE):  # (else a bulk import fills it at its end)
                 if self.report_text_writable:
                     text_of = report_text.text_of
                     conn.executemany(report_text.INSERT, [(r[0], text_of(r[2], r[-3], r[-2])) for r in report_rows
@@ -1158,11 +1145,6 @@ class _BatchWriter:
         if self.committed is not None:
             self.committed()
         self.result.add(done)  # counted only once the batch is committed
-
-
-def _deferred(conn: sqlite3.Connection, name: str) -> bool:
-    """True if a bulk import has yet to build ``name`` (see Index._defer_indexes)."""
-    return conn.execute("SELECT 1 FROM deferred_indexes WHERE name = ?", (name,)).fetchone() is not None
 
 
 #: the inputs (file, and member of it) whose last outcome was ``outcome``: one tried
@@ -1262,18 +1244,6 @@ def _summaries_into(path: str, scratch: str) -> tuple[Any, ...]:
         out.close()
 
 
-def _fill_from(scratch: str | None, state: tuple[Any, ...] | None,
-               fill: Callable[[str | None, tuple[Any, ...] | None], None]) -> None:
-    """``fill`` the index from what was made in ``scratch`` (if it was: ``state`` is then
-    the rows' state it was made from), then delete the scratch file."""
-    try:
-        fill(scratch if state is not None else None, state)
-    finally:
-        if scratch is not None:
-            with suppress(OSError):
-                os.unlink(scratch)
-
-
 def _report_text_into(path: str, scratch: str) -> tuple[Any, ...] | None:
     """Make the trigram index of the index at ``path``'s reports, from one snapshot, in the
     scratch database ``scratch``; returns the rows' state in that snapshot (None if this
@@ -1284,11 +1254,11 @@ def _report_text_into(path: str, scratch: str) -> tuple[Any, ...] | None:
         out.execute("PRAGMA synchronous = OFF")
         if not report_text.create(out):
             return None
+        # (the scratch file has no row tables: their names are the index's)
         out.execute("ATTACH DATABASE ? AS src", (Path(path).resolve().as_uri() + "?mode=ro",))
         out.execute("BEGIN")  # one snapshot for the state and the text
-        state = tuple(out.execute(f"SELECT COUNT(*), MAX(id) FROM src.{table}").fetchone()
-                      for table in ("reports", "policies", "failure_details"))
-        out.execute(report_text.FILL.replace(" FROM reports", " FROM src.reports"))
+        state = _row_state(out)
+        out.execute(report_text.FILL)
         out.commit()
         return state
     finally:

@@ -25,6 +25,8 @@ import logging
 import sqlite3
 from typing import Final
 
+from tlsrpt_gui.core import rollups
+
 log = logging.getLogger(__name__)
 
 #: the FTS5 table (and its name in ``deferred_indexes`` while a bulk import runs)
@@ -84,16 +86,15 @@ def readable(conn: sqlite3.Connection) -> bool:
 
 
 def usable(conn: sqlite3.Connection) -> bool:
-    """True if the table holds every report: it exists, this SQLite can read it, and no
-    bulk import has emptied it to fill it at its end."""
-    try:
-        if not exists(conn):
-            return False
-        pending = conn.execute("SELECT 1 FROM deferred_indexes WHERE name = ?", (TABLE,)).fetchone()
-        conn.execute(f"SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH ? LIMIT 0", ('"abc"',)).fetchall()
-    except sqlite3.OperationalError:  # no deferred_indexes (an old schema), or no FTS5 here
-        return False
-    return pending is None
+    """True if the table holds every report: this SQLite can read it, and no bulk import
+    has left it to be made again at its end."""
+    return readable(conn) and not rollups.deferred(conn, TABLE)
+
+
+def refill(conn: sqlite3.Connection) -> None:
+    """Make it again from every report (inside the caller's transaction)."""
+    conn.execute(CLEAR)
+    conn.execute(FILL)
 
 
 def match_query(text: str) -> str | None:

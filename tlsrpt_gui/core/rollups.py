@@ -509,12 +509,18 @@ def _text_values_sql() -> str:
 PENDING: Final = "summaries"
 
 
+def deferred(conn: sqlite3.Connection, name: str) -> bool:
+    """True while a bulk import has yet to build ``name`` (an index, the summaries, the
+    trigram index: see core/index.py, Index._defer_indexes)."""
+    try:
+        return conn.execute("SELECT 1 FROM deferred_indexes WHERE name = ?", (name,)).fetchone() is not None
+    except sqlite3.OperationalError:  # an index from before bulk imports
+        return False
+
+
 def ready(conn: sqlite3.Connection) -> bool:
     """False while a bulk import has yet to fill the summaries: read the rows instead."""
-    try:
-        return conn.execute("SELECT 1 FROM deferred_indexes WHERE name = ?", (PENDING,)).fetchone() is None
-    except sqlite3.OperationalError:  # an index from before bulk imports
-        return True
+    return not deferred(conn, PENDING)
 
 
 #: distinct keys a :class:`Tally` of :func:`compute_into` holds before it writes them

@@ -237,9 +237,9 @@ class _Query:
         index): a tenth of the time of the one walk with ``ROW_NUMBER()`` (whose window
         costs about a microsecond a row: 0.8-1.3 s at a million rows). Else that walk,
         which reads each table row once, as the hops would too."""
-        keys = self.by_keys()
-        if keys.covered(conn):
-            return keys.hops(conn)
+        by_keys = self.by_keys()
+        if by_keys.covered(conn):
+            return by_keys.hops(conn)
         names = ", ".join(f"k{i}" for i in range(len(self.keys)))
         keys = ", ".join(f"{k} AS k{i}" for i, k in enumerate(self.keys))
         sql = (f"SELECT {names} FROM (SELECT {keys}, ROW_NUMBER() OVER (ORDER BY {self.order()}) AS n "
@@ -362,9 +362,7 @@ class SqlTableModel(QAbstractTableModel):
         self, conn: sqlite3.Connection, time_mode: TimeMode, parent: QObject | None = None
     ) -> None:
         super().__init__(parent)
-        self._conn = conn
-        #: policy rows count their failure rows (see Filter.where)
-        self._policy_counts = self.KIND == "policies" and has_policy_counts(conn)
+        self._use(conn)
         self._time = time_mode
         self._filter = Filter()
         #: filter fields matching many rows (see core.query.common_fields)
@@ -479,9 +477,13 @@ class SqlTableModel(QAbstractTableModel):
         return out
 
     def set_connection(self, conn: sqlite3.Connection) -> None:
-        self._conn = conn
-        self._policy_counts = self.KIND == "policies" and has_policy_counts(conn)
+        self._use(conn)
         self.reload()
+
+    def _use(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        #: policy rows count their failure rows (see Filter.where)
+        self._policy_counts = self.KIND == "policies" and has_policy_counts(conn)
 
     def set_filter(self, flt: Filter) -> None:
         if flt != self._filter:
