@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv run test lint clean system-test-deps package
+.PHONY: venv run test lint clean system-test-deps package bench
 
 # Idempotent: (re)installs only when pyproject.toml changed.
 venv: $(STAMP)
@@ -29,6 +29,11 @@ test: venv system-test-deps
 lint: venv
 	$(BIN)/ruff check tlsrpt_gui tests benchmarks fuzz
 	$(BIN)/mypy tlsrpt_gui/core
+
+# Every benchmark at the README's sizes (about half an hour, 5 GB in bench-work/);
+# prints the Performance table. BENCH_ARGS=--quick for a smoke run.
+bench: venv
+	$(BIN)/python benchmarks/run_all.py $(BENCH_ARGS)
 
 # A one-folder standalone build in dist/tlsrpt-gui/ (PyInstaller), made from a
 # separate non-editable install so it holds exactly what a user gets.

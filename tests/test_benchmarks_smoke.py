@@ -79,3 +79,26 @@ def test_import_benchmark_reuses_only_the_same_set(tmp_path: Path, monkeypatch: 
     module.ensure_reports(folder, 40)  # written by an older generator: written again
     assert len(stamps()) == 40 and b"stale" not in {p.read_bytes() for p in folder.glob("*.json.gz")}
     assert json.loads((folder / ".synth-set").read_text()) == note
+
+
+@pytest.mark.slow
+def test_run_all_quick(tmp_path: Path) -> None:
+    """The one command behind the README's Performance table, at its tiny size: every
+    benchmark runs, results.json keeps them, and the table has each target's row."""
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run_all.py"), "--quick", "--work", str(tmp_path)],
+                          capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert set(results) >= {"machine", "imports", "tables", "charts", "big_tables", "startup"}
+    big = results["big_tables"]
+    assert big["reports"] == 2000
+    assert set(big["filter_sort"]) == {"ReportsModel", "PoliciesModel", "FailuresModel"}
+    assert all(t["cases"] > 100 for t in big["filter_sort"].values())
+    assert big["far_jumps"]["middle_before_signposts"]["cases"] > 10
+    lines = proc.stdout.strip().splitlines()
+    assert lines[0].startswith("| what | measured |") and len(lines) == 2 + len(results["imports"]) + 8
+    assert all(line.rstrip().endswith(("| yes |", "| **no** |")) for line in lines[2:])
+    # the table again, from the kept results alone
+    again = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run_all.py"), "--table", str(tmp_path / "results.json")],
+                           capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert again.returncode == 0 and again.stdout == proc.stdout

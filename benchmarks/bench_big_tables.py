@@ -1,0 +1,155 @@
+"""The three tables on an index of a million *reports* (bigindex.py), not of the
+synthetic failure rows of bench_tables.py: every filter with every column sorted
+both ways, and far jumps into the failure rows before and after their signposts.
+
+    python benchmarks/bench_big_tables.py --db BIG.sqlite3     # from bigindex.py
+
+Through the real table models, on the index as bigindex.py makes it (its
+reporters, domains and MX hosts are named ``Reporter N``, ``dN.example`` and
+``mx1.dN.example``):
+
+* ``filter_sort``: for each table, each filter, each column and both orders, the
+  slower of the filter applied to the sorted table and the sort applied to the
+  filtered one (the first page each);
+* ``far_jumps``: the failure rows counted, as the window does, then the middle row
+  read before the signposts exist (the window reads such a block in the background,
+  showing its rows as pending meanwhile), for each filter and column; then the
+  signposts read, and the middle row read again from them.
+
+The baseline is ``SELECT COUNT(*)`` over the failure rows in the same run. Prints
+one JSON object; the target is every operation under 200 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sqlite3
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from PySide6.QtCore import QCoreApplication, Qt  # noqa: E402
+
+from tlsrpt_gui.core.query import Filter  # noqa: E402
+from tlsrpt_gui.ui.formatting import TimeMode  # noqa: E402
+from tlsrpt_gui.ui.models import FailuresModel, PoliciesModel, ReportsModel, ensure_sort_indexes  # noqa: E402
+
+#: filters with values bigindex.py writes: common ones (a reporter, a result type, a
+#: policy type, free text in many rows) and rare ones (a domain, an MX host, a report id)
+FILTERS = {
+    "none": Filter(),
+    "reporter": Filter(reporter="Reporter 3"),
+    "result_type": Filter(result_type="certificate-expired"),
+    "policy_domain": Filter(policy_domain="d17.example"),
+    "policy_type": Filter(policy_type="tlsa"),
+    "mx_host": Filter(mx_host="mx1.d17.example"),
+    "text_domain": Filter(text="d17"),
+    "text_reporter": Filter(text="Reporter 3"),
+    "text_tlsa": Filter(text="tlsa"),
+    "text_enforce": Filter(text="enforce"),
+    "text_mx": Filter(text="mx1"),
+    "text_report_id": Filter(text="rid-12345"),
+    "text_file": Filter(text="r77777.json"),
+}
+#: the filters of the far jumps (common ones: a rare one's rows are few, and near)
+JUMP_FILTERS = ("none", "reporter", "result_type", "text_mx")
+ORDERS = {"asc": Qt.SortOrder.AscendingOrder, "desc": Qt.SortOrder.DescendingOrder}
+
+
+def _ms(t: float) -> float:
+    return (time.perf_counter() - t) * 1000
+
+
+def filter_sort(conn: sqlite3.Connection, cls: Any) -> dict[str, Any]:
+    model = cls(conn, TimeMode())
+    model.rowCount()
+    times: dict[str, float] = {}
+    for fname, flt in FILTERS.items():
+        for c, col in enumerate(model.COLUMNS):
+            for oname, order in ORDERS.items():
+                model.set_filter(Filter())
+                model.sort(c, order)
+                t = time.perf_counter()
+                model.set_filter(flt)
+                model.rowCount()
+                after_filter = _ms(t)
+                model.sort(0 if c else 1, order)
+                t = time.perf_counter()
+                model.sort(c, order)
+                model.rowCount()
+                times[f"{fname} / {col.key} {oname}"] = max(after_filter, _ms(t))
+    slowest = sorted(times.items(), key=lambda kv: -kv[1])
+    return {"cases": len(times), "slowest_ms": slowest[0][1], "over_200ms": sum(v > 200 for v in times.values()),
+            "slowest_10": dict(slowest[:10])}
+
+
+def far_jumps(conn: sqlite3.Connection) -> dict[str, Any]:
+    model = FailuresModel(conn, TimeMode())
+    before: dict[str, float] = {}
+    signposts: dict[str, float] = {}
+    after: dict[str, float] = {}
+    for fname in JUMP_FILTERS:
+        model.set_filter(FILTERS[fname])
+        for c, col in enumerate(model.COLUMNS):
+            model.sort(c, Qt.SortOrder.AscendingOrder)
+            sql, params = model.count_query()
+            n = conn.execute(sql, params).fetchone()[0]
+            if not model.set_total(n):
+                continue
+            key = f"{fname} / {col.key}"
+            t = time.perf_counter()
+            model.index(n // 2, 0).data()
+            before[key] = _ms(t)
+            model.sort(c, Qt.SortOrder.AscendingOrder)  # (forgets the block just read)
+            model.set_total(n)
+            reader = model.signpost_reader()
+            if reader is None:
+                continue
+            t = time.perf_counter()
+            reader.give(reader.read(conn))
+            signposts[key] = _ms(t)
+            t = time.perf_counter()
+            model.index(n // 2 + 500, 0).data()
+            after[key] = _ms(t)
+
+    def top(d: dict[str, float]) -> dict[str, Any]:
+        slowest = sorted(d.items(), key=lambda kv: -kv[1])
+        return {"cases": len(d), "slowest_ms": slowest[0][1] if slowest else 0.0,
+                "over_200ms": sum(v > 200 for v in d.values()), "slowest_10": dict(slowest[:10])}
+
+    return {"middle_before_signposts": top(before), "signposts_background": top(signposts),
+            "middle_after_signposts": top(after)}
+
+
+def run(db: Path) -> dict[str, Any]:
+    with sqlite3.connect(db) as conn:
+        ensure_sort_indexes(conn)
+    _app = QCoreApplication.instance() or QCoreApplication([])
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    t = time.perf_counter()
+    n = conn.execute("SELECT COUNT(*) FROM failure_details").fetchone()[0]
+    out: dict[str, Any] = {"benchmark": "big_tables", "failure_rows": n, "baseline_count_ms": _ms(t),
+                           "reports": conn.execute("SELECT COUNT(*) FROM reports").fetchone()[0]}
+    out["filter_sort"] = {cls.__name__: filter_sort(conn, cls) for cls in (ReportsModel, PoliciesModel, FailuresModel)}
+    out["far_jumps"] = far_jumps(conn)
+    out["slowest_filter_sort_ms"] = max(v["slowest_ms"] for v in out["filter_sort"].values())
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    ap.add_argument("--db", type=Path, required=True, help="an index made by bigindex.py")
+    args = ap.parse_args()
+    print(json.dumps(run(args.db), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,169 @@
+"""Every benchmark at the sizes of the README's Performance table, in one command.
+
+    python benchmarks/run_all.py [--work DIR] [--parsedmarc-python PY] [--quick]
+    make bench                                      # the same, after setting up
+
+Runs, one after another (each prints its own JSON; they are kept in
+``DIR/results.json``, DIR being ``bench-work/`` by default):
+
+* ``bench_import.py`` at 20,000 (best of 3), 200,000 (best of 2) and 1,000,000
+  reports, the generated reports kept in DIR and reused by later runs;
+* ``bench_tables.py`` at 1,000,000 failure rows;
+* ``bigindex.py``: an index of 1,000,000 reports in DIR (reused while it is of
+  this schema), then ``bench_charts.py``, ``bench_big_tables.py`` and
+  ``bench_startup.py`` on it.
+
+Then prints the Performance table's rows as Markdown: each figure with its
+baseline from the same run, the target, and whether it is met. ``--quick`` runs
+each at a tiny size (a smoke test: its figures mean nothing). The full run takes
+about half an hour on two cores, most of it making the reports and indexes the
+first time, and about 5 GB of disk in DIR.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+
+from tlsrpt_gui.core.index import SCHEMA_VERSION  # noqa: E402
+
+MB = 1_000_000
+#: the sizes of the full run, and of --quick
+FULL: dict[str, Any] = {"imports": [(20_000, 3), (200_000, 2), (1_000_000, 1)], "failure_rows": 1_000_000,
+                        "big_reports": 1_000_000, "startup_runs": 5}
+QUICK: dict[str, Any] = {"imports": [(60, 1)], "failure_rows": 2_000, "big_reports": 2_000, "startup_runs": 1}
+
+
+def _bench(script: str, *args: str) -> dict[str, Any]:
+    """Run ``benchmarks/script`` with ``args`` and return the JSON it prints."""
+    t = time.perf_counter()
+    print(f"… {script} {' '.join(args)}", file=sys.stderr, flush=True)
+    proc = subprocess.run([sys.executable, str(HERE / script), *args], capture_output=True, text=True, cwd=ROOT)
+    if proc.returncode != 0:
+        raise SystemExit(f"{script} failed:\n{proc.stderr[-3000:]}")
+    print(f"  done in {time.perf_counter() - t:.0f} s", file=sys.stderr, flush=True)
+    result: dict[str, Any] = json.loads(proc.stdout)
+    return result
+
+
+def _big_index(path: Path, reports: int) -> Path:
+    """An index of ``reports`` reports made by bigindex.py, reused while it is of this schema."""
+    if path.exists():
+        try:
+            with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
+                n = conn.execute("SELECT MAX(id) FROM reports").fetchone()[0]
+            if version == SCHEMA_VERSION and n == reports:
+                return path
+        except sqlite3.Error:
+            pass
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    print(f"… bigindex.py {path} --reports {reports}", file=sys.stderr, flush=True)
+    subprocess.run([sys.executable, str(HERE / "bigindex.py"), str(path), "--reports", str(reports)],
+                   check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    return path
+
+
+def run(work: Path, sizes: dict[str, Any], parsedmarc_python: str | None) -> dict[str, Any]:
+    work.mkdir(parents=True, exist_ok=True)
+    out: dict[str, Any] = {
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+                    "sqlite": sqlite3.sqlite_version},
+        "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "imports": [],
+    }
+    for n, repeat in sizes["imports"]:
+        args = ["--reports", str(n), "--repeat", str(repeat), "--dir", str(work / f"reports-{n}")]
+        if parsedmarc_python:
+            args += ["--parsedmarc-python", parsedmarc_python]
+        out["imports"].append(_bench("bench_import.py", *args))
+    out["tables"] = _bench("bench_tables.py", "--rows", str(sizes["failure_rows"]))
+    big = _big_index(work / f"big-{sizes['big_reports']}.sqlite3", sizes["big_reports"])
+    out["charts"] = _bench("bench_charts.py", "--db", str(big))
+    out["big_tables"] = _bench("bench_big_tables.py", "--db", str(big))
+    out["startup"] = _bench("bench_startup.py", "--db", str(big), "--runs", str(sizes["startup_runs"]))
+    return out
+
+
+def _yes(ok: bool) -> str:
+    return "yes" if ok else "**no**"
+
+
+def table(r: dict[str, Any]) -> str:
+    """The Performance table's rows, from the results of :func:`run`."""
+    rows = ["| what | measured | baseline in the same run | target | met? |", "|---|---|---|---|---|"]
+    for imp in r["imports"]:
+        n, s, base = imp["reports"], imp["import"]["seconds"], imp["baseline"]["seconds"]
+        ratio = imp["ratio_import_to_baseline"]
+        pm = imp.get("parsedmarc", {})
+        vs_pm = f"; parsedmarc {pm['seconds']:.2f} s" if "seconds" in pm else "; parsedmarc not installed"
+        ok = ratio <= 1.5 and imp.get("ratio_import_to_parsedmarc", 0.0) < 1
+        rows.append(f"| import {n:,} reports | {s:.2f} s ({n / s:,.0f}/s), {ratio:.2f} × | plain parse {base:.2f} s{vs_pm} "
+                    f"| ≤ 1.5 × plain parse, faster than parsedmarc | {_yes(ok)} |")
+    rss = max(max(i["import"]["peak_rss"], i["import"].get("peak_rss_parser_process", 0)) for i in r["imports"])
+    rows.append(f"| peak RSS, import (largest process, any size) | {rss / MB:.0f} MB | | < 400 MB | {_yes(rss < 400 * MB)} |")
+    t = r["tables"]
+    rows.append(f"| peak RSS, browsing {t['failure_rows']:,} failure rows | {t['peak_rss'] / MB:.0f} MB | | < 400 MB "
+                f"| {_yes(t['peak_rss'] < 400 * MB)} |")
+    rows.append(f"| tables at {t['failure_rows']:,} failure rows: open, sort, filter, filter × sort, pages, scroll to "
+                f"the end, far jumps | slowest {t['slowest_ms']:.0f} ms | `COUNT(*)` {t['baseline_count_ms']:.0f} ms "
+                f"| < 200 ms | {_yes(t['slowest_ms'] < 200)} |")
+    b = r["big_tables"]
+    fs = b["slowest_filter_sort_ms"]
+    over = sum(v["over_200ms"] for v in b["filter_sort"].values())
+    cases = sum(v["cases"] for v in b["filter_sort"].values())
+    rows.append(f"| tables of {b['reports']:,} reports ({b['failure_rows']:,} failure rows): each filter × column × order "
+                f"| slowest {fs:.0f} ms; {over} of {cases} over 200 ms | `COUNT(*)` {b['baseline_count_ms']:.0f} ms "
+                f"| < 200 ms | {_yes(fs < 200)} |")
+    jumps = b["far_jumps"]
+    before, after = jumps["middle_before_signposts"], jumps["middle_after_signposts"]
+    rows.append(f"| the same: a jump to the middle of the failure rows, before the signposts are read (in the background) "
+                f"| slowest {before['slowest_ms']:.0f} ms; {before['over_200ms']} of {before['cases']} over 200 ms | | "
+                f"< 200 ms | {_yes(before['slowest_ms'] < 200)} |")
+    rows.append(f"| the same, once the signposts are read (in the background: slowest "
+                f"{jumps['signposts_background']['slowest_ms'] / 1000:.1f} s) | slowest {after['slowest_ms']:.0f} ms | | "
+                f"< 200 ms | {_yes(after['slowest_ms'] < 200)} |")
+    c = r["charts"]
+    rows.append(f"| charts at {c['reports']:,} reports: slowest aggregate; whole tab redrawn | "
+                f"{c['slowest_query_s'] * 1000:.0f} ms; {c['slowest_tab_redraw_s'] * 1000:.0f} ms | `COUNT(*)` "
+                f"{c['baseline_count_failures_s'] * 1000:.0f} ms | < 500 ms | "
+                f"{_yes(c['slowest_query_s'] < 0.5 and c['slowest_tab_redraw_s'] < 0.5)} |")
+    s = r["startup"]
+    app, bare = s["app_first_paint_s"], s["bare_qt_first_paint_s"]
+    rows.append(f"| cold start to a painted window, {c['reports']:,}-report index (median of {s['runs']}; slowest) | "
+                f"{app['median']:.2f} s; {app['max']:.2f} s | bare Qt window {bare['median']:.2f} s | < 1.5 s | "
+                f"{_yes(app['median'] < 1.5)} |")
+    return "\n".join(rows)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    ap.add_argument("--work", type=Path, default=ROOT / "bench-work", help="reports, indexes and results.json")
+    ap.add_argument("--parsedmarc-python", metavar="PYTHON", help="a Python with parsedmarc installed")
+    ap.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test")
+    ap.add_argument("--table", type=Path, metavar="RESULTS", help="only print the table of an earlier results.json")
+    args = ap.parse_args()
+    if args.table is not None:
+        print(table(json.loads(args.table.read_text())))
+        return 0
+    results = run(args.work, QUICK if args.quick else FULL, args.parsedmarc_python)
+    (args.work / "results.json").write_text(json.dumps(results, indent=2))
+    print(table(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
