@@ -170,6 +170,51 @@ def test_common_free_text_is_checked_in_sort_order(ix: Index) -> None:
     assert values is not None and values.columns == {} and not values.common
 
 
+def test_a_common_term_sorted_by_its_column_is_looked_up_when_its_values_come_late(
+        ix: Index, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sorted by one of a common term's columns, the walk crosses every row before that
+    column's first value (unless another column matches sooner): past WALK_ROWS such
+    rows, a term in few enough rows to sort (SORT_ROWS) is looked up by index instead,
+    with no unary ``+``. The rows before each column's values are counted from the value
+    table as the rows themselves say; the rows selected never change."""
+    import tlsrpt_gui.core.query as query
+
+    flt = Filter(text="mail")
+    values = text_values(ix.conn, flt)
+    assert values is not None and values.common and set(values.columns) <= query.INDEXED_TEXT_COLUMNS
+    assert values.rows == sum(int(ix.conn.execute(f"SELECT COUNT(*) FROM failure_details f WHERE {c} IN "
+                                                  f"({', '.join('?' * len(v))})", v).fetchone()[0])
+                              for c, v in values.columns.items())
+    for column, vals in values.columns.items():
+        asc = ix.conn.execute(f"SELECT COUNT(*) FROM failure_details f WHERE {column} IS NULL OR {column} < ?",
+                              (min(vals),)).fetchone()[0]
+        desc = ix.conn.execute(f"SELECT COUNT(*) FROM failure_details f WHERE {column} > ?", (max(vals),)).fetchone()[0]
+        assert values.before[column] == (asc, desc), column
+    column = "f.receiving_mx_hostname"
+    lead = column.split(".")[1]
+    later = max(values.before[column])
+    desc = values.before[column][1] == later
+    assert later > 0
+    like_where, like_params = flt.where("failures")
+    expected = sorted(r[0] for r in ix.conn.execute(f"SELECT f.id FROM failure_details f WHERE {like_where}", like_params))
+
+    def where(walk_rows: int, sort_rows: int) -> str:
+        monkeypatch.setattr(query, "WALK_ROWS", walk_rows)
+        monkeypatch.setattr(query, "SORT_ROWS", sort_rows)
+        sql, params = flt.where("failures", (), values, lead, lead_desc=desc)
+        assert sorted(r[0] for r in ix.conn.execute(f"SELECT f.id FROM failure_details f WHERE {sql}", params)) == expected
+        return sql
+
+    assert "+" in where(later, values.rows)  # a short walk: walked
+    assert "+" not in where(later - 1, values.rows)  # a long one: looked up
+    assert "+" in where(later - 1, values.rows - 1)  # too many rows to sort: walked
+    # the other order, and a term never sorted by its column, as before
+    monkeypatch.setattr(query, "WALK_ROWS", later - 1)
+    other = flt.where("failures", (), values, lead, lead_desc=not desc)[0]
+    assert ("+" in other) == (values.before[column][0 if desc else 1] <= later - 1)
+    assert all(f"+{c} IN" in flt.where("failures", (), values, "start_ts")[0] for c in values.columns)
+
+
 def test_a_common_field_on_the_lead_column_is_left_to_its_index(ix: Index) -> None:
     flt = Filter(result_type="certificate-expired", reporter="Mail.ru")
     common = {"result_type", "reporter"}

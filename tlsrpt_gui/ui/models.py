@@ -734,7 +734,7 @@ class SqlTableModel(QAbstractTableModel):
     def _where(self) -> tuple[str, list[Any]]:
         # a filter on the column the rows are sorted by: its index does both
         return self._filter.where(self.KIND, self._common, self._text_values, self._keys[0].rsplit(".", 1)[-1],
-                                  self._policy_counts)
+                                  self._policy_counts, self._desc)
 
     @property
     def _desc(self) -> bool:
