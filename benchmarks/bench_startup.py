@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 _BARE = """
 import sys
@@ -51,6 +52,9 @@ def run(db: Path, runs: int) -> dict[str, Any]:
     env = dict(os.environ, TLSRPT_GUI_QUIT_AFTER_PAINT="1", PYTHONPATH=str(ROOT))
     if not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"):
         env["QT_QPA_PLATFORM"] = "offscreen"
+    from benchmarks.pagecache import warm
+
+    warm(db)  # (a cold start of the process, with its index in the page cache)
     with tempfile.TemporaryDirectory() as tmp:
         env["XDG_CONFIG_HOME"] = tmp  # fresh settings
         env["TLSRPT_GUI_LOG_DIR"] = tmp

@@ -1,6 +1,6 @@
 """Every benchmark at the sizes of the README's Performance table, in one command.
 
-    python benchmarks/run_all.py [--work DIR] [--parsedmarc-python PY] [--quick]
+    python benchmarks/run_all.py [--work DIR] [--parsedmarc-python PY] [--steps S,...] [--quick]
     make bench                                      # the same, after setting up
 
 Runs, one after another (each prints its own JSON; they are kept in
@@ -77,24 +77,36 @@ def _big_index(path: Path, reports: int) -> Path:
     return path
 
 
-def run(work: Path, sizes: dict[str, Any], parsedmarc_python: str | None) -> dict[str, Any]:
+#: the steps of a run, in order
+STEPS: tuple[str, ...] = ("imports", "tables", "charts", "big_tables", "startup")
+
+
+def run(work: Path, sizes: dict[str, Any], parsedmarc_python: str | None, steps: tuple[str, ...] = STEPS,
+        out: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Run ``steps``, replacing their results in ``out`` (those of an earlier run)."""
     work.mkdir(parents=True, exist_ok=True)
-    out: dict[str, Any] = {
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
-                    "sqlite": sqlite3.sqlite_version},
-        "started": time.strftime("%Y-%m-%d %H:%M:%S"),
-        "imports": [],
-    }
-    for n, repeat in sizes["imports"]:
-        args = ["--reports", str(n), "--repeat", str(repeat), "--dir", str(work / f"reports-{n}")]
-        if parsedmarc_python:
-            args += ["--parsedmarc-python", parsedmarc_python]
-        out["imports"].append(_bench("bench_import.py", *args))
-    out["tables"] = _bench("bench_tables.py", "--rows", str(sizes["failure_rows"]))
-    big = _big_index(work / f"big-{sizes['big_reports']}.sqlite3", sizes["big_reports"])
-    out["charts"] = _bench("bench_charts.py", "--db", str(big))
-    out["big_tables"] = _bench("bench_big_tables.py", "--db", str(big))
-    out["startup"] = _bench("bench_startup.py", "--db", str(big), "--runs", str(sizes["startup_runs"]))
+    out = dict(out or {})
+    out["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+                      "sqlite": sqlite3.sqlite_version}
+    if not isinstance(out.get("started"), dict):
+        out["started"] = {}
+    for step in steps:
+        out["started"][step] = time.strftime("%Y-%m-%d %H:%M:%S")
+        if step == "imports":
+            out["imports"] = []
+            for n, repeat in sizes["imports"]:
+                args = ["--reports", str(n), "--repeat", str(repeat), "--dir", str(work / f"reports-{n}")]
+                if parsedmarc_python:
+                    args += ["--parsedmarc-python", parsedmarc_python]
+                out["imports"].append(_bench("bench_import.py", *args))
+        elif step == "tables":
+            out["tables"] = _bench("bench_tables.py", "--rows", str(sizes["failure_rows"]))
+        else:
+            big = _big_index(work / f"big-{sizes['big_reports']}.sqlite3", sizes["big_reports"])
+            if step == "startup":
+                out["startup"] = _bench("bench_startup.py", "--db", str(big), "--runs", str(sizes["startup_runs"]))
+            else:
+                out[step] = _bench(f"bench_{step}.py", "--db", str(big))
     return out
 
 
@@ -118,9 +130,14 @@ def table(r: dict[str, Any]) -> str:
     t = r["tables"]
     rows.append(f"| peak RSS, browsing {t['failure_rows']:,} failure rows | {t['peak_rss'] / MB:.0f} MB | | < 400 MB "
                 f"| {_yes(t['peak_rss'] < 400 * MB)} |")
+    # counted, as the window does in the background: the end, the middle, a drag of the scroll bar, and
+    # jumps once the signposts are read (those reads, in the background, are not table operations)
+    counted = [v for m in t["tables"].values() for c in m["counted"].values() for k, v in c.items()
+               if k.endswith("_ms") and k != "count_ms" and not k.endswith("_background_ms")]
+    slowest = max([t["slowest_ms"], *counted])
     rows.append(f"| tables at {t['failure_rows']:,} failure rows: open, sort, filter, filter × sort, pages, scroll to "
-                f"the end, far jumps | slowest {t['slowest_ms']:.0f} ms | `COUNT(*)` {t['baseline_count_ms']:.0f} ms "
-                f"| < 200 ms | {_yes(t['slowest_ms'] < 200)} |")
+                f"the end, jumps and drags once counted | slowest {slowest:.0f} ms | `COUNT(*)` "
+                f"{t['baseline_count_ms']:.0f} ms | < 200 ms | {_yes(slowest < 200)} |")
     b = r["big_tables"]
     fs = b["slowest_filter_sort_ms"]
     over = sum(v["over_200ms"] for v in b["filter_sort"].values())
@@ -155,12 +172,22 @@ def main() -> int:
     ap.add_argument("--parsedmarc-python", metavar="PYTHON", help="a Python with parsedmarc installed")
     ap.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test")
     ap.add_argument("--table", type=Path, metavar="RESULTS", help="only print the table of an earlier results.json")
+    ap.add_argument("--steps", default=",".join(STEPS),
+                    help=f"run only these ({', '.join(STEPS)}), keeping the others' results in DIR/results.json")
     args = ap.parse_args()
     if args.table is not None:
         print(table(json.loads(args.table.read_text())))
         return 0
-    results = run(args.work, QUICK if args.quick else FULL, args.parsedmarc_python)
-    (args.work / "results.json").write_text(json.dumps(results, indent=2))
+    steps = tuple(s.strip() for s in args.steps.split(",") if s.strip())
+    if not set(steps) <= set(STEPS):
+        ap.error(f"--steps: one or more of {', '.join(STEPS)}")
+    kept = args.work / "results.json"
+    earlier = json.loads(kept.read_text()) if set(steps) != set(STEPS) and kept.exists() else None
+    if set(steps) != set(STEPS) and earlier is None:
+        ap.error(f"--steps: {kept} has no results of the other steps")
+    results = run(args.work, QUICK if args.quick else FULL, args.parsedmarc_python, steps, earlier)
+    args.work.mkdir(parents=True, exist_ok=True)
+    kept.write_text(json.dumps(results, indent=2))
     print(table(results))
     return 0
 
