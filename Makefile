@@ -30,7 +30,7 @@ lint: venv
 	$(BIN)/ruff check tlsrpt_gui tests benchmarks fuzz
 	$(BIN)/mypy tlsrpt_gui/core
 
-# Every benchmark at the README's sizes (about half an hour, 5 GB in bench-work/);
+# Every benchmark at the README's sizes (about half an hour, 6 GB in bench-work/);
 # prints the Performance table. BENCH_ARGS=--quick for a smoke run.
 bench: venv
 	$(BIN)/python benchmarks/run_all.py $(BENCH_ARGS)

@@ -17,7 +17,8 @@ Then prints the Performance table's rows as Markdown: each figure with its
 baseline from the same run, the target, and whether it is met. ``--quick`` runs
 each at a tiny size (a smoke test: its figures mean nothing). The full run takes
 about half an hour on two cores, most of it making the reports and indexes the
-first time, and about 5 GB of disk in DIR.
+first time, and about 6 GB of disk in DIR (bench_tables.py keeps its 1 GB index in
+the temporary folder).
 """
 
 from __future__ import annotations
