@@ -557,6 +557,50 @@ def test_far_rows_read_from_signposts_match_the_sql_order(synth_db: Path, model_
 
 
 @pytest.mark.parametrize("model_cls", MODELS)
+@pytest.mark.parametrize("order", [ASC, DESC])
+def test_far_rows_and_signposts_sought_through_the_filter_match_the_sql_order(
+        synth_db: Path, model_cls: type[SqlTableModel], order: Qt.SortOrder, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A far read whose walk in sort order would check many more rows than the filter
+    matches (SEEK_WALK_RATIO), and the signposts of a filter matching few rows
+    (SEEK_SIGNPOST_SHARE), read the matching rows through the filter's indexes and sort
+    them: from the start, from the end and after a row in memory, each row and each
+    signpost is the one SQL puts there."""
+    import random
+
+    from tlsrpt_gui.ui import models
+
+    for name, value in (("KEYS_FIRST_ROWS", 3), ("BLOCK_ROWS", 7), ("MAX_BLOCKS", 5), ("SIGNPOST_ROWS", 13),
+                        ("PAGE_SIZE", 5), ("MAX_PAGE_SIZE", 5), ("SEEK_WALK_RATIO", 0.0), ("SEEK_SIGNPOST_SHARE", 1.0)):
+        monkeypatch.setattr(models, name, value)
+    conn = _open(synth_db)
+    model = model_cls(conn, TimeMode())
+    rng = random.Random(8462)
+    sought = 0
+    for flt in (Filter(reporter="org1.example"), Filter(result_type="certificate-expired"), Filter(text="org1")):
+        model.set_filter(flt)
+        for column in range(model.columnCount()):
+            model.sort(column, order)
+            where, params = model._where()
+            expected = [r[0] for r in conn.execute(
+                f"SELECT {model.ID} FROM {model.FROM} WHERE {where} ORDER BY {model._order_sql()}", params)]
+            if len(expected) < 30:
+                continue
+            assert model.set_total(len(expected))
+            seek = model._seeking(None)
+            sought += bool(seek.seek_where)
+            if seek.seek_where:  # the same rows, each value's index driving
+                assert "+" not in seek.seek_where.replace("+(", "(") and seek.seek_where != where
+            reader = model.signpost_reader()
+            assert reader is not None
+            signposts = reader.read(conn)
+            assert [s[-1] for s in signposts] == expected[12::13], (flt, model.COLUMNS[column].key)
+            rows = [len(expected) - 1, len(expected) // 2, model.loaded_rows + 4, *rng.sample(range(len(expected)), 12)]
+            got = [model.index(r, 0).data(ROW_ID_ROLE) for r in rows]
+            assert got == [expected[r] for r in rows], (flt, model.COLUMNS[column].key)
+    assert sought >= 3  # (most orders have a covering index, or no index for the filter to drive)
+
+
+@pytest.mark.parametrize("model_cls", MODELS)
 def test_rows_in_a_tie_are_read_in_index_order(tmp_path: Path, model_cls: type[SqlTableModel]) -> None:
     """A keyset segment that fixes the first keys (``rate = ? AND id > ?``) orders by the
     keys it leaves free: ordered by all of them, SQLite sorted the whole tie in a temporary
