@@ -1416,6 +1416,11 @@ SORT_INDEXES: Final[tuple[str, ...]] = (
     "CREATE INDEX IF NOT EXISTS ui_failures_mx_kinds ON failure_details "
     "(receiving_mx_hostname, id, result_type, organization_name)",
     "CREATE INDEX IF NOT EXISTS ui_failures_ip_kinds ON failure_details (sending_mta_ip, id, result_type, organization_name)",
+    # The result-type order (then the start and the id): failures_type_cover holds the type
+    # and start but more columns after them, so its order is not the table's, and the
+    # signposts walked and sorted each day's rows (1.1-1.2 s at a million rows); they hop
+    # through this one.
+    "CREATE INDEX IF NOT EXISTS ui_failures_type ON failure_details (result_type, start_ts)",
     "CREATE INDEX IF NOT EXISTS ui_failures_rip ON failure_details (receiving_ip)",
     "CREATE INDEX IF NOT EXISTS ui_failures_code ON failure_details (failure_reason_code)",
     "CREATE INDEX IF NOT EXISTS ui_failures_info ON failure_details (additional_information)",
