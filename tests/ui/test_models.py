@@ -576,7 +576,8 @@ def test_far_rows_and_signposts_sought_through_the_filter_match_the_sql_order(
     model = model_cls(conn, TimeMode())
     rng = random.Random(8462)
     sought = 0
-    for flt in (Filter(reporter="org1.example"), Filter(result_type="certificate-expired"), Filter(text="org1")):
+    for flt in (Filter(reporter="org1.example"), Filter(result_type="certificate-expired"), Filter(text="org1"),
+                Filter(policy_type="sts"), Filter(text="dom"), Filter(date_from=datetime(2020, 9, 1, tzinfo=UTC).date(), result_type="starttls-not-supported")):
         model.set_filter(flt)
         for column in range(model.columnCount()):
             model.sort(column, order)
