@@ -88,7 +88,7 @@ SIGNPOST_ROWS: Final = 1000
 KEYS_FIRST_ROWS: Final = 1000
 #: a far read whose walk in sort order would check more than this many times as many rows
 #: as the filter matches finds its start among the matching rows, read through the
-#: filter's indexes and sorted (see _Query.seek): a reporter's 120,000 of 900,000
+#: filter's indexes and sorted (see _Query.seek_where): a reporter's 120,000 of 900,000
 #: failure rows, the middle sorted by HELO, 0.53 s walked and 0.25 s sorted
 SEEK_WALK_RATIO: Final = 2.0
 #: the signposts of a filtered table whose filter matches at most this share of its rows
