@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from PySide6.QtCore import QCoreApplication, Qt  # noqa: E402
 
-from benchmarks.pagecache import warm  # noqa: E402
+from benchmarks.common import ms, read_signposts, warm  # noqa: E402
 from tlsrpt_gui.core.query import Filter  # noqa: E402
 from tlsrpt_gui.ui.formatting import TimeMode  # noqa: E402
 from tlsrpt_gui.ui.models import FailuresModel, PoliciesModel, ReportsModel, ensure_sort_indexes  # noqa: E402
@@ -64,10 +64,6 @@ JUMP_FILTERS = ("none", "reporter", "result_type", "text_mx")
 ORDERS = {"asc": Qt.SortOrder.AscendingOrder, "desc": Qt.SortOrder.DescendingOrder}
 
 
-def _ms(t: float) -> float:
-    return (time.perf_counter() - t) * 1000
-
-
 def filter_sort(conn: sqlite3.Connection, cls: Any) -> dict[str, Any]:
     model = cls(conn, TimeMode())
     model.rowCount()
@@ -80,12 +76,12 @@ def filter_sort(conn: sqlite3.Connection, cls: Any) -> dict[str, Any]:
                 t = time.perf_counter()
                 model.set_filter(flt)
                 model.rowCount()
-                after_filter = _ms(t)
+                after_filter = ms(t)
                 model.sort(0 if c else 1, order)
                 t = time.perf_counter()
                 model.sort(c, order)
                 model.rowCount()
-                times[f"{fname} / {col.key} {oname}"] = max(after_filter, _ms(t))
+                times[f"{fname} / {col.key} {oname}"] = max(after_filter, ms(t))
     slowest = sorted(times.items(), key=lambda kv: -kv[1])
     return {"cases": len(times), "slowest_ms": slowest[0][1], "over_200ms": sum(v > 200 for v in times.values()),
             "slowest_10": dict(slowest[:10])}
@@ -107,18 +103,16 @@ def far_jumps(conn: sqlite3.Connection) -> dict[str, Any]:
             key = f"{fname} / {col.key}"
             t = time.perf_counter()
             model.index(n // 2, 0).data()
-            before[key] = _ms(t)
+            before[key] = ms(t)
             model.sort(c, Qt.SortOrder.AscendingOrder)  # (forgets the block just read)
             model.set_total(n)
-            reader = model.signpost_reader()
-            if reader is None:
+            read_ms = read_signposts(model, conn)
+            if read_ms is None:
                 continue
-            t = time.perf_counter()
-            reader.give(reader.read(conn))
-            signposts[key] = _ms(t)
+            signposts[key] = read_ms
             t = time.perf_counter()
             model.index(n // 2 + 500, 0).data()
-            after[key] = _ms(t)
+            after[key] = ms(t)
 
     def top(d: dict[str, float]) -> dict[str, Any]:
         slowest = sorted(d.items(), key=lambda kv: -kv[1])
@@ -137,7 +131,7 @@ def run(db: Path) -> dict[str, Any]:
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     t = time.perf_counter()
     n = conn.execute("SELECT COUNT(*) FROM failure_details").fetchone()[0]
-    out: dict[str, Any] = {"benchmark": "big_tables", "failure_rows": n, "baseline_count_ms": _ms(t),
+    out: dict[str, Any] = {"benchmark": "big_tables", "failure_rows": n, "baseline_count_ms": ms(t),
                            "index_read_into_page_cache_s": read_s,
                            "reports": conn.execute("SELECT COUNT(*) FROM reports").fetchone()[0]}
     out["filter_sort"] = {cls.__name__: filter_sort(conn, cls) for cls in (ReportsModel, PoliciesModel, FailuresModel)}

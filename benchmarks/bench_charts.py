@@ -57,7 +57,7 @@ def _date(ts: int) -> date:
 
 
 def run(db: Path) -> dict[str, Any]:
-    from benchmarks.pagecache import warm
+    from benchmarks.common import warm
 
     read_s = warm(db)
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)

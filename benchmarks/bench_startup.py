@@ -52,7 +52,7 @@ def run(db: Path, runs: int) -> dict[str, Any]:
     env = dict(os.environ, TLSRPT_GUI_QUIT_AFTER_PAINT="1", PYTHONPATH=str(ROOT))
     if not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"):
         env["QT_QPA_PLATFORM"] = "offscreen"
-    from benchmarks.pagecache import warm
+    from benchmarks.common import warm
 
     warm(db)  # (a cold start of the process, with its index in the page cache)
     with tempfile.TemporaryDirectory() as tmp:

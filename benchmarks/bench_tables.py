@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from PySide6.QtCore import QCoreApplication, QModelIndex, Qt  # noqa: E402
 
-from benchmarks.pagecache import warm  # noqa: E402
+from benchmarks.common import ms, read_signposts, warm  # noqa: E402
 from tests.ui.bigdb import build_big_index  # noqa: E402
 from tlsrpt_gui.core.index import SCHEMA_VERSION  # noqa: E402
 from tlsrpt_gui.core.query import Filter  # noqa: E402
@@ -49,10 +49,6 @@ FILTERS = {
     "free_text_common": Filter(text="mx1"),
     "free_text_rare": Filter(text="no-such-text"),
 }
-
-
-def _ms(t: float) -> float:
-    return (time.perf_counter() - t) * 1000
 
 
 def _reusable(db: Path, rows: int) -> bool:
@@ -82,25 +78,25 @@ def run(rows: int) -> dict[str, Any]:
     conn = sqlite3.connect(db)
     t = time.perf_counter()
     n = conn.execute("SELECT COUNT(*) FROM failure_details").fetchone()[0]
-    out: dict[str, Any] = {"benchmark": "tables", "failure_rows": n, "baseline_count_ms": _ms(t),
+    out: dict[str, Any] = {"benchmark": "tables", "failure_rows": n, "baseline_count_ms": ms(t),
                            "index_read_into_page_cache_s": read_s, "tables": {}}
     worst = 0.0
     for cls in (FailuresModel, PoliciesModel, ReportsModel):
         t = time.perf_counter()
         model = cls(conn, TimeMode())
         model.rowCount()
-        res: dict[str, Any] = {"open_ms": _ms(t), "sort_ms": {}, "filter_ms": {}}
+        res: dict[str, Any] = {"open_ms": ms(t), "sort_ms": {}, "filter_ms": {}}
         worst = max(worst, res["open_ms"])
         for c, col in enumerate(model.COLUMNS):
             slowest = 0.0
             for order in (Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder):
                 t = time.perf_counter()
                 model.sort(c, order)
-                slowest = max(slowest, _ms(t))
+                slowest = max(slowest, ms(t))
                 for _ in range(3):
                     t = time.perf_counter()
                     model.fetchMore(QModelIndex())
-                    slowest = max(slowest, _ms(t))
+                    slowest = max(slowest, ms(t))
             res["sort_ms"][col.key] = slowest
             worst = max(worst, slowest)
         model.sort(0, Qt.SortOrder.AscendingOrder)
@@ -108,7 +104,7 @@ def run(rows: int) -> dict[str, Any]:
             t = time.perf_counter()
             model.set_filter(flt)
             model.rowCount()
-            res["filter_ms"][name] = _ms(t)
+            res["filter_ms"][name] = ms(t)
             worst = max(worst, res["filter_ms"][name])
         # each filter with each column sorted both ways (the first page): the sort order
         # and the filter may each want a different index
@@ -121,7 +117,7 @@ def run(rows: int) -> dict[str, Any]:
                     t = time.perf_counter()
                     model.sort(c, order)
                     model.rowCount()
-                    combos[f"{name} / {col.key}"] = max(combos.get(f"{name} / {col.key}", 0.0), _ms(t))
+                    combos[f"{name} / {col.key}"] = max(combos.get(f"{name} / {col.key}", 0.0), ms(t))
             model.sort(0, Qt.SortOrder.AscendingOrder)
         res["filter_then_sort_ms"] = dict(sorted(combos.items(), key=lambda kv: -kv[1])[:10])
         res["filter_then_sort_over_200ms"] = sum(v > 200 for v in combos.values())
@@ -133,7 +129,7 @@ def run(rows: int) -> dict[str, Any]:
         while model.canFetchMore(QModelIndex()) and pages < 10_000:
             model.fetchMore(QModelIndex())
             pages += 1
-        res["scroll_to_end_of_domain_ms"] = _ms(t)
+        res["scroll_to_end_of_domain_ms"] = ms(t)
         res["scroll_pages"] = pages
         # all the way down the whole table: to its end, or to the most rows it loads
         model.set_filter(Filter())
@@ -142,9 +138,9 @@ def run(rows: int) -> dict[str, Any]:
         while model.canFetchMore(QModelIndex()):
             t_page = time.perf_counter()
             model.fetchMore(QModelIndex())
-            slowest = max(slowest, _ms(t_page))
+            slowest = max(slowest, ms(t_page))
             pages += 1
-        res["scroll_whole_table"] = {"ms": _ms(t), "pages": pages, "slowest_page_ms": slowest,
+        res["scroll_whole_table"] = {"ms": ms(t), "pages": pages, "slowest_page_ms": slowest,
                                      "rows_loaded": model.rowCount(), "stopped_at_cap": model.capped}
         worst = max(worst, slowest)
         # counted (as the window does, in the background), the table spans every row:
@@ -164,13 +160,13 @@ def _counted(model: Any, conn: sqlite3.Connection, flt: Filter) -> dict[str, flo
     sql, params = model.count_query()
     t = time.perf_counter()
     n = conn.execute(sql, params).fetchone()[0]
-    out = {"rows": n, "count_ms": _ms(t)}
+    out = {"rows": n, "count_ms": ms(t)}
     if not model.set_total(n):
         return out
     for name, row in (("end_ms", n - 1), ("middle_ms", n // 2)):
         t = time.perf_counter()
         model.index(row, 0).data()
-        out[name] = _ms(t)
+        out[name] = ms(t)
     model.sort(2, Qt.SortOrder.AscendingOrder)
     model.set_total(n)
     steps, slowest = 300, 0.0
@@ -179,27 +175,25 @@ def _counted(model: Any, conn: sqlite3.Connection, flt: Filter) -> dict[str, flo
         t = time.perf_counter()
         for r in range(top, top + 30):
             model.index(r, 0).data()
-        slowest = max(slowest, _ms(t))
+        slowest = max(slowest, ms(t))
     out["drag_slowest_step_ms"] = slowest
     # the window then reads the table's signposts in the background: a jump anywhere
     # walks fewer than SIGNPOST_ROWS matching rows from one
     for c in (2, 0):  # MX hosts descending, and result types (which spread the free-text filter's rows)
         model.sort(c, Qt.SortOrder.DescendingOrder)
         model.set_total(n)
-        signposts = model.signpost_reader()
-        if signposts is None:
+        read_ms = read_signposts(model, conn)
+        if read_ms is None:
             continue
-        t = time.perf_counter()
-        signposts.give(signposts.read(conn))
         key = model.COLUMNS[c].key
-        out[f"signposts_{key}_background_ms"] = _ms(t)
+        out[f"signposts_{key}_background_ms"] = read_ms
         rng, slowest = random.Random(8460), 0.0
         for _ in range(20):
             top = rng.randrange(model.loaded_rows, max(model.loaded_rows + 1, n - 30))
             t = time.perf_counter()
             for r in range(top, min(n, top + 30)):
                 model.index(r, 0).data()
-            slowest = max(slowest, _ms(t))
+            slowest = max(slowest, ms(t))
         out[f"jump_after_signposts_{key}_slowest_ms"] = slowest
     return out
 

@@ -111,8 +111,10 @@ def run(work: Path, sizes: dict[str, Any], parsedmarc_python: str | None, steps:
     return out
 
 
-def _yes(ok: bool) -> str:
-    return "yes" if ok else "**no**"
+def _row(what: str, measured: str, baseline: str, target: str, met: bool) -> str:
+    """One row of the Performance table."""
+    cells = (what, measured, baseline, target, "yes" if met else "**no**")
+    return "|" + "|".join(f" {c} " if c else " " for c in cells) + "|"
 
 
 def table(r: dict[str, Any]) -> str:
@@ -123,47 +125,47 @@ def table(r: dict[str, Any]) -> str:
         ratio = imp["ratio_import_to_baseline"]
         pm = imp.get("parsedmarc", {})
         vs_pm = f"; parsedmarc {pm['seconds']:.2f} s" if "seconds" in pm else "; parsedmarc not installed"
-        ok = ratio <= 1.5 and imp.get("ratio_import_to_parsedmarc", 0.0) < 1
-        rows.append(f"| import {n:,} reports | {s:.2f} s ({n / s:,.0f}/s), {ratio:.2f} × | plain parse {base:.2f} s{vs_pm} "
-                    f"| ≤ 1.5 × plain parse, faster than parsedmarc | {_yes(ok)} |")
+        rows.append(_row(f"import {n:,} reports", f"{s:.2f} s ({n / s:,.0f}/s), {ratio:.2f} ×",
+                         f"plain parse {base:.2f} s{vs_pm}", "≤ 1.5 × plain parse, faster than parsedmarc",
+                         ratio <= 1.5 and imp.get("ratio_import_to_parsedmarc", 0.0) < 1))
     rss = max(max(i["import"]["peak_rss"], i["import"].get("peak_rss_parser_process", 0)) for i in r["imports"])
-    rows.append(f"| peak RSS, import (largest process, any size) | {rss / MB:.0f} MB | | < 400 MB | {_yes(rss < 400 * MB)} |")
+    rows.append(_row("peak RSS, import (largest process, any size)", f"{rss / MB:.0f} MB", "", "< 400 MB", rss < 400 * MB))
     t = r["tables"]
-    rows.append(f"| peak RSS, browsing {t['failure_rows']:,} failure rows | {t['peak_rss'] / MB:.0f} MB | | < 400 MB "
-                f"| {_yes(t['peak_rss'] < 400 * MB)} |")
+    rows.append(_row(f"peak RSS, browsing {t['failure_rows']:,} failure rows", f"{t['peak_rss'] / MB:.0f} MB", "",
+                     "< 400 MB", t["peak_rss"] < 400 * MB))
     # counted, as the window does in the background: the end, the middle, a drag of the scroll bar, and
     # jumps once the signposts are read (those reads, in the background, are not table operations)
     counted = [v for m in t["tables"].values() for c in m["counted"].values() for k, v in c.items()
                if k.endswith("_ms") and k != "count_ms" and not k.endswith("_background_ms")]
     slowest = max([t["slowest_ms"], *counted])
-    rows.append(f"| tables at {t['failure_rows']:,} failure rows: open, sort, filter, filter × sort, pages, scroll to "
-                f"the end, jumps and drags once counted | slowest {slowest:.0f} ms | `COUNT(*)` "
-                f"{t['baseline_count_ms']:.0f} ms | < 200 ms | {_yes(slowest < 200)} |")
+    rows.append(_row(f"tables at {t['failure_rows']:,} failure rows: open, sort, filter, filter × sort, pages, scroll to "
+                     "the end, jumps and drags once counted", f"slowest {slowest:.0f} ms",
+                     f"`COUNT(*)` {t['baseline_count_ms']:.0f} ms", "< 200 ms", slowest < 200))
     b = r["big_tables"]
     fs = b["slowest_filter_sort_ms"]
     over = sum(v["over_200ms"] for v in b["filter_sort"].values())
     cases = sum(v["cases"] for v in b["filter_sort"].values())
-    rows.append(f"| tables of {b['reports']:,} reports ({b['failure_rows']:,} failure rows): each filter × column × order "
-                f"| slowest {fs:.0f} ms; {over} of {cases} over 200 ms | `COUNT(*)` {b['baseline_count_ms']:.0f} ms "
-                f"| < 200 ms | {_yes(fs < 200)} |")
+    rows.append(_row(f"tables of {b['reports']:,} reports ({b['failure_rows']:,} failure rows): each filter × column × "
+                     "order", f"slowest {fs:.0f} ms; {over} of {cases} over 200 ms",
+                     f"`COUNT(*)` {b['baseline_count_ms']:.0f} ms", "< 200 ms", fs < 200))
     jumps = b["far_jumps"]
     before, after = jumps["middle_before_signposts"], jumps["middle_after_signposts"]
-    rows.append(f"| the same: a jump to the middle of the failure rows, before the signposts are read (in the background) "
-                f"| slowest {before['slowest_ms']:.0f} ms; {before['over_200ms']} of {before['cases']} over 200 ms | | "
-                f"< 200 ms | {_yes(before['slowest_ms'] < 200)} |")
-    rows.append(f"| the same, once the signposts are read (in the background: slowest "
-                f"{jumps['signposts_background']['slowest_ms'] / 1000:.1f} s) | slowest {after['slowest_ms']:.0f} ms | | "
-                f"< 200 ms | {_yes(after['slowest_ms'] < 200)} |")
+    rows.append(_row("the same: a jump to the middle of the failure rows, before the signposts are read (in the "
+                     "background)", f"slowest {before['slowest_ms']:.0f} ms; {before['over_200ms']} of "
+                     f"{before['cases']} over 200 ms", "", "< 200 ms", before["slowest_ms"] < 200))
+    rows.append(_row("the same, once the signposts are read (in the background: slowest "
+                     f"{jumps['signposts_background']['slowest_ms'] / 1000:.1f} s)", f"slowest {after['slowest_ms']:.0f} ms",
+                     "", "< 200 ms", after["slowest_ms"] < 200))
     c = r["charts"]
-    rows.append(f"| charts at {c['reports']:,} reports: slowest aggregate; whole tab redrawn | "
-                f"{c['slowest_query_s'] * 1000:.0f} ms; {c['slowest_tab_redraw_s'] * 1000:.0f} ms | `COUNT(*)` "
-                f"{c['baseline_count_failures_s'] * 1000:.0f} ms | < 500 ms | "
-                f"{_yes(c['slowest_query_s'] < 0.5 and c['slowest_tab_redraw_s'] < 0.5)} |")
+    rows.append(_row(f"charts at {c['reports']:,} reports: slowest aggregate; whole tab redrawn",
+                     f"{c['slowest_query_s'] * 1000:.0f} ms; {c['slowest_tab_redraw_s'] * 1000:.0f} ms",
+                     f"`COUNT(*)` {c['baseline_count_failures_s'] * 1000:.0f} ms", "< 500 ms",
+                     c["slowest_query_s"] < 0.5 and c["slowest_tab_redraw_s"] < 0.5))
     s = r["startup"]
     app, bare = s["app_first_paint_s"], s["bare_qt_first_paint_s"]
-    rows.append(f"| cold start to a painted window, {c['reports']:,}-report index (median of {s['runs']}; slowest) | "
-                f"{app['median']:.2f} s; {app['max']:.2f} s | bare Qt window {bare['median']:.2f} s | < 1.5 s | "
-                f"{_yes(app['median'] < 1.5)} |")
+    rows.append(_row(f"cold start to a painted window, {c['reports']:,}-report index (median of {s['runs']}; slowest)",
+                     f"{app['median']:.2f} s; {app['max']:.2f} s", f"bare Qt window {bare['median']:.2f} s", "< 1.5 s",
+                     app["median"] < 1.5))
     return "\n".join(rows)
 
 

@@ -60,6 +60,13 @@ def _ids(model: SqlTableModel) -> list[int]:
     return [model.index(r, 0).data(ROW_ID_ROLE) for r in range(model.rowCount())]
 
 
+def _sql_ids(conn: sqlite3.Connection, model: SqlTableModel) -> list[int]:
+    """The ids of the rows that the model's filter matches, in its sort order, as SQL gives them."""
+    where, params = model._where()
+    return [r[0] for r in conn.execute(
+        f"SELECT {model.ID} FROM {model.FROM} WHERE {where} ORDER BY {model._order_sql()}", params)]
+
+
 def _py_primary(conn: sqlite3.Connection, model: SqlTableModel, column: int, where: str = "1",
                 params: tuple[Any, ...] = ()) -> dict[int, Any]:  # fmt: skip
     """The first sort expression of a column, per row id, straight from the table."""
@@ -528,9 +535,7 @@ def test_far_rows_read_from_signposts_match_the_sql_order(synth_db: Path, model_
         model.set_filter(flt)
         for column in range(model.columnCount()):
             model.sort(column, order)
-            where, params = model._where()
-            expected = [r[0] for r in conn.execute(
-                f"SELECT {model.ID} FROM {model.FROM} WHERE {where} ORDER BY {model._order_sql()}", params)]
+            expected = _sql_ids(conn, model)
             if len(expected) < model.loaded_rows + 2 * 13:
                 continue
             assert model.signpost_reader() is None  # not counted yet
@@ -581,16 +586,14 @@ def test_far_rows_and_signposts_sought_through_the_filter_match_the_sql_order(
         model.set_filter(flt)
         for column in range(model.columnCount()):
             model.sort(column, order)
-            where, params = model._where()
-            expected = [r[0] for r in conn.execute(
-                f"SELECT {model.ID} FROM {model.FROM} WHERE {where} ORDER BY {model._order_sql()}", params)]
+            expected = _sql_ids(conn, model)
             if len(expected) < 30:
                 continue
             assert model.set_total(len(expected))
             seek = model._seeking(None)
             sought += bool(seek.seek_where)
             if seek.seek_where:  # the same rows, each value's index driving
-                assert "+" not in seek.seek_where.replace("+(", "(") and seek.seek_where != where
+                assert "+" not in seek.seek_where.replace("+(", "(") and seek.seek_where != model._query().where
             reader = model.signpost_reader()
             assert reader is not None
             signposts = reader.read(conn)
@@ -933,9 +936,7 @@ def test_a_common_result_type_or_reporter_sorted_by_mx_or_address_is_walked_in_o
         f"EXPLAIN QUERY PLAN SELECT {keys.select} FROM {keys.table} WHERE ({keys.where}) ORDER BY {keys.order()}",
         keys.params)]
     assert plan == [f"SCAN f USING COVERING INDEX {index}"] and keys.covered(conn)
-    where, params = model._where()
-    expected = [r[0] for r in conn.execute(
-        f"SELECT f.id FROM {model.FROM} WHERE {where} ORDER BY {model._order_sql()}", params)]
+    expected = _sql_ids(conn, model)
     assert model.set_total(len(expected))
     assert len(expected) > model.loaded_rows + 400
     for row in (len(expected) // 2, len(expected) - 150, model.loaded_rows + 250):

@@ -223,6 +223,14 @@ class _Query:
         that no index gives it: SQLite drives from the filter's indexes and sorts."""
         return _order_by([f"+({k})" for k in self.keys], self.desc != reverse)
 
+    def _sought(self, conn: sqlite3.Connection, limit: int, offset: int, reverse: bool,
+                after: str = "1", aparams: Sequence[Any] = ()) -> list[Row]:
+        """``limit`` rows from the ``offset``-th of those matching ``after`` too, read through
+        the filter's indexes (:attr:`seek_where`) and sorted."""
+        sql = (f"SELECT {self.select} FROM {self.table} WHERE ({self.seek_where}) AND ({after}) "
+               f"ORDER BY {self._seek_order(reverse)} LIMIT ? OFFSET ?")
+        return list(conn.execute(sql, [*self.seek_params, *aparams, limit, offset]))
+
     def count(self, conn: sqlite3.Connection, cond: str = "1", cparams: Sequence[Any] = ()) -> int:
         """How many rows match (and ``cond``)."""
         sql = f"SELECT COUNT(*) FROM {self.table} WHERE ({self.where}) AND {cond}"
@@ -234,9 +242,7 @@ class _Query:
             before = self.by_keys().rows_at(conn, offset - 1, 1, reverse)
             return self.rows_after(conn, before[0], limit, reverse) if before else []
         if offset >= KEYS_FIRST_ROWS and self.seek_where:
-            sql = (f"SELECT {self.select} FROM {self.table} WHERE ({self.seek_where}) "
-                   f"ORDER BY {self._seek_order(reverse)} LIMIT ? OFFSET ?")
-            return list(conn.execute(sql, [*self.seek_params, limit, offset]))
+            return self._sought(conn, limit, offset, reverse)
         sql = f"SELECT {self.select} FROM {self.table} WHERE ({self.where}) ORDER BY {self.order(reverse)} LIMIT ? OFFSET ?"
         return list(conn.execute(sql, [*self.params, limit, offset]))
 
@@ -262,7 +268,7 @@ class _Query:
         costs about a microsecond a row: 0.8-1.3 s at a million rows). Else that walk,
         which reads each table row once, as the hops would too."""
         by_keys = self.by_keys()
-        if by_keys.covered(conn):
+        if not self.seek_where and by_keys.covered(conn):  # (a query that seeks is never covered: see _seeking)
             return by_keys.hops(conn)
         names = ", ".join(f"k{i}" for i in range(len(self.keys)))
         keys = ", ".join(f"{k} AS k{i}" for i, k in enumerate(self.keys))
@@ -319,11 +325,8 @@ class _Query:
             return self.rows_after(conn, before[0], limit, reverse) if before else []
         if skip >= KEYS_FIRST_ROWS and self.seek_where:  # past ``last``: each segment's rows, as one condition
             parts = keyset_parts([f"+({k})" for k in self.keys], last[: len(self.keys)], self.desc != reverse)
-            after = " OR ".join(f"({cond})" for cond, _, _ in parts)
-            sql = (f"SELECT {self.select} FROM {self.table} WHERE ({self.seek_where}) AND ({after}) "
-                   f"ORDER BY {self._seek_order(reverse)} LIMIT ? OFFSET ?")
-            return list(conn.execute(sql, [*self.seek_params, *(v for _, cparams, _ in parts for v in cparams),
-                                           limit, skip]))
+            return self._sought(conn, limit, skip, reverse, " OR ".join(f"({cond})" for cond, _, _ in parts),
+                                [v for _, cparams, _ in parts for v in cparams])
         out: list[Row] = []
         for sql, params, cond, cparams in self.segments_after(last, reverse):
             need = limit - len(out)
