@@ -920,11 +920,8 @@ import ctypes, ctypes.util, sys
 lib = ctypes.util.find_library("sqlite3")
 if lib is None or ctypes.CDLL(lib).sqlite3_config(17, 0) != 0:  # SQLITE_CONFIG_URI off, as upstream's default
     sys.exit(3)
-import sqlite3, tempfile, os
 from tlsrpt_gui.core import index
-fd, scratch = tempfile.mkstemp(suffix=".sqlite3")
-os.close(fd)
-state = index._report_text_into(sys.argv[1], scratch)
+state = index._report_text_into(sys.argv[1], sys.argv[2])
 sys.exit(0 if state is not None and state[0][0] > 0 else 1)
 """
 
@@ -937,7 +934,9 @@ def test_the_trigram_index_is_made_beside_the_index_builds_where_sqlite_takes_no
     db = tmp_path / "i.db"
     with Index(db) as ix:
         ix.import_paths([corpus / "reports"], workers=1)
-    proc = subprocess.run([sys.executable, "-c", _NO_URI, str(db)], env=dict(os.environ, PYTHONPATH=str(REPO)),
+    scratch = tmp_path / "scratch.sqlite3"
+    scratch.touch()
+    proc = subprocess.run([sys.executable, "-c", _NO_URI, str(db), str(scratch)], env=dict(os.environ, PYTHONPATH=str(REPO)),
                           capture_output=True, text=True)
     if proc.returncode == 3:
         pytest.skip("this Python's SQLite is not the system library")
