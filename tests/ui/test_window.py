@@ -753,6 +753,37 @@ def _charts_built_hidden(qtbot: Any, make_window: Any, corpus_db: Path, monkeypa
     return w, w._charts
 
 
+def test_the_charts_tab_is_not_built_while_an_import_runs_but_after_it(
+    qtbot: Any, make_window: Any, corpus_db: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Charts computed during an import would be out of date at its end, and the tab's
+    build and queries take the cores the import parses on."""
+    import tlsrpt_gui.ui.main_window as main_window
+    from tlsrpt_gui.core.index import Index
+
+    started, release = threading.Event(), threading.Event()
+    real = Index.import_paths
+
+    def held(self: Index, *args: Any, **kwargs: Any) -> Any:  # an import that takes its time
+        started.set()
+        release.wait(30)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Index, "import_paths", held)
+    monkeypatch.setattr(main_window, "BUILD_CHARTS_AFTER_MS", 50)
+    w = make_window(corpus_db)
+    w.show()
+    w.import_paths([str(corpus / "reports")])
+    qtbot.waitUntil(started.is_set, timeout=5000)
+    qtbot.waitUntil(lambda: w._charts_imported(), timeout=30000)  # (its modules are in)
+    qtbot.wait(300)  # six times the idle time
+    assert w.importer.running and w._charts is None
+    with qtbot.waitSignal(w.import_finished, timeout=TIMEOUT):
+        release.set()
+    qtbot.waitUntil(lambda: w._charts is not None, timeout=5000)
+    assert not w._charts.isVisible()
+
+
 def test_the_charts_tab_built_before_its_first_visit_is_computed_so_opening_it_only_paints(
     qtbot: Any, make_window: Any, corpus_db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -507,7 +507,7 @@ class MainWindow(QMainWindow):
         self._charts_import_timer = QTimer(self)
         self._charts_import_timer.setSingleShot(True)
         self._charts_import_timer.timeout.connect(self._charts_imported)
-        self._charts_when_idle = WhenIdle(self, BUILD_CHARTS_AFTER_MS, self._build_charts, ready=self._charts_imported)
+        self._charts_when_idle = WhenIdle(self, BUILD_CHARTS_AFTER_MS, self._build_charts, ready=self._charts_may_build)
 
     # ------------------------------------------------------------ building
 
@@ -527,6 +527,13 @@ class MainWindow(QMainWindow):
             self._charts_import = threading.Thread(target=_import_charts, name="tlsrpt-charts-import", daemon=True)
             self._charts_import.start()
         return not self._charts_importing()
+
+    def _charts_may_build(self) -> bool:
+        """True once the Charts tab's modules are imported and no import runs: charts
+        computed during an import would be out of date at its end, and on two cores the
+        tab's build and queries (about a second of work) took that time from the import
+        (20,000 files dropped on the window as it opened: 3.3 s against 2.5-2.9 s)."""
+        return self._charts_imported() and not self.importer.running
 
     def _charts_importing(self) -> bool:
         """True while the thread that imports the Charts tab's modules runs."""
