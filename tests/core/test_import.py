@@ -915,6 +915,30 @@ def test_an_sqlite_that_cannot_read_the_trigram_index_imports_and_leaves_it_to_o
         assert ix.conn.execute("SELECT COUNT(*) FROM deferred_indexes").fetchone()[0] == 0
 
 
+_PARSER_SERVER = """
+import multiprocessing.forkserver, sys, threading, time
+from tlsrpt_gui.core import index
+if sys.argv[1] == "threads":  # as the window has
+    threading.Thread(target=time.sleep, args=(30,), daemon=True).start()
+started = index.start_parser_server()
+pid = multiprocessing.forkserver._forkserver._forkserver_pid
+cmdline = open(f"/proc/{pid}/cmdline").read() if pid else ""
+print(started, "tlsrpt_gui.core.index" in cmdline)
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the fork server is for Linux (Windows and macOS spawn)")
+@pytest.mark.parametrize(("threads", "expected"), [("threads", "True True"), ("alone", "False False")])
+def test_a_process_with_threads_starts_the_parsers_fork_server_ahead_with_the_parser_loaded(
+        threads: str, expected: str) -> None:
+    """The window starts it after start-up, so its first bulk import's parser processes
+    start at once; the command line (one thread) forks them and needs none."""
+    proc = subprocess.run([sys.executable, "-c", _PARSER_SERVER, threads], env=dict(os.environ, PYTHONPATH=str(REPO)),
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split("\n")[0] == expected
+
+
 _NO_URI = """
 import ctypes, ctypes.util, sys
 lib = ctypes.util.find_library("sqlite3")

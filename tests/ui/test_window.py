@@ -753,6 +753,25 @@ def _charts_built_hidden(qtbot: Any, make_window: Any, corpus_db: Path, monkeypa
     return w, w._charts
 
 
+def test_the_window_starts_the_parsers_fork_server_a_moment_after_it_is_shown(
+    qtbot: Any, make_window: Any, corpus_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tlsrpt_gui.ui.main_window as main_window
+
+    started: list[bool] = []
+    monkeypatch.setattr(main_window, "start_parser_server", lambda: started.append(True))
+    monkeypatch.setattr(main_window, "START_PARSER_SERVER_AFTER_SHOW_MS", 50)
+    w = make_window(corpus_db)
+    qtbot.wait(200)
+    assert not started  # not before it is shown (the screenshot mode never waits for it)
+    w.show()
+    qtbot.waitUntil(lambda: bool(started), timeout=5000)
+    w.hide()
+    w.show()
+    qtbot.wait(200)
+    assert started == [True]  # once
+
+
 def test_the_charts_tab_is_not_built_while_an_import_runs_but_after_it(
     qtbot: Any, make_window: Any, corpus_db: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

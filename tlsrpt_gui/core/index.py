@@ -1547,6 +1547,26 @@ def _start_method() -> str:
     return "spawn"
 
 
+def start_parser_server() -> bool:
+    """Start the fork server that a process with threads (the window) starts a bulk
+    import's parser processes from (see _start_method), with the parser loaded, ahead of
+    its first bulk import; True if one runs. Started by that import, it took 0.2 s of
+    each first import's time (20,000 files: the first group written at 0.46 s, not
+    0.25 s). It returns at once: the server starts in its own process."""
+    if _start_method() != "forkserver":
+        return False
+    import multiprocessing
+    import multiprocessing.forkserver
+
+    multiprocessing.get_context("forkserver").set_forkserver_preload([__name__])
+    try:
+        multiprocessing.forkserver.ensure_running()
+    except (OSError, ValueError):  # the import starts one, or parses in its own process
+        log.info("could not start the parser processes' fork server", exc_info=True)
+        return False
+    return True
+
+
 def _lock_file(path: Path) -> str:
     return str(path) + ".import-lock"
 

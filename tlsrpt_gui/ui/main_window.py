@@ -68,7 +68,7 @@ from PySide6.QtWidgets import (
 
 import tlsrpt_gui
 from tlsrpt_gui.core.export import neutralise
-from tlsrpt_gui.core.index import INDEXING, ImportResult, Index
+from tlsrpt_gui.core.index import INDEXING, ImportResult, Index, start_parser_server
 from tlsrpt_gui.core.query import Filter
 from tlsrpt_gui.core.report import KNOWN_POLICY_TYPES, KNOWN_RESULT_TYPES
 from tlsrpt_gui.ui.delegates import elide_paths_at_start
@@ -138,6 +138,10 @@ BUILD_CHARTS_AFTER_MS = 500
 #: paint, or after it is shown if it has not painted by then (see showEvent)
 IMPORT_CHARTS_AFTER_PAINT_MS = 100
 IMPORT_CHARTS_AFTER_SHOW_MS = 1000
+#: how long after the window is shown the fork server of the parser processes starts
+#: (see core/index.py, start_parser_server): after the Charts tab's modules, ahead of
+#: the first import
+START_PARSER_SERVER_AFTER_SHOW_MS = 2000
 #: how often a Charts tab opened while its modules import asks whether they are in
 CHARTS_POLL_MS = 20
 TAB_NAMES = ("reports", "policies", "failures", "charts", "dns")
@@ -507,6 +511,12 @@ class MainWindow(QMainWindow):
         self._charts_import_timer = QTimer(self)
         self._charts_import_timer.setSingleShot(True)
         self._charts_import_timer.timeout.connect(self._charts_imported)
+        # The first bulk import's parser processes start from a fork server, started
+        # now if it is not by then (its modules loaded: 0.2 s).
+        self._parser_server_started = False
+        self._parser_server_timer = QTimer(self)
+        self._parser_server_timer.setSingleShot(True)
+        self._parser_server_timer.timeout.connect(self._start_parser_server)
         self._charts_when_idle = WhenIdle(self, BUILD_CHARTS_AFTER_MS, self._build_charts, ready=self._charts_may_build)
 
     # ------------------------------------------------------------ building
@@ -527,6 +537,10 @@ class MainWindow(QMainWindow):
             self._charts_import = threading.Thread(target=_import_charts, name="tlsrpt-charts-import", daemon=True)
             self._charts_import.start()
         return not self._charts_importing()
+
+    def _start_parser_server(self) -> None:
+        self._parser_server_started = True
+        start_parser_server()
 
     def _charts_may_build(self) -> bool:
         """True once the Charts tab's modules are imported and no import runs: charts
@@ -1568,6 +1582,8 @@ class MainWindow(QMainWindow):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
+        if not self._parser_server_timer.isActive() and not self._parser_server_started:
+            self._parser_server_timer.start(START_PARSER_SERVER_AFTER_SHOW_MS)
         if self._charts_import is None and not self._charts_import_timer.isActive():
             self._charts_import_timer.start(IMPORT_CHARTS_AFTER_SHOW_MS)
 
@@ -1592,6 +1608,7 @@ class MainWindow(QMainWindow):
     def _stop_background(self) -> None:
         """Start nothing more, and cancel what runs: the import, checks and chart jobs."""
         self._charts_import_timer.stop()
+        self._parser_server_timer.stop()
         self._charts_when_idle.stop()
         if self.dns is not None:
             self.dns.shutdown()  # type: ignore[attr-defined]
