@@ -22,9 +22,10 @@ def bench(script: str, *args: str) -> dict[str, object]:
 
 @pytest.mark.slow
 def test_import_benchmark(tmp_path: Path) -> None:
-    r = bench("bench_import.py", "--reports", "60", "--dir", str(tmp_path / "r"))
+    r = bench("bench_import.py", "--reports", "60", "--dir", str(tmp_path / "r"), "--window")
     assert r["reports"] == 60
     assert r["import"]["reports"] == 60 and r["import"]["failed"] == 0  # type: ignore[index]
+    assert r["window"]["reports"] == 60 and r["window"]["failed"] == 0  # type: ignore[index]
     assert r["ratio_import_to_baseline"] > 0  # type: ignore[operator]
     assert len(list((tmp_path / "r").glob("*.json.gz"))) == 60
 
@@ -96,7 +97,9 @@ def test_run_all_quick(tmp_path: Path) -> None:
     assert all(t["cases"] > 100 for t in big["filter_sort"].values())
     assert big["far_jumps"]["middle_before_signposts"]["cases"] > 10
     lines = proc.stdout.strip().splitlines()
-    assert lines[0].startswith("| what | measured |") and len(lines) == 2 + len(results["imports"]) + 8
+    assert all("window" in i for i in results["imports"])  # (the quick run imports in the window too)
+    assert lines[0].startswith("| what | measured |") and len(lines) == 2 + 2 * len(results["imports"]) + 8
+    assert any(line.startswith("| the same in the window") for line in lines)
     assert all(line.rstrip().endswith(("| yes |", "| **no** |")) for line in lines[2:])
     # the table again, from the kept results alone
     again = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run_all.py"), "--table", str(tmp_path / "results.json")],
