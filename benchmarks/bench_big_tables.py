@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from PySide6.QtCore import QCoreApplication, Qt  # noqa: E402
 
-from benchmarks.common import ms, read_signposts, warm  # noqa: E402
+from benchmarks.common import ms, peak_rss, read_signposts, warm  # noqa: E402
 from tlsrpt_gui.core.query import Filter  # noqa: E402
 from tlsrpt_gui.ui.formatting import TimeMode  # noqa: E402
 from tlsrpt_gui.ui.models import FailuresModel, PoliciesModel, ReportsModel, ensure_sort_indexes  # noqa: E402
@@ -137,6 +137,7 @@ def run(db: Path) -> dict[str, Any]:
     out["filter_sort"] = {cls.__name__: filter_sort(conn, cls) for cls in (ReportsModel, PoliciesModel, FailuresModel)}
     out["far_jumps"] = far_jumps(conn)
     out["slowest_filter_sort_ms"] = max(v["slowest_ms"] for v in out["filter_sort"].values())
+    out["peak_rss"] = peak_rss()
     return out
 
 

@@ -57,7 +57,7 @@ def _date(ts: int) -> date:
 
 
 def run(db: Path) -> dict[str, Any]:
-    from benchmarks.common import warm
+    from benchmarks.common import peak_rss, warm
 
     read_s = warm(db)
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
@@ -94,6 +94,7 @@ def run(db: Path) -> dict[str, Any]:
         # the real Charts tab, offscreen: from a filter change until every chart is redrawn
         "tab_redraw_s": redraw,
         "slowest_tab_redraw_s": max(redraw.values()),
+        "peak_rss": peak_rss(),
     }
 
 

@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from PySide6.QtCore import QCoreApplication, QModelIndex, Qt  # noqa: E402
 
-from benchmarks.common import ms, read_signposts, warm  # noqa: E402
+from benchmarks.common import ms, peak_rss, read_signposts, warm  # noqa: E402
 from tests.ui.bigdb import build_big_index  # noqa: E402
 from tlsrpt_gui.core.index import SCHEMA_VERSION  # noqa: E402
 from tlsrpt_gui.core.query import Filter  # noqa: E402
@@ -150,7 +150,7 @@ def run(rows: int) -> dict[str, Any]:
             res["counted"][name] = _counted(model, conn, FILTERS.get(name, Filter()))
         out["tables"][cls.__name__] = res
     out["slowest_ms"] = worst
-    out["peak_rss"] = _hwm()
+    out["peak_rss"] = peak_rss()
     return out
 
 
@@ -196,18 +196,6 @@ def _counted(model: Any, conn: sqlite3.Connection, flt: Filter) -> dict[str, flo
             slowest = max(slowest, ms(t))
         out[f"jump_after_signposts_{key}_slowest_ms"] = slowest
     return out
-
-
-def _hwm() -> int:
-    """This process's peak resident memory in bytes (Linux; 0 elsewhere)."""
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
 
 
 def main() -> int:

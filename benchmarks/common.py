@@ -1,5 +1,7 @@
 """What the table, chart and start-up benchmarks share.
 
+``peak_rss`` is the process's peak resident memory, for the browsing benchmarks.
+
 ``warm`` reads an index file once before timing queries on it, so that each benchmark
 measures an index in memory (as after the first minutes of use), whatever ran before
 it: an import of a million files, run just before, left the million-report index out
@@ -24,6 +26,18 @@ def warm(db: Path) -> float:
         except FileNotFoundError:
             pass
     return time.perf_counter() - t
+
+
+def peak_rss() -> int:
+    """This process's peak resident memory in bytes (VmHWM; Linux, 0 elsewhere)."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
 
 
 def ms(t: float) -> float:

@@ -139,8 +139,10 @@ def table(r: dict[str, Any]) -> str:
                   i.get("window", {}).get("peak_rss", 0)) for i in r["imports"])
     rows.append(_row("peak RSS, import (largest process, any size, the window's too)", f"{rss / MB:.0f} MB", "", "< 400 MB", rss < 400 * MB))
     t = r["tables"]
-    rows.append(_row(f"peak RSS, browsing {t['failure_rows']:,} failure rows", f"{t['peak_rss'] / MB:.0f} MB", "",
-                     "< 400 MB", t["peak_rss"] < 400 * MB))
+    browsing = max(t["peak_rss"], r["big_tables"].get("peak_rss", 0), r["charts"].get("peak_rss", 0))
+    rows.append(_row(f"peak RSS, browsing {t['failure_rows']:,} failure rows, and the tables and charts of "
+                     f"{r['big_tables']['reports']:,} reports", f"{browsing / MB:.0f} MB", "", "< 400 MB",
+                     browsing < 400 * MB))
     # counted, as the window does in the background: the end, the middle, a drag of the scroll bar, and
     # jumps once the signposts are read (those reads, in the background, are not table operations)
     counted = [v for m in t["tables"].values() for c in m["counted"].values() for k, v in c.items()
