@@ -90,7 +90,8 @@ def test_run_all_quick(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-2000:]
     results = json.loads((tmp_path / "results.json").read_text())
-    assert set(results) >= {"machine", "imports", "tables", "charts", "big_tables", "startup"}
+    assert set(results) >= {"machine", "imports", "tables", "charts", "big_tables", "window", "startup"}
+    assert set(results["window"]["rss_after"]) == {"reports", "policies", "failures", "charts"}
     big = results["big_tables"]
     assert big["reports"] == 2000
     assert set(big["filter_sort"]) == {"ReportsModel", "PoliciesModel", "FailuresModel"}

@@ -1,0 +1,116 @@
+"""The window's peak memory while it is browsed, on an index of a million reports.
+
+    python benchmarks/bench_window.py --db BIG.sqlite3     # from bigindex.py
+
+Opens the main window offscreen (1280 × 800) on the index, lets it do its start-up
+work (the Charts tab readied, the tables counted and their signposts read), then
+drives it as a user would, each step given time for what the window does in the
+background after it:
+
+* each table tab, under each filter of ``FILTERS``: every column sorted both ways,
+  the end of the table (Ctrl+End), and the scroll bar dragged to ten places;
+* the Charts tab under each filter.
+
+Prints one JSON object: the window process's resident memory after start-up, after
+each tab and at its peak (VmHWM), with the seconds it took. The target is a peak
+under 400 MB whatever the index size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QEventLoop, QSettings, Qt  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from benchmarks.common import peak_rss, warm  # noqa: E402
+from tlsrpt_gui.core.query import Filter  # noqa: E402
+
+#: values bigindex.py writes: common ones and rare ones
+FILTERS = {
+    "none": Filter(),
+    "result_type": Filter(result_type="certificate-expired"),
+    "reporter": Filter(reporter="Reporter 3"),
+    "text_mx": Filter(text="mx1"),
+    "text_domain": Filter(text="d17"),
+}
+ORDERS = (Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder)
+
+
+def _rss() -> int:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def run(db: Path, pause_ms: int = 30) -> dict[str, Any]:
+    from tlsrpt_gui.ui.main_window import MainWindow
+
+    read_s = warm(db)
+    app = QApplication.instance() or QApplication([])
+    t0 = time.perf_counter()
+
+    def spin(ms: int) -> None:  # the window's own event loop, for ``ms``
+        end = time.monotonic() + ms / 1000
+        while time.monotonic() < end:
+            app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+
+    with tempfile.TemporaryDirectory(prefix="tlsrpt-bench-") as tmp:
+        w = MainWindow(db, settings=QSettings(str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat))
+        w.resize(1280, 800)
+        w.show()
+        spin(3000)
+        out: dict[str, Any] = {"benchmark": "window", "index_read_into_page_cache_s": read_s,
+                               "reports": w.conn.execute("SELECT COUNT(*) FROM reports").fetchone()[0],
+                               "rss_started": _rss(), "rss_after": {}}
+        for name, page in w.pages.items():
+            w.set_tab(name)
+            for flt in FILTERS.values():
+                w.apply_filter(flt)
+                for c in range(page.model.columnCount()):
+                    for order in ORDERS:
+                        page.view.sortByColumn(c, order)
+                        spin(pause_ms)
+                page.view.scrollToBottom()
+                spin(20 * pause_ms)
+                bar = page.view.verticalScrollBar()
+                for k in range(10):
+                    bar.setValue(bar.maximum() * k // 10)
+                    spin(5 * pause_ms)
+            out["rss_after"][name] = _rss()
+        w.set_tab("charts")
+        for flt in FILTERS.values():
+            w.apply_filter(flt)
+            spin(60 * pause_ms)
+        out["rss_after"]["charts"] = _rss()
+        w.shutdown()
+        w.close()
+    out["seconds"] = time.perf_counter() - t0
+    out["peak_rss"] = peak_rss()
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    ap.add_argument("--db", type=Path, required=True, help="an index made by bigindex.py")
+    ap.add_argument("--pause-ms", type=int, default=30, help="time given to the window after each sort")
+    args = ap.parse_args()
+    print(json.dumps(run(args.db, args.pause_ms), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
