@@ -13,6 +13,7 @@ import gc
 import gzip
 import json
 import logging
+import operator
 import os
 import signal
 import sqlite3
@@ -958,11 +959,15 @@ class Index:
         return list(cur.execute(sql, tuple(params)))
 
 
-_REPORT_SQL: Final = """INSERT INTO reports (id, organization_name, report_id, dedupe_key, contact_info, start_ts, end_ts,
-       policy_domains, policy_count, successful_sessions, failed_sessions, failure_detail_count,
-       diagnostic_count, worst_severity, source_path, source_member, imported_at)
-   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-   ON CONFLICT (organization_name, dedupe_key) DO NOTHING"""
+#: a report row as the writer inserts it
+_REPORT_COLUMNS: Final = ("id", "organization_name", "report_id", "dedupe_key", "contact_info", "start_ts", "end_ts",
+                          "policy_domains", "policy_count", "successful_sessions", "failed_sessions",
+                          "failure_detail_count", "diagnostic_count", "worst_severity", "source_path", "source_member",
+                          "imported_at")
+_REPORT_SQL: Final = (f"INSERT INTO reports ({', '.join(_REPORT_COLUMNS)}) VALUES ({', '.join('?' * len(_REPORT_COLUMNS))}) "
+                      "ON CONFLICT (organization_name, dedupe_key) DO NOTHING")
+#: what the trigram index keeps of a report row (see report_text.text_of)
+_REPORT_TEXT: Final = operator.itemgetter(*(_REPORT_COLUMNS.index(c) for c in ("report_id", "source_path", "source_member")))
 _POLICY_SQL: Final = """INSERT INTO policies (id, report_id, idx, policy_type, policy_domain, policy_domain_source,
        policy_strings, mx_hosts, sts_mode, successful_sessions, failed_sessions, organization_name, start_ts, end_ts,
        failure_detail_count)
@@ -1119,9 +1124,8 @@ class _BatchWriter:
             conn.executemany("INSERT INTO report_raw (report_id, encoding, raw) VALUES (?, ?, ?)", raw_rows)
             if self.report_text and not rollups.deferred(conn, report_text.TABLE):  # (else a bulk import fills it at its end)
                 if self.report_text_writable:
-                    text_of = report_text.text_of
-                    conn.executemany(report_text.INSERT, [(r[0], text_of(r[2], r[-3], r[-2])) for r in report_rows
-                                                          if r[0] in inserted])
+                    text_of, text = report_text.text_of, _REPORT_TEXT
+                    conn.executemany(report_text.INSERT, [(r[0], text_of(*text(r))) for r in report_rows if r[0] in inserted])
                 else:  # made where SQLite has FTS5: filled again there (see build_deferred_indexes)
                     conn.execute("INSERT INTO deferred_indexes (name, sql) VALUES (?, ?)",
                                  (report_text.TABLE, report_text.FILL))
@@ -1224,15 +1228,30 @@ def _scratch_file() -> str | None:
     return path
 
 
+def _open_scratch(scratch: str) -> sqlite3.Connection:
+    """The scratch database ``scratch`` (see _scratch_file), unjournalled, opened by URI
+    so that an ATTACH of the index by URI works where SQLite takes URIs only when asked."""
+    out = sqlite3.connect(Path(scratch).resolve().as_uri(), uri=True)
+    try:
+        out.execute("PRAGMA journal_mode = OFF")
+        out.execute("PRAGMA synchronous = OFF")
+    except BaseException:
+        out.close()
+        raise
+    return out
+
+
 def _summaries_into(path: str, scratch: str) -> tuple[Any, ...]:
     """Compute the summaries of the index at ``path``, from one snapshot, into the
     scratch database ``scratch``; returns the rows' state in that snapshot. Runs in a
     parser process or a thread; its memory is bounded (see rollups.compute_into)."""
     src = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True)
-    out = sqlite3.connect(scratch)
     try:
-        out.execute("PRAGMA journal_mode = OFF")
-        out.execute("PRAGMA synchronous = OFF")
+        out = _open_scratch(scratch)
+    except BaseException:
+        src.close()
+        raise
+    try:
         out.executescript(rollups.SCHEMA)
         src.execute("BEGIN")  # one snapshot for the state and the sums
         state = _row_state(src)
@@ -1248,10 +1267,8 @@ def _report_text_into(path: str, scratch: str) -> tuple[Any, ...] | None:
     """Make the trigram index of the index at ``path``'s reports, from one snapshot, in the
     scratch database ``scratch``; returns the rows' state in that snapshot (None if this
     SQLite cannot make it). Runs in a thread beside the index builds."""
-    out = sqlite3.connect(Path(scratch).resolve().as_uri(), uri=True)  # (so that ATTACH takes a URI too)
+    out = _open_scratch(scratch)
     try:
-        out.execute("PRAGMA journal_mode = OFF")
-        out.execute("PRAGMA synchronous = OFF")
         if not report_text.create(out):
             return None
         # (the scratch file has no row tables: their names are the index's)
