@@ -318,9 +318,9 @@ def test_missing_path_fails_with_exit_1(tmp_path: Path, run_cli: CliRunner) -> N
     assert json.loads(proc.stdout)["failed"] == [{"source": str(tmp_path / "missing.json"), "reason": "no such file or folder"}]
 
 
-def make_folder(folder: Path, n: int) -> None:
+def make_folder(folder: Path, n: int, start: int = 0) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    for i in range(n):
+    for i in range(start, start + n):
         details = [{"result-type": "certificate-expired", "sending-mta-ip": "192.0.2.7", "receiving-mx-hostname": "mx1.example.com", "failed-session-count": 2}]
         write_gz(folder / f"reporter.example!example.com!{1700000000 + i * 86400}!{1700086399 + i * 86400}!{i}.json.gz",
                  make_report(report_id=f"kill-{i}", policies=[sts_policy(ok=5, failed=2, details=details)]))
@@ -577,6 +577,40 @@ def test_bulk_import_with_parser_processes_computes_summaries_in_one(tmp_path: P
             assert not where.exists()
         assert rollups.ready(ix.conn) and rollups.consistent(ix.conn)
         assert ix.conn.execute("SELECT COUNT(*) FROM deferred_indexes").fetchone()[0] == 0
+
+
+def test_a_bulk_import_into_a_fuller_index_writes_larger_groups_into_its_indexes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Into an index that holds at least as many reports as it imports, a bulk import keeps
+    the secondary indexes in place, and its parser processes write larger groups (each
+    transaction rewrites the index pages its rows touch): a quarter of the files each, up
+    to WRITE_GROUP_FILES_LIVE."""
+    import tlsrpt_gui.core.index as index_mod
+
+    make_folder(tmp_path / "first", 1100)  # enough for the process pool
+    make_folder(tmp_path / "more", 1100, start=1100)
+    monkeypatch.setattr(index_mod, "BULK_MIN_FILES", 100)
+    monkeypatch.setattr(index_mod, "WRITE_GROUP_FILES", 100)
+    groups: list[tuple[bool, list[int]]] = []
+    real = index_mod._Parsers.write
+
+    def write(self: Any, files: Any, limits: Any, live: bool = False) -> Any:
+        sizes: list[int] = []
+        groups.append((live, sizes))
+        for group, written in real(self, files, limits, live):
+            sizes.append(len(group))
+            yield group, written
+
+    monkeypatch.setattr(index_mod._Parsers, "write", write)
+    with Index(tmp_path / "g.db") as ix:
+        assert ix.import_paths([tmp_path / "first"], workers=2).imported == 1100  # a new index: indexes deferred
+        indexes = _index_sql(ix.conn)
+        assert ix.import_paths([tmp_path / "more"], workers=2).imported == 1100
+        assert groups == [(False, [100] * 11), (True, [275] * 4)]
+        assert _index_sql(ix.conn) == indexes and not ix._has_deferred()
+        assert rollups.ready(ix.conn) and rollups.consistent(ix.conn)
+        assert ix.conn.execute("SELECT COUNT(*) FROM reports").fetchone()[0] == 2200
+        assert ix.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
 @pytest.mark.parametrize("job", ["stale", "failed"])
