@@ -973,3 +973,22 @@ def test_reports_matched_through_a_common_value_of_their_policies_are_checked_in
         f"SELECT r.id FROM reports r WHERE r.id IN (SELECT report_id FROM policies WHERE {column} = ?) "
         f"ORDER BY {model._order_sql()}", [value])]
     assert expected and _ids(model) == expected
+
+
+def test_every_text_column_said_to_be_indexed_leads_an_index(tmp_path: Path) -> None:
+    """A common free-text term sorted by one of its columns is looked up by index when its
+    columns are all in INDEXED_TEXT_COLUMNS (see TextValues.walk_first): a column there
+    without an index of the window's would be read whole instead."""
+    from tlsrpt_gui.core.index import Index
+    from tlsrpt_gui.core.query import ALIASES, INDEXED_TEXT_COLUMNS
+    from tlsrpt_gui.core.rollups import TEXT_COLUMNS
+
+    with Index(tmp_path / "i.db") as ix:
+        ensure_sort_indexes(ix.conn)
+        for kind, (table, alias, _) in TEXT_COLUMNS.items():
+            assert ALIASES[kind] == alias
+            leading = {ix.conn.execute(f"PRAGMA index_info({name!r})").fetchone()[2]
+                       for _, name, *_ in ix.conn.execute(f"PRAGMA index_list({table!r})")}
+            said = {c.split(".", 1)[1] for c in INDEXED_TEXT_COLUMNS if c.startswith(f"{alias}.")}
+            assert said <= leading, (table, said - leading)
+    assert "p.policy_strings" in INDEXED_TEXT_COLUMNS  # (looked up: ui_policies_strings)

@@ -311,11 +311,11 @@ WALK_ROWS: Final = 100_000
 #: … and it is in at most this many rows (see TextValues.walk_first)
 SORT_ROWS: Final = 50_000
 #: the text columns that an index leads with (the sort indexes of the window's tables
-#: among them: see ui/models.py, SORT_INDEXES); policy texts have none
+#: among them: see ui/models.py, SORT_INDEXES)
 INDEXED_TEXT_COLUMNS: Final = frozenset({
     "f.result_type", "f.sending_mta_ip", "f.receiving_mx_hostname", "f.receiving_mx_helo", "f.receiving_ip",
     "f.failure_reason_code", "f.additional_information", "f.policy_domain", "f.organization_name",
-    "p.policy_domain", "p.organization_name", "p.policy_type", "p.mx_hosts", "p.sts_mode",
+    "p.policy_domain", "p.organization_name", "p.policy_type", "p.mx_hosts", "p.sts_mode", "p.policy_strings",
     "r.organization_name", "r.policy_domains",
 })
 

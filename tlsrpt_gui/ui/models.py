@@ -1393,6 +1393,12 @@ SORT_INDEXES: Final[tuple[str, ...]] = (
     # carries the type, which breaks ties in that order, so the walk checks it here (52 ms).
     "CREATE INDEX IF NOT EXISTS ui_policies_mode_type ON policies (sts_mode, policy_type)",
     "CREATE INDEX IF NOT EXISTS ui_policies_mx ON policies (mx_hosts)",
+    # Not a sort order: free text found in policy strings ("mx: *.example.net", a TLSA
+    # record) is looked up here. Without it, a term only there, in 1 % of a million
+    # policies, was sought by reading every table row in sort order (2.6 s by domain
+    # descending), and one also in a domain and its MX patterns was walked (0.5 s);
+    # with it, 32-117 ms. It costs 77 MB at a million policies, built in 2 s.
+    "CREATE INDEX IF NOT EXISTS ui_policies_strings ON policies (policy_strings)",
     # A report matched through its policies (a common policy type or domain) is checked
     # with an EXISTS on them, row by row as the reports are walked: this index holds both
     # columns, so the check reads no policy row (reports of a common policy type by
