@@ -55,6 +55,7 @@ FILTERS = {
     "text_reporter": Filter(text="Reporter 3"),
     "text_tlsa": Filter(text="tlsa"),
     "text_enforce": Filter(text="enforce"),
+    "text_policy_string": Filter(text="mx: *.d17"),  # in one domain's policy strings alone
     "text_mx": Filter(text="mx1"),
     "text_report_id": Filter(text="rid-12345"),
     "text_file": Filter(text="r77777.json"),
