@@ -956,8 +956,13 @@ if sys.argv[1] == "threads":  # as the window has
     threading.Thread(target=time.sleep, args=(30,), daemon=True).start()
 started = index.start_parser_server()
 pid = multiprocessing.forkserver._forkserver._forkserver_pid
-cmdline = open(f"/proc/{pid}/cmdline").read() if pid else ""
-print(started, "tlsrpt_gui.core.index" in cmdline)
+cmdline = ""
+for _ in range(200):  # (until the server's own command line is there: the spawn execs it)
+    cmdline = open(f"/proc/{pid}/cmdline").read() if pid else ""
+    if not pid or "forkserver import main" in cmdline:
+        break
+    time.sleep(0.05)
+print(started, "tlsrpt_gui" + ".core.index" in cmdline)
 """
 
 
