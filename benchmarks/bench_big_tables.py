@@ -57,6 +57,7 @@ FILTERS = {
     "text_enforce": Filter(text="enforce"),
     "text_policy_string": Filter(text="mx: *.d17"),  # in one domain's policy strings alone
     "text_mx": Filter(text="mx1"),
+    "text_mx2": Filter(text="mx2"),  # its hosts' addresses after those of mx0 and mx1
     "text_report_id": Filter(text="rid-12345"),
     "text_file": Filter(text="r77777.json"),
 }

@@ -1430,13 +1430,18 @@ SORT_INDEXES: Final[tuple[str, ...]] = (
     # signposts walked and sorted each day's rows (1.1-1.2 s at a million rows); they hop
     # through this one.
     "CREATE INDEX IF NOT EXISTS ui_failures_type ON failure_details (result_type, start_ts)",
-    "CREATE INDEX IF NOT EXISTS ui_failures_rip ON failure_details (receiving_ip)",
+    # An MX host's address comes with its name, so free text naming common MX hosts, sorted
+    # by receiving address, walks past the rows of the addresses before theirs: this index
+    # holds the name, which the walk checks here, not in each table row ("mx2", a third of
+    # a million rows, ascending: 356 ms -> 135 ms; "mx1" 191 ms -> 84 ms). 36 MB at a
+    # million rows, against 18 for the address alone (ui_failures_rip, retired).
+    "CREATE INDEX IF NOT EXISTS ui_failures_rip_mx ON failure_details (receiving_ip, id, receiving_mx_hostname)",
     "CREATE INDEX IF NOT EXISTS ui_failures_code ON failure_details (failure_reason_code)",
     "CREATE INDEX IF NOT EXISTS ui_failures_info ON failure_details (additional_information)",
     "CREATE INDEX IF NOT EXISTS ui_failures_ptype_kinds ON failure_details (policy_type, start_ts, result_type)",
 )
 #: sort indexes of earlier versions, dropped once the ones replacing them are made
-RETIRED_SORT_INDEXES: Final = ("ui_failures_helo", "ui_failures_ptype", "ui_policies_mode")
+RETIRED_SORT_INDEXES: Final = ("ui_failures_helo", "ui_failures_ptype", "ui_policies_mode", "ui_failures_rip")
 
 
 def missing_sort_indexes(conn: sqlite3.Connection) -> list[str]:
