@@ -584,11 +584,12 @@ def test_a_bulk_import_into_a_fuller_index_writes_larger_groups_into_its_indexes
     """Into an index that holds at least as many reports as it imports, a bulk import keeps
     the secondary indexes in place, and its parser processes write larger groups (each
     transaction rewrites the index pages its rows touch): a quarter of the files each, up
-    to WRITE_GROUP_FILES_LIVE."""
+    to WRITE_GROUP_FILES_MAX."""
     import tlsrpt_gui.core.index as index_mod
 
     make_folder(tmp_path / "first", 1100)  # enough for the process pool
     make_folder(tmp_path / "more", 1100, start=1100)
+    make_folder(tmp_path / "yet more", 1100, start=2200)
     monkeypatch.setattr(index_mod, "BULK_MIN_FILES", 100)
     monkeypatch.setattr(index_mod, "WRITE_GROUP_FILES", 100)
     groups: list[tuple[bool, list[int]]] = []
@@ -606,10 +607,12 @@ def test_a_bulk_import_into_a_fuller_index_writes_larger_groups_into_its_indexes
         assert ix.import_paths([tmp_path / "first"], workers=2).imported == 1100  # a new index: indexes deferred
         indexes = _index_sql(ix.conn)
         assert ix.import_paths([tmp_path / "more"], workers=2).imported == 1100
-        assert groups == [(False, [100] * 11), (True, [275] * 4)]
+        monkeypatch.setattr(index_mod, "WRITE_GROUP_FILES_MAX", 250)  # (no larger than those of the largest imports)
+        assert ix.import_paths([tmp_path / "yet more"], workers=2).imported == 1100
+        assert groups == [(False, [100] * 11), (True, [275] * 4), (True, [250] * 4 + [100])]
         assert _index_sql(ix.conn) == indexes and not ix._has_deferred()
         assert rollups.ready(ix.conn) and rollups.consistent(ix.conn)
-        assert ix.conn.execute("SELECT COUNT(*) FROM reports").fetchone()[0] == 2200
+        assert ix.conn.execute("SELECT COUNT(*) FROM reports").fetchone()[0] == 3300
         assert ix.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 

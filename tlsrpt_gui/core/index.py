@@ -48,12 +48,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION: Final = 6
-#: reports per transaction of an import that the importing process writes: each
-#: transaction rewrites the pages its rows touch in some 50 indexes and the summaries,
-#: so fewer, larger ones pay (4,000 files into an index of a million reports: 2.7-3.4 s
-#: in transactions of 500 reports, 1.75 s of 2,000; into a new index 0.75-0.78 s against
-#: 0.59-0.72 s). A killed import loses at most the one being written.
-BATCH_SIZE: Final = 2000
+#: reports per transaction of an import below the bulk size, which the importing process
+#: writes. (2,000 made 4,000 files into an index of a million reports take 1.75 s, not
+#: 2.7-3.4 s, but doubled the peak memory of reports with many failure rows: 4,000 with
+#: 100 each, 155 MB -> 337 MB, as the batch and the files parsed ahead of it grow with it.)
+BATCH_SIZE: Final = 500
 #: reports per transaction in a bulk import (fewer commits and summary updates)
 BULK_BATCH_SIZE: Final = 2000
 #: an import of at least this many files, and more than the index already
@@ -67,13 +66,14 @@ INDEXING: Final = "building the indexes"
 #: writes have made stale)
 WRITE_GROUP_FILES: Final = 512
 WRITE_GROUP_FILES_MAX: Final = 2048
-#: files a parser process writes in one transaction when the secondary indexes stay in
-#: place through a bulk import (the index holds at least as many reports as it imports):
-#: a transaction then rewrites each page its rows touch in some 50 indexes, most of them
-#: at random places, and a larger one rewrites each page for more rows (20,000 files into
-#: an index of a million reports: 6.7-7.0 s in groups of 512, 5.4-5.7 s of 2,048, 5.1-5.6 s
-#: of 4,096). At least four groups, so that both processes have some to parse.
-WRITE_GROUP_FILES_LIVE: Final = 4096
+#: when the secondary indexes stay in place through a bulk import (the index holds at
+#: least as many reports as it imports), a group is a quarter of the files, up to
+#: WRITE_GROUP_FILES_MAX (so no larger, in files held parsed in a process, than those of
+#: the largest imports): a transaction then rewrites each page its rows touch in some 50
+#: indexes, most of them at random places, and a larger one rewrites each page for more
+#: rows (20,000 files into an index of a million reports: 6.7-7.0 s in groups of 512,
+#: 5.4-5.7 s of 2,048). At least four groups, so that both processes have some to parse.
+WRITE_GROUP_LIVE_SHARE: Final = 4
 #: SQLite's page cache in each parser process of a bulk import, in KiB
 PARSER_CACHE_KIB: Final = 16384
 #: tables whose secondary indexes a bulk import defers
@@ -1477,7 +1477,7 @@ class _Parsers:
         to a transaction; yields each group, in order, with what became of its files, or
         None if its parser process failed (before or after it committed the group: see
         Index._committed_in_run). ``live``: the secondary indexes are in place, so the
-        groups are larger (WRITE_GROUP_FILES_LIVE). An index that cannot be written raises IndexError_.
+        groups are larger (WRITE_GROUP_LIVE_SHARE). An index that cannot be written raises IndexError_.
         See also :meth:`stop_writing`."""
 
         assert self.pool is not None and self.writes
@@ -1486,8 +1486,7 @@ class _Parsers:
         # writing, in interleaved runs), of 2,048 from 131,072 files up (at 200,000 files,
         # 5 % faster; groups of 512 were not: a connection reads again each page it needs
         # after another process wrote, and in larger groups it does so less often).
-        chunk = (min(WRITE_GROUP_FILES_LIVE, max(WRITE_GROUP_FILES, len(files) // 4)) if live else
-                 min(WRITE_GROUP_FILES_MAX, max(WRITE_GROUP_FILES, len(files) // 64)))
+        chunk = min(WRITE_GROUP_FILES_MAX, max(WRITE_GROUP_FILES, len(files) // (WRITE_GROUP_LIVE_SHARE if live else 64)))
         pos = 0
         pool: concurrent.futures.ProcessPoolExecutor | None = self.pool
         pending = self._pending
