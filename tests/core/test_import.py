@@ -579,6 +579,35 @@ def test_bulk_import_with_parser_processes_computes_summaries_in_one(tmp_path: P
         assert ix.conn.execute("SELECT COUNT(*) FROM deferred_indexes").fetchone()[0] == 0
 
 
+def test_a_batch_ends_at_its_report_count_or_at_its_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The importing process writes BATCH_SIZE reports a transaction, or fewer of reports
+    with many failure rows: their memory is the batch's (BATCH_ROWS)."""
+    import tlsrpt_gui.core.index as index_mod
+
+    make_folder(tmp_path / "in", 12)  # one policy and one failure row each
+    batches: list[int] = []
+    real = index_mod._BatchWriter.flush
+
+    def flush(self: index_mod._BatchWriter) -> None:
+        if self.pending:
+            batches.append(len(self.pending))
+        real(self)
+
+    monkeypatch.setattr(index_mod._BatchWriter, "flush", flush)
+    monkeypatch.setattr(index_mod, "BATCH_ROWS", 10)
+    with Index(tmp_path / "b.db") as ix:
+        assert ix.import_paths([tmp_path / "in"], workers=1).imported == 12
+        assert batches == [5, 5, 2]
+        monkeypatch.setattr(index_mod, "BATCH_ROWS", 1000)
+        monkeypatch.setattr(index_mod, "BATCH_SIZE", 4)
+        batches.clear()
+        make_folder(tmp_path / "more", 10, start=12)
+    with Index(tmp_path / "b.db") as ix:  # (a writer takes BATCH_SIZE when it is made)
+        assert ix.import_paths([tmp_path / "more"], workers=1).imported == 10
+        assert batches == [4, 4, 2]
+        assert ix.conn.execute("SELECT COUNT(*) FROM failure_details").fetchone()[0] == 22
+
+
 def test_a_bulk_import_into_a_fuller_index_writes_larger_groups_into_its_indexes(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Into an index that holds at least as many reports as it imports, a bulk import keeps

@@ -49,10 +49,16 @@ log = logging.getLogger(__name__)
 
 SCHEMA_VERSION: Final = 6
 #: reports per transaction of an import below the bulk size, which the importing process
-#: writes. (2,000 made 4,000 files into an index of a million reports take 1.75 s, not
-#: 2.7-3.4 s, but doubled the peak memory of reports with many failure rows: 4,000 with
-#: 100 each, 155 MB -> 337 MB, as the batch and the files parsed ahead of it grow with it.)
-BATCH_SIZE: Final = 500
+#: writes, or fewer: a batch also ends at BATCH_ROWS policy and failure rows. Each
+#: transaction rewrites the pages its rows touch in some 50 indexes, so fewer, larger ones
+#: pay: 4,000 files into an index of a million reports took 2.7-3.4 s in batches of 500.
+BATCH_SIZE: Final = 2000
+#: … so that reports with many failure rows are written in smaller batches: their memory
+#: is the batch's, and BATCH_SIZE reports of 100 failure rows each doubled the import's
+#: peak (4,000 of them: 155 MB in batches of 500 reports, 337 MB in batches of 2,000)
+BATCH_ROWS: Final = 50_000
+#: files parsed ahead of the writer in an import below the bulk size (see _Parsers.load)
+PARSE_AHEAD_FILES: Final = 1000
 #: reports per transaction in a bulk import (fewer commits and summary updates)
 BULK_BATCH_SIZE: Final = 2000
 #: an import of at least this many files, and more than the index already
@@ -638,7 +644,8 @@ class Index:
                         done = self._written_by_parsers(parsers, files, limits, writer, progress, cancelled,
                                                         live=not self._has_deferred())
                     else:
-                        for done, (path, parsed) in enumerate(parsers.load(files, limits, 2 * writer.batch_size), start=1):
+                        ahead = 2 * writer.batch_size if bulk else PARSE_AHEAD_FILES
+                        for done, (path, parsed) in enumerate(parsers.load(files, limits, ahead), start=1):
                             if cancelled is not None and cancelled():
                                 result.cancelled = True
                                 break
@@ -1034,16 +1041,19 @@ class _BatchWriter:
         #: called after each committed batch
         self.committed: Callable[[], None] | None = None
         self.pending: list[_Parsed] = []
+        #: the policy and failure rows of the pending items (see BATCH_ROWS)
+        self.pending_rows = 0
 
     def add(self, items: list[_Parsed]) -> None:
         self.pending.extend(items)
-        if len(self.pending) >= self.batch_size:
+        self.pending_rows += sum(len(p) + sum(len(d) for _, d in p) for p in (i.policies for i in items) if p)
+        if len(self.pending) >= self.batch_size or self.pending_rows >= BATCH_ROWS:
             self.flush()
 
     def flush(self) -> None:
         if not self.pending:
             return
-        batch, self.pending = self.pending, []
+        batch, self.pending, self.pending_rows = self.pending, [], 0
         conn = self.index.conn
         # Every reference the writer makes points at a row it has just written, and every
         # outcome is one of its own words: SQLite's checks of both cost a fifth of the writes.
