@@ -579,6 +579,27 @@ def test_bulk_import_with_parser_processes_computes_summaries_in_one(tmp_path: P
         assert ix.conn.execute("SELECT COUNT(*) FROM deferred_indexes").fetchone()[0] == 0
 
 
+def test_an_import_that_would_drop_the_indexes_is_a_bulk_import_from_fewer_files(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """From BULK_MIN_FILES_DEFERRED files, an import of more files than the index holds
+    reports is a bulk import: building the indexes again costs less than writing into
+    them. Into a fuller index, the same import writes as the files come."""
+    import tlsrpt_gui.core.index as index_mod
+
+    monkeypatch.setattr(index_mod, "BULK_MIN_FILES", 10**9)
+    monkeypatch.setattr(index_mod, "BULK_MIN_FILES_DEFERRED", 50)
+    make_folder(tmp_path / "a", 60)
+    make_folder(tmp_path / "b", 60, start=60)
+    make_folder(tmp_path / "c", 40, start=120)
+    with Index(tmp_path / "d.db") as ix:
+        for folder, bulk in (("a", True), ("b", False), ("c", False)):  # (b: 60 into 60; c: under 50)
+            steps: list[str] = []
+            assert ix.import_paths([tmp_path / folder], workers=1, progress=lambda p, s=steps: s.append(p.current)).imported > 0
+            assert (index_mod.INDEXING in steps) == bulk, folder
+        assert rollups.ready(ix.conn) and rollups.consistent(ix.conn) and not ix._has_deferred()
+        assert ix.conn.execute("SELECT COUNT(*) FROM reports").fetchone()[0] == 160
+
+
 def test_a_batch_ends_at_its_report_count_or_at_its_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The importing process writes BATCH_SIZE reports a transaction, or fewer of reports
     with many failure rows: their memory is the batch's (BATCH_ROWS)."""
