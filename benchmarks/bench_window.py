@@ -35,19 +35,11 @@ from PySide6.QtCore import QEventLoop, QSettings, Qt  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from benchmarks import bench_big_tables  # noqa: E402
-from benchmarks.common import peak_rss, warm  # noqa: E402
+from benchmarks.common import peak_rss, rss, warm  # noqa: E402
 
 #: of bench_big_tables.py's filters (values bigindex.py writes), common ones and a rare one
 FILTERS = {k: bench_big_tables.FILTERS[k] for k in ("none", "result_type", "reporter", "text_mx", "text_domain")}
 ORDERS = (Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder)
-
-
-def _rss() -> int:
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    return 0
 
 
 def run(db: Path, pause_ms: int = 30) -> dict[str, Any]:
@@ -69,7 +61,7 @@ def run(db: Path, pause_ms: int = 30) -> dict[str, Any]:
         spin(3000)
         out: dict[str, Any] = {"benchmark": "window", "index_read_into_page_cache_s": read_s,
                                "reports": w.conn.execute("SELECT COUNT(*) FROM reports").fetchone()[0],
-                               "rss_started": _rss(), "rss_after": {}}
+                               "rss_started": rss(), "rss_after": {}}
         for name, page in w.pages.items():
             w.set_tab(name)
             for flt in FILTERS.values():
@@ -84,12 +76,12 @@ def run(db: Path, pause_ms: int = 30) -> dict[str, Any]:
                 for k in range(10):
                     bar.setValue(bar.maximum() * k // 10)
                     spin(5 * pause_ms)
-            out["rss_after"][name] = _rss()
+            out["rss_after"][name] = rss()
         w.set_tab("charts")
         for flt in FILTERS.values():
             w.apply_filter(flt)
             spin(60 * pause_ms)
-        out["rss_after"]["charts"] = _rss()
+        out["rss_after"]["charts"] = rss()
         w.shutdown()
         w.close()
     out["seconds"] = time.perf_counter() - t0

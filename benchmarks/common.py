@@ -28,16 +28,26 @@ def warm(db: Path) -> float:
     return time.perf_counter() - t
 
 
-def peak_rss() -> int:
-    """This process's peak resident memory in bytes (VmHWM; Linux, 0 elsewhere)."""
+def _status_bytes(field: str) -> int:
+    """A memory figure of this process from /proc/self/status, in bytes (Linux; 0 elsewhere)."""
     try:
         with open("/proc/self/status") as fh:
             for line in fh:
-                if line.startswith("VmHWM:"):
+                if line.startswith(f"{field}:"):
                     return int(line.split()[1]) * 1024
     except OSError:
         pass
     return 0
+
+
+def peak_rss() -> int:
+    """This process's peak resident memory in bytes (VmHWM)."""
+    return _status_bytes("VmHWM")
+
+
+def rss() -> int:
+    """This process's resident memory now, in bytes (VmRSS)."""
+    return _status_bytes("VmRSS")
 
 
 def ms(t: float) -> float:

@@ -623,12 +623,13 @@ class Index:
                     for path, reason in found:
                         self._insert_source(run_id, _valid_text(path), "", 0, "", now, outcome, reason, None)
         total = len(files)
-        bulk = total >= BULK_MIN_FILES or (total >= BULK_MIN_FILES_DEFERRED and total > self._report_count())
+        defers = total > self._report_count()  # (more files than reports: the indexes are built again)
+        bulk = total >= BULK_MIN_FILES or (total >= BULK_MIN_FILES_DEFERRED and defers)
         writer = _BatchWriter(self, run_id, result, BULK_BATCH_SIZE if bulk else BATCH_SIZE)
         last_report = 0.0
         lock = _hold_bulk_import_lock(self.path) if bulk else None
         try:
-            if bulk and total > self._report_count():
+            if bulk and defers:
                 self._defer_indexes()
             # before any thread starts (see _start_method); a bulk import's parsers write too
             parsers = _Parsers(workers, total, (self, run_id) if bulk else None)
@@ -1053,7 +1054,7 @@ class _BatchWriter:
 
     def add(self, items: list[_Parsed]) -> None:
         self.pending.extend(items)
-        self.pending_rows += sum(len(p) + sum(len(d) for _, d in p) for p in (i.policies for i in items) if p)
+        self.pending_rows += sum(1 + len(details) for item in items for _, details in item.policies)
         if len(self.pending) >= self.batch_size or self.pending_rows >= BATCH_ROWS:
             self.flush()
 
@@ -1430,15 +1431,12 @@ class _Parsers:
         run, timeout), processes that write to the index (see _start_writer), which
         :meth:`stop_writing` stops through ``self._stop``."""
         import concurrent.futures
-        import multiprocessing
 
-        context = multiprocessing.get_context(method)
+        context = _parser_context(method)
         if writes is None:
             pool = concurrent.futures.ProcessPoolExecutor(max_workers=n, mp_context=context, initializer=_die_with_importer,
                                                           initargs=(os.getpid(),))
         else:
-            if method == "forkserver":  # its children start with the parser loaded
-                context.set_forkserver_preload([__name__])
             self._stop = context.Event()
             pool = concurrent.futures.ProcessPoolExecutor(
                 max_workers=n, mp_context=context, initializer=_start_writer,
@@ -1596,6 +1594,17 @@ def _start_method() -> str:
     return "spawn"
 
 
+def _parser_context(method: str) -> Any:
+    """The multiprocessing context that starts parser processes by ``method``; a fork
+    server's children start with the parser loaded."""
+    import multiprocessing
+
+    context = multiprocessing.get_context(method)
+    if method == "forkserver":
+        context.set_forkserver_preload([__name__])
+    return context
+
+
 def start_parser_server() -> bool:
     """Start the fork server that a process with threads (the window) starts a bulk
     import's parser processes from (see _start_method), with the parser loaded, ahead of
@@ -1604,10 +1613,9 @@ def start_parser_server() -> bool:
     0.25 s). It returns at once: the server starts in its own process."""
     if _start_method() != "forkserver":
         return False
-    import multiprocessing
     import multiprocessing.forkserver
 
-    multiprocessing.get_context("forkserver").set_forkserver_preload([__name__])
+    _parser_context("forkserver")
     try:
         multiprocessing.forkserver.ensure_running()
     except (OSError, ValueError):  # the import starts one, or parses in its own process

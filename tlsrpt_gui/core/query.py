@@ -375,7 +375,8 @@ def text_values(conn: sqlite3.Connection, flt: Filter, kind: TableKind = "failur
     if len(rows) > MAX_TEXT_VALUES:
         return None
     # (a term matching a domain's Unicode form only has no scan to fall back on)
-    common = not idn and sum(int(r[2]) for r in rows) > share * total
+    held = sum(int(r[2]) for r in rows)
+    common = not idn and held > share * total
     unique: Literal["like", "trigrams", "none"] = "like"
     if trigrams is not None:
         limit = int(share * total) + 1
@@ -398,7 +399,7 @@ def text_values(conn: sqlite3.Connection, flt: Filter, kind: TableKind = "failur
         if col in allowed:
             columns.setdefault(str(col), []).append(str(value))
     before = _rows_before(conn, columns, int(total)) if common else {}
-    return TextValues(text, kind, columns, common, unique, trigrams or "", sum(int(r[2]) for r in rows), before)
+    return TextValues(text, kind, columns, common, unique, trigrams or "", held, before)
 
 
 def _rows_before(conn: sqlite3.Connection, columns: dict[str, list[str]], total: int) -> dict[str, tuple[int, int]]:
