@@ -25,6 +25,7 @@ from tests.core.test_import import (
 from tlsrpt_gui.core import report_text, rollups
 from tlsrpt_gui.core.index import Index, Progress
 from tlsrpt_gui.core.query import Filter, text_values
+from tlsrpt_gui.core.sources import DEFAULT_LIMITS
 
 #: the rows of an index, without the ids and times that differ between two imports
 _CONTENT = {
@@ -194,6 +195,99 @@ def test_a_parser_process_killed_while_writing_loses_nothing(tmp_path: Path, mon
             ("imported", n, n)]
         assert ix.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert ix.conn.execute("SELECT COUNT(*) FROM deferred_indexes").fetchone()[0] == 0
+        assert rollups.ready(ix.conn) and rollups.consistent(ix.conn)
+
+
+def group_writer(ix: Index, monkeypatch: pytest.MonkeyPatch, stop: Any = None) -> tuple[int, list[str]]:
+    """Make this process a parser process of a bulk import into ``ix`` (see _start_writer),
+    for a new import run; returns the run and a list that gets each transaction it begins."""
+    import threading
+
+    import tlsrpt_gui.core.index as index_mod
+
+    run_id = ix._start_run([])
+    writer = Index._for_parser(str(ix.path), ix.timeout)
+    begun: list[str] = []
+    writer.conn.set_trace_callback(lambda sql: begun.append(sql) if sql.startswith("BEGIN") else None)
+    monkeypatch.setattr(index_mod, "_WRITER", (writer, run_id, threading.Lock(), os.getpid(), stop or threading.Event()))
+    return run_id, begun
+
+
+def test_a_group_is_written_a_bounded_number_of_rows_at_a_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A parser process holds what it parsed until it writes it: a group of files with
+    many failure rows is written in several transactions, each file whole in one, and the
+    importing process learns from the files' rows which of them a failed process wrote."""
+    import tlsrpt_gui.core.index as index_mod
+
+    make_folder(tmp_path / "in", 40)  # two rows a file: a policy and a failure detail
+    paths = sorted(str(p) for p in (tmp_path / "in").iterdir())
+    with Index(tmp_path / "g.db") as ix:
+        run_id, begun = group_writer(ix, monkeypatch)
+        # as if its process died before the last ten files of the group
+        written = index_mod._write_group(paths[:30], DEFAULT_LIMITS, 25)
+        assert (written.imported, written.cancelled) == (30, False)
+        assert len(begun) == 3  # 13 files, 13, and the last 4
+        done, unwritten = ix._committed_in_run(run_id, paths)
+        assert done.imported == 30 and unwritten == paths[30:]
+        begun.clear()
+        assert index_mod._write_group(paths[30:], DEFAULT_LIMITS).imported == 10
+        assert len(begun) == 1  # (BATCH_ROWS)
+        assert ix._committed_in_run(run_id, paths)[1] == []
+        assert whole_reports(ix.path) == 40
+
+
+def test_a_group_cancelled_between_its_transactions_counts_what_it_wrote(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    import tlsrpt_gui.core.index as index_mod
+
+    make_folder(tmp_path / "in", 40)
+    paths = sorted(str(p) for p in (tmp_path / "in").iterdir())
+    stop = threading.Event()
+    with Index(tmp_path / "g.db") as ix:
+        run_id, begun = group_writer(ix, monkeypatch, stop)
+        real_flush = index_mod._BatchWriter.flush
+
+        def flush(self: Any) -> None:
+            real_flush(self)
+            stop.set()  # the import is cancelled once the first transaction is written
+
+        monkeypatch.setattr(index_mod._BatchWriter, "flush", flush)
+        written = index_mod._write_group(paths, DEFAULT_LIMITS, 25)
+        assert (written.imported, written.cancelled) == (13, True) and len(begun) == 1
+        assert ix.conn.execute("SELECT COUNT(*) FROM sources WHERE run_id = ?", (run_id,)).fetchone()[0] == 13
+
+
+def test_a_parser_process_killed_between_the_transactions_of_a_group_loses_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The importing process writes the files of the group that the parser process had
+    not written, and counts those it had, once each."""
+    import tlsrpt_gui.core.index as index_mod
+
+    n = 1000
+    make_folder(tmp_path / "in", n)
+    monkeypatch.setattr(index_mod, "_start_method", lambda: "fork")  # (the processes get this flush)
+    monkeypatch.setattr(index_mod, "WRITE_GROUP_FILES", 100)
+    monkeypatch.setattr(index_mod, "BATCH_ROWS", 60)  # 30 files a transaction, 4 to a group
+    died = tmp_path / "died"
+    real_flush = index_mod._BatchWriter.flush
+
+    def flush(self: Any) -> None:
+        real_flush(self)
+        if os.getpid() != importer and not died.exists():  # the first transaction of a parser process
+            died.touch()
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    importer = os.getpid()
+    monkeypatch.setattr(index_mod._BatchWriter, "flush", flush)
+    with Index(tmp_path / "k.db") as ix:
+        r = ix.import_paths([tmp_path / "in"], workers=2)
+        assert died.exists() and not r.cancelled and r.failed == []
+        assert ix.totals().reports == r.imported == n and r.duplicates == 0
+        assert ix.conn.execute("SELECT outcome, COUNT(*), COUNT(DISTINCT path) FROM sources GROUP BY outcome").fetchall() == [
+            ("imported", n, n)]
+        assert ix.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert rollups.ready(ix.conn) and rollups.consistent(ix.conn)
 
 

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, NamedTuple, overload
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from tlsrpt_gui.core import fastparse, report_text, rollups
 from tlsrpt_gui.core.fastparse import FastReport
@@ -706,11 +706,11 @@ class Index:
         ``writer`` writes any group whose process failed. Returns how many files were read."""
         result, total, done = writer.result, len(files), 0
         for group, written in parsers.write(files, limits, live):
-            if written is None:  # its parser process failed: perhaps after it committed the group
-                written = self._committed_in_run(writer.run_id, group)
-            if written is None:  # or not: read and write the group here
-                for path in group:
-                    writer.pending.extend(_load_safely(path, limits))
+            if written is None:  # its parser process failed: perhaps after it committed some of the group
+                written, unwritten = self._committed_in_run(writer.run_id, group)
+                result.add(written)
+                for path in unwritten:  # the rest is read and written here
+                    writer.add(_load_safely(path, limits))
                 writer.flush()  # (SQLite makes it wait for any parser process writing)
             else:
                 result.add(written)
@@ -726,25 +726,27 @@ class Index:
                 break
         return done
 
-    def _committed_in_run(self, run_id: int, paths: list[str]) -> ImportResult | None:
-        """What became of ``paths`` in import run ``run_id``, from their ``sources`` rows;
-        None if they have none. A group is written in one transaction: all or nothing."""
+    def _committed_in_run(self, run_id: int, paths: list[str]) -> tuple[ImportResult, list[str]]:
+        """What became of ``paths`` in import run ``run_id``, from their ``sources`` rows,
+        and those of them that have none: not written (a file's rows are written in one
+        transaction, all or none; see _write_group)."""
         done = ImportResult()
-        found = False
-        for i in range(0, len(paths), 500):
-            part = paths[i : i + 500]
+        found: set[str] = set()
+        stored = [_valid_text(p) for p in paths]  # (as a file name in another encoding is stored)
+        for i in range(0, len(stored), 500):
+            part = stored[i : i + 500]
             rows = self.conn.execute(
                 f"SELECT path, member, outcome, reason FROM sources WHERE run_id = ? AND path IN ({', '.join('?' * len(part))})",
                 (run_id, *part))
             for path, member, outcome, reason in rows:
-                found = True
+                found.add(path)
                 if outcome == "imported":
                     done.imported += 1
                 elif outcome == "duplicate":
                     done.duplicates += 1
                 else:
                     (done.skipped if outcome == "skipped" else done.failed).append((_label(path, member), reason))
-        return done if found else None
+        return done, [p for p, text in zip(paths, stored, strict=True) if text not in found]
 
     def _report_count(self) -> int:
         # MAX(id) is instant and at least the count (ids are never reused).
@@ -1054,7 +1056,7 @@ class _BatchWriter:
 
     def add(self, items: list[_Parsed]) -> None:
         self.pending.extend(items)
-        self.pending_rows += sum(1 + len(details) for item in items for _, details in item.policies)
+        self.pending_rows += _rows_of(items)
         if len(self.pending) >= self.batch_size or self.pending_rows >= BATCH_ROWS:
             self.flush()
 
@@ -1509,7 +1511,7 @@ class _Parsers:
             try:
                 while pool is not None and pos < len(files) and len(pending) < window:
                     group = files[pos : pos + chunk]
-                    pending.append((group, pool.submit(_write_group, group, limits)))
+                    pending.append((group, pool.submit(_write_group, group, limits, BATCH_ROWS)))
                     pos += len(group)
             except RuntimeError:  # the pool broke while submitting: the rest falls to the caller
                 pool = None
@@ -1747,51 +1749,65 @@ def _start_writer(path: str, run_id: int, timeout: float, lock: Any, stop: Any, 
     _WRITER = (Index._for_parser(path, timeout), run_id, lock, importer, stop)
 
 
-def _write_group(paths: list[str], limits: Limits) -> ImportResult:
+def _write_group(paths: list[str], limits: Limits, max_rows: int = BATCH_ROWS) -> ImportResult:
     """Read, parse and write a group of files, in a parser process of a bulk import, as
-    the importing process would (one transaction; see _BatchWriter); returns what became
-    of them. Nothing of the rows crosses between processes: sending them cost the
-    parsers a sixth of their time and the importing process two fifths of its own."""
+    the importing process would (see _BatchWriter); returns what became of them. Nothing
+    of the rows crosses between processes: sending them cost the parsers a sixth of their
+    time and the importing process two fifths of its own.
+
+    The group is one transaction, or more once its files hold ``max_rows`` policy and
+    failure rows (a file's items are always in one): a process holds what it has parsed
+    and not written, and groups of 2,048 files of 100 failure rows each took a parser
+    process to 178 MB. Each file's ``sources`` rows say whether it was written (see
+    Index._committed_in_run)."""
     assert _WRITER is not None, "not a parser process of a bulk import"
     index, run_id, lock, importer, stop = _WRITER
     result = ImportResult()
-    with gc_paused():
-        loaded = _load_group(paths, limits, stop.is_set)
-        if loaded is None:  # cancelled (before or while it read): nothing of it written
-            result.cancelled = True
-            return result
-        parsed = [item for items in loaded for item in items]
-        writer = _BatchWriter(index, run_id, result, batch_size=len(parsed) + 1)
-        writer.pending = parsed
+    writer = _BatchWriter(index, run_id, result)  # (its items are added and flushed here, under the lock)
+
+    def flush() -> bool:
+        """Write what is pending; False if the import is cancelled (nothing written)."""
         with lock:  # one writer at a time, woken at once (SQLite's own wait sleeps in steps)
             if not _runs(importer):  # the import is gone (killed): write nothing more
                 os._exit(1)
             if stop.is_set():
-                result.cancelled = True
-                return result
+                return False
             writer.flush()
+            return True
+
+    with gc_paused():
+        for _, items in _load_iter(paths, limits, stop.is_set):
+            writer.pending.extend(items)
+            writer.pending_rows += _rows_of(items)
+            if writer.pending_rows >= max_rows and not flush():
+                break
+        # the rest, unless the import was cancelled meanwhile (while it read, or waited to write)
+        result.cancelled = stop.is_set() or not flush()
     return result
 
 
-#: payload bytes a parser process reads before it parses them (see _load_group)
+def _rows_of(items: list[_Parsed]) -> int:
+    """The policy and failure rows of ``items`` (see BATCH_ROWS)."""
+    return sum(1 + len(details) for item in items for _, details in item.policies)
+
+
+#: payload bytes a parser process reads before it parses them (see _load_iter)
 READ_AHEAD_BYTES: Final = 4 * 1024 * 1024
 
 
-@overload
-def _load_group(paths: list[str], limits: Limits) -> list[list[_Parsed]]: ...
-
-
-@overload
-def _load_group(paths: list[str], limits: Limits, stopped: Callable[[], bool]) -> list[list[_Parsed]] | None: ...
-
-
-def _load_group(paths: list[str], limits: Limits, stopped: Callable[[], bool] | None = None) -> list[list[_Parsed]] | None:
+def _load_group(paths: list[str], limits: Limits) -> list[list[_Parsed]]:
     """Read and parse a group of files (in a parser process), as :func:`_load_safely`
-    does each, but a few megabytes of payloads at a time, then parse those: each step
-    runs many times in a row with its code and data in the processor's caches, which
-    takes a sixth less time than reading and parsing file by file. A file that fails
-    is one failure, whether reading or parsing it failed, as in ``_load_safely``.
-    None once ``stopped()`` says so (it is asked every 64 files: a cancelled import)."""
+    does each; see :func:`_load_iter`."""
+    return [items for _, items in _load_iter(paths, limits)]
+
+
+def _load_iter(paths: list[str], limits: Limits, stopped: Callable[[], bool] | None = None) -> Iterator[tuple[int, list[_Parsed]]]:
+    """Read and parse files, yielding each one's index in ``paths`` and its items, in
+    order. A few megabytes of payloads are read at a time, then parsed: each step runs
+    many times in a row with its code and data in the processor's caches, which takes a
+    sixth less time than reading and parsing file by file. A file that fails is one
+    failure, whether reading or parsing it failed, as in ``_load_safely``. Ends early
+    once ``stopped()`` says so (it is asked every 64 files: a cancelled import)."""
     out: list[list[_Parsed]] = [[] for _ in paths]
     failed: dict[int, list[_Parsed]] = {}
     read: list[tuple[int, SourceItem]] = []
@@ -1805,11 +1821,21 @@ def _load_group(paths: list[str], limits: Limits, stopped: Callable[[], bool] | 
                     failed[i] = _failure(paths[i], exc)
         read.clear()
 
+    given = 0  # the files yielded
+
+    def done(up_to: int) -> Iterator[tuple[int, list[_Parsed]]]:
+        """The files before ``up_to`` not yielded yet: all their items are parsed."""
+        nonlocal given
+        for j in range(given, up_to):
+            yield j, failed.pop(j) if j in failed else out[j]
+            out[j] = []
+        given = max(given, up_to)
+
     with gc_paused():
         held = 0
         for i, path in enumerate(paths):
             if stopped is not None and i % 64 == 0 and stopped():  # (a cancelled import)
-                return None
+                return
             try:
                 for item in read_source(path, limits):  # (a mailbox may hold thousands)
                     read.append((i, item))
@@ -1817,10 +1843,11 @@ def _load_group(paths: list[str], limits: Limits, stopped: Callable[[], bool] | 
                     if held >= READ_AHEAD_BYTES:
                         parse_read()
                         held = 0
+                        yield from done(i)
             except Exception as exc:
                 failed[i] = _failure(path, exc)
         parse_read()
-    return [failed.get(i, parsed) for i, parsed in enumerate(out)]
+        yield from done(len(paths))
 
 
 @contextmanager
