@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from tlsrpt_gui.core.report import (
     Report,
     ReportHint,
     ReportParseError,
+    json_depth_exceeds,
     parse_report_bytes,
     parse_report_filename,
 )
@@ -265,6 +267,66 @@ def test_rejected_only_when_core_fields_cannot_be_read(doc: object, reason: str)
 def test_bad_bytes_give_plain_reasons(raw: bytes, reason: str) -> None:
     with pytest.raises(ReportParseError, match=reason):
         parse_report_bytes(raw)
+
+
+def nesting(text: bytes) -> int:
+    """The deepest nesting of arrays and objects in JSON ``text``, byte by byte (the
+    reference for json_depth_exceeds; an unterminated string runs to the end)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for c in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif c == ord("\\"):
+                escaped = True
+            elif c == ord('"'):
+                in_string = False
+        elif c == ord('"'):
+            in_string = True
+        elif c in b"[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif c in b"]}":
+            depth -= 1
+    return deepest
+
+
+def nested_json(rng: random.Random, depth: int) -> object:
+    """A JSON value nesting arrays and objects ``depth`` deep, with strings that hold
+    brackets, quotes and backslashes."""
+    tricky = ["[", "]", "{", "}", '"', "\\", '\\"', '"]', "\\]", "x"]
+    leaf = "".join(rng.choice(tricky) for _ in range(rng.randint(0, 6)))
+    if depth == 0:
+        return rng.choice([leaf, 1, None])
+    inner = [nested_json(rng, rng.randint(0, min(depth - 1, 2))) for _ in range(rng.randint(0, 3))]
+    inner.insert(rng.randint(0, len(inner)), nested_json(rng, depth - 1))
+    return {f"k{i}{leaf}": v for i, v in enumerate(inner)} if rng.random() < 0.5 else [leaf, *inner]
+
+
+@pytest.mark.parametrize("seed", range(200))
+def test_json_depth_is_measured_outside_strings(seed: int) -> None:
+    rng = random.Random(seed)
+    limit = rng.choice([2, 5, 64])
+    text = json.dumps(nested_json(rng, rng.randint(limit - 1, limit + 2))).encode()
+    assert json_depth_exceeds(text, limit) == (nesting(text) > limit), text
+    # cut short, perhaps inside a string: as deep, or not JSON (the parser says why)
+    cut = text[: rng.randint(1, len(text) - 1)]
+    if json_depth_exceeds(cut, limit) != (nesting(cut) > limit):
+        with pytest.raises(ReportParseError, match="invalid JSON"):
+            parse_report_bytes(cut)
+
+
+@pytest.mark.parametrize(("text", "limit", "deeper"), [
+    (b"[" * 64 + b"]" * 64, 64, False),
+    (b"[" * 65 + b"]" * 65, 64, True),
+    (b'{"a":' * 65 + b"1" + b"}" * 65, 64, True),
+    (b'["' + b"[" * 70 + b'"]', 64, False),  # brackets in a string
+    (b'["\\\\", ' + b"[" * 70 + b"]" * 70 + b"]", 64, True),  # an escaped backslash ends the string
+    (b'["\\"' + b"[" * 70 + b'"]', 64, False),  # an escaped quote does not
+])
+def test_json_depth_at_the_edges(text: bytes, limit: int, deeper: bool) -> None:
+    assert json_depth_exceeds(text, limit) == deeper == (nesting(text) > limit)
 
 
 def test_report_without_report_id_is_kept_with_error() -> None:

@@ -199,28 +199,36 @@ def parse_report_filename(name: str) -> ReportFilename | None:
 
 # --------------------------------------------------------------------------- JSON
 
-# A string (its closing quote optional, so an unterminated one is one linear match) or a bracket.
-_TOKEN_RE: Final = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"?|[\[\]{}]', re.DOTALL)
+#: for json_depth_exceeds: every byte but a quote and the four brackets, which it
+#: deletes; and a brace made a square bracket
+_NOT_STRUCTURE: Final = bytes(b for b in range(256) if b not in b'"[]{}')
+_BRACES_AS_BRACKETS: Final = bytes.maketrans(b"{}", b"[]")
 
 
 def json_depth_exceeds(data: bytes, limit: int) -> bool:
     """True if the JSON text nests arrays/objects deeper than ``limit``.
 
-    Cheap for ordinary reports: when the text holds fewer brackets than the limit
-    it cannot nest deeper, and the scan is skipped.
+    Cheap for ordinary reports: when the text holds fewer brackets than the limit it
+    cannot nest deeper, and the check is skipped. Otherwise it runs in a few passes of
+    byte-string methods: the escapes that could hide a quote go, then all but quotes
+    and brackets, braces made brackets; what lies between quotes is a string's (an
+    unterminated one runs to the end), and the brackets outside them are paired up
+    innermost first, a level per pass (a pair that a pass makes adjacent waits for the
+    next). A scan token by token took ten times as long as parsing the JSON, for a
+    report of 5,000 failure details (37 ms). Brackets that do not pair up make text that
+    no JSON parser takes: False, and the parser says why.
     """
     if data.count(b"[") + data.count(b"{") <= limit:
         return False
-    depth = 0
-    for m in _TOKEN_RE.finditer(data):
-        tok = m.group()
-        if tok in (b"[", b"{"):
-            depth += 1
-            if depth > limit:
-                return True
-        elif tok in (b"]", b"}"):
-            depth -= 1
-    return False
+    if b"\\" in data:  # an escaped quote, or an escaped backslash before a closing quote
+        data = data.replace(b"\\\\", b"").replace(b'\\"', b"")
+    brackets = b"".join(data.translate(_BRACES_AS_BRACKETS, _NOT_STRUCTURE).split(b'"')[::2])
+    for _ in range(limit):
+        inner = brackets.replace(b"[]", b"")
+        if not inner or len(inner) == len(brackets):
+            return False
+        brackets = inner
+    return True
 
 
 def decode_json(data: bytes, *, max_depth: int = MAX_JSON_DEPTH) -> tuple[Any, list[Diagnostic]]:
