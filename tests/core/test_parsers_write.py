@@ -106,6 +106,46 @@ def test_parsers_write_what_the_importing_process_would(tmp_path: Path, monkeypa
         assert ix.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
+def test_few_large_files_are_a_bulk_import_shared_out_by_size(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files weigh by their size: a few hundred reports with many failure rows each are
+    as much work as thousands of others, and get the bulk import's deferred indexes and
+    parser processes; the processes get groups of about the same weight."""
+    import tlsrpt_gui.core.index as index_mod
+
+    folder = tmp_path / "in"
+    mixed_folder(folder, 300)
+    wrote = wrote_themselves(monkeypatch)
+    with Index(tmp_path / "one.db") as ix:  # 300 small files: as they come, in this process
+        ix.import_paths([folder], workers=2)
+        expected = content(ix.conn)
+    assert wrote == [False]
+    groups: list[int] = []
+    real_write = index_mod._Parsers.write
+
+    def write(self: Any, *args: Any) -> Any:
+        for group, written in real_write(self, *args):
+            groups.append(len(group))
+            yield group, written
+
+    monkeypatch.setattr(index_mod._Parsers, "write", write)
+    monkeypatch.setattr(index_mod, "FILE_WEIGHT_BYTES", 32)  # each file weighs a dozen or so
+    with Index(tmp_path / "two.db") as ix:
+        r = ix.import_paths([folder], workers=2)
+        assert wrote == [False, True] and (r.imported, r.duplicates, len(r.failed)) == (301, 1, 6)
+        assert content(ix.conn) == expected
+        assert ix.conn.execute("SELECT COUNT(*) FROM deferred_indexes").fetchone()[0] == 0
+        assert rollups.ready(ix.conn) and rollups.consistent(ix.conn)
+    assert sum(groups) == 300 + 1 + 1 + 6 and len(groups) >= 4 and max(groups) < 100
+
+
+def test_files_are_spanned_by_weight() -> None:
+    import tlsrpt_gui.core.index as index_mod
+
+    assert list(index_mod._spans(5, 2, None)) == [(0, 2), (2, 4), (4, 5)]
+    assert list(index_mod._spans(6, 10, [3, 9, 1, 1, 20, 2])) == [(0, 2), (2, 5), (5, 6)]
+    assert list(index_mod._spans(0, 10, [])) == []
+
+
 def test_parsers_are_not_forked_while_the_index_is_open_elsewhere_in_the_process(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import tlsrpt_gui.core.index as index_mod
