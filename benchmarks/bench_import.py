@@ -123,14 +123,17 @@ def _child(code: str, *args: str, python: str | None = None) -> dict[str, Any]:
 _SEED = 7
 
 
-def ensure_reports(folder: Path, n: int) -> Path:
-    """The synthetic set of ``n`` reports in ``folder``, written unless the folder
-    holds that very set already (a hidden note says which set it holds)."""
+def ensure_reports(folder: Path, n: int, failure_rows: int = 0) -> Path:
+    """The synthetic set of ``n`` reports in ``folder`` (``failure_rows`` failure details
+    in each, see synth.generate), written unless the folder holds that very set already
+    (a hidden note says which set it holds)."""
     sys.path.insert(0, str(HERE))
     import synth
 
     note = folder / ".synth-set"
-    want = {"reports": n, "seed": _SEED, "version": synth.VERSION}
+    want: dict[str, int] = {"reports": n, "seed": _SEED, "version": synth.VERSION}
+    if failure_rows:
+        want["failure_rows"] = failure_rows
     existing = list(folder.glob("*.json.gz")) if folder.exists() else []
     try:
         held = json.loads(note.read_text())
@@ -139,15 +142,15 @@ def ensure_reports(folder: Path, n: int) -> Path:
     if held != want or len(existing) != n:
         for p in existing:
             p.unlink()
-        synth.generate(folder, n, seed=_SEED)
+        synth.generate(folder, n, seed=_SEED, failure_rows=failure_rows)
         note.write_text(json.dumps(want))
     return folder
 
 
 def run(n: int, folder: Path | None, workers: str, repeat: int = 1, parsedmarc_python: str | None = None,
-        window: bool = False) -> dict[str, Any]:
+        window: bool = False, failure_rows: int = 0) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="tlsrpt-bench-") as tmp:
-        reports = ensure_reports(folder or Path(tmp) / "reports", n)
+        reports = ensure_reports(folder or Path(tmp) / "reports", n, failure_rows)
         best: dict[str, dict[str, Any]] = {}
         parsedmarc_error = ""
         # The three alternate within each repeat, and the best of each is kept: the
@@ -176,6 +179,7 @@ def run(n: int, folder: Path | None, workers: str, repeat: int = 1, parsedmarc_p
         result: dict[str, Any] = {
             "benchmark": "import",
             "reports": n,
+            "failure_rows_each": failure_rows or None,
             "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
             "baseline": best["baseline"] | {"reports_per_s": n / best["baseline"]["seconds"]},
             "import": best["import"] | {"reports_per_s": n / best["import"]["seconds"]},
@@ -203,9 +207,11 @@ def main() -> int:
                     help="an interpreter that has parsedmarc installed (it is not a dependency of ours)")
     ap.add_argument("--window", action="store_true",
                     help="also import the files in the window (offscreen), as if dropped on it once it has started")
+    ap.add_argument("--failure-rows", type=int, default=0, metavar="N",
+                    help="reports of N failure details each, not the usual mix (see synth.py)")
     args = ap.parse_args()
-    print(json.dumps(run(args.reports, args.dir, args.workers, args.repeat, args.parsedmarc_python, args.window),
-                     indent=2))
+    print(json.dumps(run(args.reports, args.dir, args.workers, args.repeat, args.parsedmarc_python, args.window,
+                         args.failure_rows), indent=2))
     return 0
 
 

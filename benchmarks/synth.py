@@ -236,7 +236,7 @@ def _details(
 
 
 def _report(rep: Reporter, dom: Domain, day: date, index: int, n_days: int,
-            rng: random.Random) -> tuple[str, dict[str, Any]]:
+            rng: random.Random, failure_rows: int = 0) -> tuple[str, dict[str, Any]]:
     begin = datetime(day.year, day.month, day.day, tzinfo=UTC)
     end = begin + timedelta(days=1) if rep.next_day_end else begin + timedelta(seconds=86399)
     weekday = 0.55 if day.weekday() >= 5 else 1.0
@@ -247,7 +247,9 @@ def _report(rep: Reporter, dom: Domain, day: date, index: int, n_days: int,
         scale = 1.0 if pi == 0 else 0.9  # the tlsa policy of an sts+dane domain
         successful = max(0, int(dom.volume * rep.weight * weekday * scale * rng.uniform(0.8, 1.2)))
         details: list[dict[str, Any]] = []
-        if with_failures and (pi == 0 or rng.random() < 0.5):
+        if failure_rows and pi == 0:
+            details = _details(rep, dom, skel, rng, failure_rows)
+        elif with_failures and (pi == 0 or rng.random() < 0.5):
             details = _details(rep, dom, skel, rng, rng.randint(1, 5))
         if _expired_cert(dom, index, n_days):
             details.append({
@@ -281,8 +283,10 @@ def _report(rep: Reporter, dom: Domain, day: date, index: int, n_days: int,
 
 
 def generate(out_dir: str | Path, n_reports: int, seed: int = 0, *,
-             start: date = DEFAULT_START) -> list[Path]:
+             start: date = DEFAULT_START, failure_rows: int = 0) -> list[Path]:
     """Write ``n_reports`` synthetic reports into ``out_dir`` and return their paths.
+    With ``failure_rows``, each report's first policy has that many failure details
+    (as a large sender's reports do for a domain whose MX hosts fail it), not the mix.
 
     Reports are made day by day from ``start``, every reporter/domain pair in turn
     (less the pairs that skip that day), until ``n_reports`` are written; so more
@@ -307,7 +311,7 @@ def generate(out_dir: str | Path, n_reports: int, seed: int = 0, *,
                 break
             if _skips(rep, dom, day, n_days, rng):
                 continue
-            name, data = _report(rep, dom, current, day, n_days, rng)
+            name, data = _report(rep, dom, current, day, n_days, rng, failure_rows)
             body = json.dumps(data, indent=None, separators=(",", ":")).encode()
             path = out / name
             path.write_bytes(gzip.compress(body, compresslevel=6, mtime=0))
@@ -323,8 +327,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--start", type=date.fromisoformat, default=DEFAULT_START,
                     help="first day, YYYY-MM-DD (default %(default)s)")
+    ap.add_argument("--failure-rows", type=int, default=0,
+                    help="failure details in each report's first policy (default: one to five in three reports of ten)")
     args = ap.parse_args(argv)
-    paths = generate(args.out_dir, args.reports, args.seed, start=args.start)
+    paths = generate(args.out_dir, args.reports, args.seed, start=args.start, failure_rows=args.failure_rows)
     print(f"wrote {len(paths)} reports to {args.out_dir}")
     return 0
 

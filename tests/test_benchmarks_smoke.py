@@ -98,8 +98,10 @@ def test_run_all_quick(tmp_path: Path) -> None:
     assert all(t["cases"] > 100 for t in big["filter_sort"].values())
     assert big["far_jumps"]["middle_before_signposts"]["cases"] > 10
     lines = proc.stdout.strip().splitlines()
-    assert all("window" in i for i in results["imports"])  # (the quick run imports in the window too)
-    assert lines[0].startswith("| what | measured |") and len(lines) == 2 + 2 * len(results["imports"]) + 8
+    # the quick run imports the usual mix (in the window too) and reports of many failure rows
+    assert [("window" in i, i["failure_rows_each"]) for i in results["imports"]] == [(True, None), (False, 50)]
+    assert lines[0].startswith("| what | measured |") and len(lines) == 2 + 3 + 8
+    assert any(line.startswith("| import 4 reports of 50 failure details each |") for line in lines)
     assert any(line.startswith("| the same in the window") for line in lines)
     assert all(line.rstrip().endswith(("| yes |", "| **no** |")) for line in lines[2:])
     # the table again, from the kept results alone

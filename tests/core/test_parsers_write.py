@@ -113,9 +113,11 @@ def test_few_large_files_are_a_bulk_import_shared_out_by_size(tmp_path: Path, mo
     import tlsrpt_gui.core.index as index_mod
 
     folder = tmp_path / "in"
-    mixed_folder(folder, 300)
+    make_folder(folder, 300)
+    first = next(iter(sorted(folder.iterdir())))
+    (folder / "zz-copy.json.gz").write_bytes(first.read_bytes())
     wrote = wrote_themselves(monkeypatch)
-    with Index(tmp_path / "one.db") as ix:  # 300 small files: as they come, in this process
+    with Index(tmp_path / "one.db") as ix:  # 301 small files: as they come, in this process
         ix.import_paths([folder], workers=2)
         expected = content(ix.conn)
     assert wrote == [False]
@@ -128,14 +130,30 @@ def test_few_large_files_are_a_bulk_import_shared_out_by_size(tmp_path: Path, mo
             yield group, written
 
     monkeypatch.setattr(index_mod._Parsers, "write", write)
-    monkeypatch.setattr(index_mod, "FILE_WEIGHT_BYTES", 32)  # each file weighs a dozen or so
+    monkeypatch.setattr(index_mod, "FILE_WEIGHT_BYTES", 64)  # each file weighs a dozen or so
     with Index(tmp_path / "two.db") as ix:
         r = ix.import_paths([folder], workers=2)
-        assert wrote == [False, True] and (r.imported, r.duplicates, len(r.failed)) == (301, 1, 6)
+        assert wrote == [False, True] and (r.imported, r.duplicates, r.failed) == (300, 1, [])
         assert content(ix.conn) == expected
         assert ix.conn.execute("SELECT COUNT(*) FROM deferred_indexes").fetchone()[0] == 0
         assert rollups.ready(ix.conn) and rollups.consistent(ix.conn)
-    assert sum(groups) == 300 + 1 + 1 + 6 and len(groups) >= 4 and max(groups) < 100
+    assert sum(groups) == 301 and len(groups) >= 4 and max(groups) < 100
+
+
+def test_files_weigh_by_what_they_hold(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import gzip
+
+    import tlsrpt_gui.core.index as index_mod
+
+    monkeypatch.setattr(index_mod, "FILE_WEIGHT_BYTES", 1000)
+    (tmp_path / "a.json").write_bytes(b" " * 5500)
+    (tmp_path / "b.json.gz").write_bytes(gzip.compress(b" " * 100_000))  # a few hundred bytes on disk
+    (tmp_path / "c.json.gz").write_bytes(gzip.compress(b"x")[:-4] + (10**9).to_bytes(4, "little"))  # says 1 GB
+    (tmp_path / "d.json").write_bytes(b" " * 300_000)  # more than is read of a payload
+    (tmp_path / "e.gz").write_bytes(b"ab")
+    paths = [str(tmp_path / n) for n in ("a.json", "b.json.gz", "c.json.gz", "d.json", "e.gz", "missing.json")]
+    c_held = (tmp_path / "c.json.gz").stat().st_size
+    assert index_mod._weights(paths, 200_000) == [5, 100, c_held * 1032 // 1000, 200, 1, 1]
 
 
 def test_files_are_spanned_by_weight() -> None:
