@@ -871,6 +871,38 @@ def test_a_bulk_import_says_when_it_builds_the_indexes(qtbot: Any, make_window: 
         assert conn.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'failures_report'").fetchone()[0] == 1
 
 
+def test_a_bulk_import_leaves_the_sort_indexes_to_the_window(qtbot: Any, make_window: Any, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The import drops the window's sort indexes with the others, but builds only its
+    own again: the window shows the rows at once and makes its own in the background."""
+    import tlsrpt_gui.core.index as index_mod
+    from tlsrpt_gui.ui.models import SORT_INDEXES, missing_sort_indexes
+
+    monkeypatch.setattr(index_mod, "BULK_MIN_FILES", 10)
+    db = tmp_path / "bulk.sqlite3"
+    w = make_window(db)
+    conn = sqlite3.connect(db)
+    try:
+        qtbot.waitUntil(lambda: not missing_sort_indexes(conn), timeout=10000)  # made at start-up
+        missing_when_done: list[int] = []
+        real = w._prepare_sort_indexes
+
+        def prepare() -> None:
+            missing_when_done.append(len(missing_sort_indexes(conn)))
+            real()
+
+        monkeypatch.setattr(w, "_prepare_sort_indexes", prepare)
+        folder = tmp_path / "many"
+        write_reports(folder, 30)
+        assert _import(qtbot, w, [folder]).imported == 30
+        assert missing_when_done == [len(SORT_INDEXES)]
+        assert all(sql.split()[5].startswith(index_mod.VIEWER_INDEX_PREFIX) for sql in SORT_INDEXES)
+        qtbot.waitUntil(lambda: not missing_sort_indexes(conn), timeout=10000)
+        assert conn.execute("SELECT COUNT(*) FROM deferred_indexes").fetchone()[0] == 0
+    finally:
+        conn.close()
+
+
 def test_closing_the_window_during_a_bulk_import_lets_it_complete_the_index(
         qtbot: Any, make_window: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Closing cancels the import and waits for what it must finish (the groups being

@@ -81,6 +81,10 @@ BULK_MIN_FILES_DEFERRED: Final = 1000
 #: processes' shares (_Parsers), count weights where they count files. (A thousand
 #: files take 3 ms to weigh, 5,000 took 16 ms.)
 FILE_WEIGHT_BYTES: Final = 4096
+#: the names of the indexes the window makes for its sorts begin so (ui/models.py,
+#: SORT_INDEXES): a bulk import drops them and leaves them to the window, which makes
+#: them again in the background once the import is done
+VIEWER_INDEX_PREFIX: Final = "ui_"
 #: ``Progress.current`` while a bulk import builds its deferred indexes
 INDEXING: Final = "building the indexes"
 #: files a parser process reads, parses and writes as one transaction in a bulk import:
@@ -795,7 +799,8 @@ class Index:
                 _DEFERRABLE,
             ).fetchall()
             for name, sql in rows:
-                self.conn.execute("INSERT OR REPLACE INTO deferred_indexes (name, sql) VALUES (?, ?)", (name, sql))
+                if not name.startswith(VIEWER_INDEX_PREFIX):
+                    self.conn.execute("INSERT OR REPLACE INTO deferred_indexes (name, sql) VALUES (?, ?)", (name, sql))
                 self.conn.execute(f'DROP INDEX "{name}"')
         log.info("bulk import: %d indexes deferred", len(rows))
 

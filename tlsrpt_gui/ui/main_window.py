@@ -1502,6 +1502,7 @@ class MainWindow(QMainWindow):
 
     def _on_import_finished(self, result: ImportResult) -> None:
         self.refresh_tables()
+        self._prepare_sort_indexes()  # (a bulk import leaves them to the window)
         self._show_summary(result)
         self.import_finished.emit(result)
 
@@ -1535,6 +1536,7 @@ class MainWindow(QMainWindow):
         self.cancel_button.setVisible(False)
         self.close_banner_button.setVisible(True)
         self.refresh_tables()
+        self._prepare_sort_indexes()
 
     def check_index_integrity(self) -> None:
         """Run SQLite's integrity check (and ours) in the background; offer a rebuild."""
