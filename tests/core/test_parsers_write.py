@@ -142,6 +142,7 @@ def test_few_large_files_are_a_bulk_import_shared_out_by_size(tmp_path: Path, mo
 
 def test_files_weigh_by_what_they_hold(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import gzip
+    import threading
 
     import tlsrpt_gui.core.index as index_mod
 
@@ -151,9 +152,15 @@ def test_files_weigh_by_what_they_hold(tmp_path: Path, monkeypatch: pytest.Monke
     (tmp_path / "c.json.gz").write_bytes(gzip.compress(b"x")[:-4] + (10**9).to_bytes(4, "little"))  # says 1 GB
     (tmp_path / "d.json").write_bytes(b" " * 300_000)  # more than is read of a payload
     (tmp_path / "e.gz").write_bytes(b"ab")
-    paths = [str(tmp_path / n) for n in ("a.json", "b.json.gz", "c.json.gz", "d.json", "e.gz", "missing.json")]
+    os.mkfifo(tmp_path / "f.json.gz")  # opened to be read, a named pipe would wait for a writer
+    paths = [str(tmp_path / n) for n in ("a.json", "b.json.gz", "c.json.gz", "d.json", "e.gz", "missing.json",
+                                         "f.json.gz", ".")]
     c_held = (tmp_path / "c.json.gz").stat().st_size
-    assert index_mod._weights(paths, 200_000) == [5, 100, c_held * 1032 // 1000, 200, 1, 1]
+    weighed: list[list[int]] = []
+    thread = threading.Thread(target=lambda: weighed.append(index_mod._weights(paths, 200_000)), daemon=True)
+    thread.start()
+    thread.join(10)
+    assert weighed == [[5, 100, c_held * 1032 // 1000, 200, 1, 1, 1, 1]]
 
 
 def test_files_are_spanned_by_weight() -> None:

@@ -39,6 +39,7 @@ from tlsrpt_gui.core.sources import (
     Limits,
     SourceItem,
     collect_paths,
+    payload_size,
     read_source,
 )
 
@@ -1810,23 +1811,9 @@ def _write_group(paths: list[str], limits: Limits, max_rows: int = BATCH_ROWS) -
 
 
 def _weights(files: FileList | list[str], limit: int) -> list[int]:
-    """Each file's weight: its size in units of FILE_WEIGHT_BYTES, at least one; a
-    gzip file's as its trailer gives it (the size of its last member, modulo 4 GiB),
-    but no more than deflate can make of its own size (a stranger's file may say
-    anything there). No more than ``limit`` bytes count (those read of a payload)."""
-    out = []
-    for path in files:
-        try:
-            if path[-3:].lower() == ".gz":
-                with open(path, "rb") as fh:
-                    held = fh.seek(-4, os.SEEK_END) + 4
-                    size = min(int.from_bytes(fh.read(4), "little"), held * 1032)
-            else:
-                size = os.stat(path).st_size
-        except OSError:  # (reading it will say why; shorter than four bytes)
-            size = 0
-        out.append(max(1, min(size, limit) // FILE_WEIGHT_BYTES))
-    return out
+    """Each file's weight: what it holds once unpacked (sources.payload_size, no more
+    than ``limit``, the bytes read of a payload) in units of FILE_WEIGHT_BYTES, at least one."""
+    return [max(1, min(payload_size(path), limit) // FILE_WEIGHT_BYTES) for path in files]
 
 
 def _spans(n: int, size: int, weights: list[int] | None) -> Iterator[tuple[int, int]]:

@@ -244,6 +244,34 @@ def _os_reason(exc: OSError) -> str:
 _OPEN_FLAGS: Final = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
 
 
+#: deflate's largest ratio of output to input (see payload_size)
+_DEFLATE_RATIO: Final = 1032
+
+
+def payload_size(path: str) -> int:
+    """About how many bytes the file ``path`` holds once unpacked, read without parsing
+    it: a gzip file's as its trailer gives them (the size of its last member, modulo
+    4 GiB; a stranger's file may say anything there, so no more than deflate can make of
+    the file's own size), any other's its size. 0 for what is not a regular file or
+    cannot be read (reading it says why), and never waits (a named pipe)."""
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except OSError:
+        return 0
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return 0
+        if path[-3:].lower() != ".gz" or st.st_size < 4:
+            return st.st_size
+        os.lseek(fd, -4, os.SEEK_END)
+        return min(int.from_bytes(os.read(fd, 4), "little"), st.st_size * _DEFLATE_RATIO)
+    except OSError:
+        return 0
+    finally:
+        os.close(fd)
+
+
 def read_source(path: str, limits: Limits = DEFAULT_LIMITS) -> Iterator[SourceItem]:
     """Every payload (or refusal) found in one file. Never raises for bad input."""
     try:
