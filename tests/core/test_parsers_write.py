@@ -140,6 +140,27 @@ def test_few_large_files_are_a_bulk_import_shared_out_by_size(tmp_path: Path, mo
     assert sum(groups) == 301 and len(groups) >= 4 and max(groups) < 100
 
 
+def test_large_files_into_a_fuller_index_are_a_bulk_import(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """More files than the bulk import's least, but fewer than the index holds reports:
+    weighed too, or the importing process would hold the rows of the files parsed ahead
+    of its writes (1,200 files of 1,000 failure rows each took it to 570 MB)."""
+    import tlsrpt_gui.core.index as index_mod
+
+    monkeypatch.setattr(index_mod, "BULK_MIN_FILES_DEFERRED", 100)
+    monkeypatch.setattr(index_mod, "BULK_MIN_FILES", 500)
+    make_folder(tmp_path / "first", 300)
+    make_folder(tmp_path / "more", 150, start=300)
+    wrote = wrote_themselves(monkeypatch)
+    with Index(tmp_path / "f.db") as ix:
+        ix.import_paths([tmp_path / "first"], workers=2)  # (too few files for parser processes)
+        ix.import_paths([tmp_path / "more"], workers=2)  # 150 into 300: not a bulk import by their count
+        monkeypatch.setattr(index_mod, "FILE_WEIGHT_BYTES", 64)  # … but by their weight
+        make_folder(tmp_path / "heavy", 150, start=450)
+        r = ix.import_paths([tmp_path / "heavy"], workers=2)
+        assert wrote == [False, False, True] and r.imported == 150 and ix.totals().reports == 600
+        assert rollups.ready(ix.conn) and rollups.consistent(ix.conn)
+
+
 def test_files_weigh_by_what_they_hold(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import gzip
     import threading

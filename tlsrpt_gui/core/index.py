@@ -72,15 +72,17 @@ BULK_MIN_FILES: Final = 5000
 #: bulk import; 4,000 files 0.52 s and 0.39 s; 1,000 files of 100 failure rows each 4.8 s
 #: and 2.1 s, 4,000 of them 24.7 s and 7.7 s; 1,000 files 0.19 s either way)
 BULK_MIN_FILES_DEFERRED: Final = 1000
-#: an import of fewer files than BULK_MIN_FILES_DEFERRED weighs each by its size, in
-#: units of this many bytes (at least one a file), a gzip file by the size of what it
-#: holds (its last four bytes say; reports of many failure rows compress 40-fold and
-#: more): a report of 5,000 failure rows, 1.3 MB of JSON, weighs 330, and an import of
-#: 60 of them (300,000 failure rows) is a bulk import with parser processes (11.1 s as
-#: files were counted, 5.1 s so; into an index of 20,000 reports, which keeps its
-#: indexes, 12.6 s and 9.5 s). The thresholds above, and the parser
-#: processes' shares (_Parsers), count weights where they count files. (A thousand
-#: files take 3 ms to weigh, 5,000 took 16 ms.)
+#: an import that the count of its files does not make a bulk import weighs each file
+#: by its size, in units of this many bytes (at least one a file), a gzip file by the
+#: size of what it holds (its last four bytes say; reports of many failure rows
+#: compress 40-fold and more): a report of 5,000 failure rows, 1.3 MB of JSON, weighs
+#: 330, and an import of 60 of them (300,000 failure rows) is a bulk import with parser
+#: processes (11.1 s as files were counted, 5.1 s so; into an index of 20,000 reports,
+#: which keeps its indexes, 12.6 s and 9.5 s). The thresholds above, and the parser
+#: processes' shares (_Parsers), count weights where they count files. Below the bulk
+#: size the importing process holds the rows of the files parsed ahead of its writes:
+#: 1,200 files of 1,000 failure rows each, into an index of 20,000 reports, took it to
+#: 570 MB as files were counted. (A thousand files take 3 ms to weigh, 5,000 16 ms.)
 FILE_WEIGHT_BYTES: Final = 4096
 #: the names of the indexes the window makes for its sorts begin so (ui/models.py,
 #: SORT_INDEXES): a bulk import drops them and leaves them to the window, which makes
@@ -637,10 +639,12 @@ class Index:
                 for outcome, found in (("failed", result.failed), ("skipped", result.skipped)):
                     for path, reason in found:
                         self._insert_source(run_id, _valid_text(path), "", 0, "", now, outcome, reason, None)
-        total = len(files)
-        weights = _weights(files, limits.max_payload_bytes) if total < BULK_MIN_FILES_DEFERRED else None
+        total, held = len(files), self._report_count()
+        # (weighed unless the count of files makes it a bulk import: see FILE_WEIGHT_BYTES)
+        by_count = total >= BULK_MIN_FILES or (total >= BULK_MIN_FILES_DEFERRED and total > held)
+        weights = None if by_count else _weights(files, limits.max_payload_bytes)
         weight = total if weights is None else sum(weights)
-        defers = weight > self._report_count()  # (more to import than it holds: the indexes are built again)
+        defers = weight > held  # (more to import than it holds: the indexes are built again)
         bulk = weight >= BULK_MIN_FILES or (weight >= BULK_MIN_FILES_DEFERRED and defers)
         writer = _BatchWriter(self, run_id, result, BULK_BATCH_SIZE if bulk else BATCH_SIZE)
         last_report = 0.0
