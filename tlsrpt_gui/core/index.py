@@ -653,7 +653,7 @@ class Index:
             if bulk and defers:
                 self._defer_indexes()
             # before any thread starts (see _start_method); a bulk import's parsers write too
-            parsers = _Parsers(workers, weights or total, (self, run_id) if bulk else None)
+            parsers = _Parsers(workers, total, weights, (self, run_id) if bulk else None)
         except BaseException:
             _release(lock)
             raise
@@ -1058,11 +1058,14 @@ class _BatchWriter:
     SQLite and counted as a duplicate.
     """
 
-    def __init__(self, index: Index, run_id: int, result: ImportResult, batch_size: int = BATCH_SIZE) -> None:
+    def __init__(self, index: Index, run_id: int, result: ImportResult, batch_size: int = BATCH_SIZE,
+                 max_rows: int | None = None) -> None:
         self.index = index
         self.run_id = run_id
         self.result = result
+        #: a batch ends at this many items, or at max_rows policy and failure rows
         self.batch_size = batch_size
+        self.max_rows = BATCH_ROWS if max_rows is None else max_rows
         #: older schemas (made only by the migration tests) have no summaries
         self.summaries = index.schema_version >= 3
         self.policy_counts = index.schema_version >= 6
@@ -1077,10 +1080,14 @@ class _BatchWriter:
         self.pending_rows = 0
 
     def add(self, items: list[_Parsed]) -> None:
-        self.pending.extend(items)
-        self.pending_rows += _rows_of(items)
-        if len(self.pending) >= self.batch_size or self.pending_rows >= BATCH_ROWS:
+        if self.hold(items):
             self.flush()
+
+    def hold(self, items: list[_Parsed]) -> bool:
+        """Add ``items`` to the pending batch; True once it is full."""
+        self.pending.extend(items)
+        self.pending_rows += sum(1 + len(details) for item in items for _, details in item.policies)
+        return len(self.pending) >= self.batch_size or self.pending_rows >= self.max_rows
 
     def flush(self) -> None:
         if not self.pending:
@@ -1404,10 +1411,11 @@ class _Parsers:
     open (the parsers that only read), the pool also computes a bulk import's summaries
     at the end, beside the index builds, free of this process's GIL."""
 
-    def __init__(self, workers: int | None, files: int | list[int], writes: tuple[Index, int] | None = None) -> None:
-        """``files``: how many files there are, or the weight of each (see
-        FILE_WEIGHT_BYTES), which then shares them out. ``writes``: the index and import
-        run that the parser processes write to themselves (see :meth:`write`), in a bulk import."""
+    def __init__(self, workers: int | None, n_files: int, weights: list[int] | None = None,
+                 writes: tuple[Index, int] | None = None) -> None:
+        """``weights``: each file's (see FILE_WEIGHT_BYTES), which then shares them out;
+        None: each weighs one. ``writes``: the index and import run that the parser
+        processes write to themselves (see :meth:`write`), in a bulk import."""
         from concurrent.futures.process import BrokenProcessPool
 
         n = workers if workers is not None else (os.cpu_count() or 1)
@@ -1419,9 +1427,10 @@ class _Parsers:
         self._pending: list[tuple[list[str], concurrent.futures.Future[ImportResult]]] = []
         #: set to have the writing parser processes start no more groups (stop_writing)
         self._stop: Any = None
-        #: each file's weight, or None: each weighs one
-        self.weights = files if isinstance(files, list) else None
-        if n > 1 and (files >= 1000 if isinstance(files, int) else len(files) > 1 and sum(files) >= 1000):
+        self.weights = weights
+        #: the files' weight in all
+        self.weight = n_files if weights is None else sum(weights)
+        if n > 1 and n_files > 1 and self.weight >= 1000:
             self.method = method = _start_method()
             try:
                 if writes is not None:
@@ -1529,8 +1538,7 @@ class _Parsers:
         # writing, in interleaved runs), of 2,048 from 131,072 files up (at 200,000 files,
         # 5 % faster; groups of 512 were not: a connection reads again each page it needs
         # after another process wrote, and in larger groups it does so less often).
-        weight = len(files) if self.weights is None else sum(self.weights)
-        chunk = min(WRITE_GROUP_FILES_MAX, max(WRITE_GROUP_FILES, weight // (WRITE_GROUP_LIVE_SHARE if live else 64)))
+        chunk = min(WRITE_GROUP_FILES_MAX, max(WRITE_GROUP_FILES, self.weight // (WRITE_GROUP_LIVE_SHARE if live else 64)))
         spans = list(_spans(len(files), chunk, self.weights))
         k = 0  # the next span to hand out
         pool: concurrent.futures.ProcessPoolExecutor | None = self.pool
@@ -1791,7 +1799,9 @@ def _write_group(paths: list[str], limits: Limits, max_rows: int = BATCH_ROWS) -
     assert _WRITER is not None, "not a parser process of a bulk import"
     index, run_id, lock, importer, stop = _WRITER
     result = ImportResult()
-    writer = _BatchWriter(index, run_id, result)  # (its items are added and flushed here, under the lock)
+    # (its items are held and flushed here, under the lock; a group's reports are one
+    # transaction but for their rows)
+    writer = _BatchWriter(index, run_id, result, batch_size=sys.maxsize, max_rows=max_rows)
 
     def flush() -> bool:
         """Write what is pending; False if the import is cancelled (nothing written)."""
@@ -1805,9 +1815,7 @@ def _write_group(paths: list[str], limits: Limits, max_rows: int = BATCH_ROWS) -
 
     with gc_paused():
         for _, items in _load_iter(paths, limits, stop.is_set):
-            writer.pending.extend(items)
-            writer.pending_rows += _rows_of(items)
-            if writer.pending_rows >= max_rows and not flush():
+            if writer.hold(items) and not flush():
                 break
         # the rest, unless the import was cancelled meanwhile (while it read, or waited to write)
         result.cancelled = stop.is_set() or not flush()
@@ -1835,11 +1843,6 @@ def _spans(n: int, size: int, weights: list[int] | None) -> Iterator[tuple[int, 
             start, held = i + 1, 0
     if start < n:
         yield start, n
-
-
-def _rows_of(items: list[_Parsed]) -> int:
-    """The policy and failure rows of ``items`` (see BATCH_ROWS)."""
-    return sum(1 + len(details) for item in items for _, details in item.policies)
 
 
 #: payload bytes a parser process reads before it parses them (see _load_iter)
