@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tlsrpt_gui.core import report_text, rollups  # noqa: E402
-from tlsrpt_gui.core.index import Index  # noqa: E402
+from tlsrpt_gui.core.index import FIRST_OF_TYPE_FILL, Index  # noqa: E402
 
 RESULTS = (
     "starttls-not-supported", "certificate-expired", "certificate-not-trusted", "validation-failure",
@@ -89,6 +89,7 @@ def build(path: Path, reports: int) -> dict[str, int]:
             FROM reports r JOIN policies p ON p.id = r.id JOIN k ON k.j < r.failure_detail_count
             WHERE r.failure_detail_count > 0"""
         )
+        c.execute(FIRST_OF_TYPE_FILL)  # as the import writer marks them
         c.execute("COMMIT")
         c.execute("BEGIN")
         rollups.rebuild(c)  # the chart summaries the import writer keeps

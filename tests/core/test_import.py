@@ -440,7 +440,7 @@ def test_migration_from_schema_1_keeps_data(corpus: Path, tmp_path: Path, monkey
             names = {r[0] for r in ix.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
             assert "failures_type_cover" not in names
     with Index(db) as ix:
-        assert ix.schema_version == SCHEMA_VERSION == 6
+        assert ix.schema_version == SCHEMA_VERSION == 7
         names = {r[0] for r in ix.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
         assert {"failures_type_cover", "failures_mx_cover", "failures_ip_cover"} <= names
         assert ix.totals() == before
@@ -476,7 +476,7 @@ def test_migration_from_schema_3_adds_the_result_type_summaries(corpus: Path, tm
         if deferred:  # a bulk import killed before it built its indexes again
             ix._defer_indexes()
     with Index(db) as ix:
-        assert ix.schema_version == SCHEMA_VERSION == 6
+        assert ix.schema_version == SCHEMA_VERSION == 7
         assert all(ix.conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] > 0
                    for t in (*rollups.SCHEMA_4_TABLES, *rollups.SCHEMA_5_TABLES))
         assert rollups.consistent(ix.conn) and rollups.ready(ix.conn)
@@ -496,7 +496,7 @@ def test_migration_from_schema_4_adds_the_monthly_result_type_summary(corpus: Pa
     with index_of_schema(db, 4, corpus) as ix, ix.conn:
         ix.conn.execute("DROP TABLE roll_type_month")
     with Index(db) as ix:
-        assert ix.schema_version == SCHEMA_VERSION == 6
+        assert ix.schema_version == SCHEMA_VERSION == 7
         assert ix.conn.execute("SELECT COUNT(*) FROM roll_type_month").fetchone()[0] > 0
         assert rollups.consistent(ix.conn)
         first = ix.conn.execute("SELECT MIN(start_ts) FROM reports").fetchone()[0]
@@ -911,13 +911,54 @@ def test_migration_from_schema_5_counts_each_policys_failure_rows(corpus: Path, 
         if deferred:  # a bulk import killed before it built its indexes again
             ix._defer_indexes()
     with Index(db) as ix:
-        assert ix.schema_version == SCHEMA_VERSION == 6
+        assert ix.schema_version == SCHEMA_VERSION == 7
         counts = dict(ix.conn.execute("SELECT failure_detail_count > 0, COUNT(*) FROM policies GROUP BY 1").fetchall())
         assert counts[0] > 0 and counts[1] > 0  # both kinds are in the corpus
         assert ix.conn.execute(POLICY_COUNTS_WRONG).fetchone()[0] == 0
         assert ix.conn.execute("SELECT COUNT(*) FROM deferred_indexes").fetchone()[0] == 0
         assert ix.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert text_index_whole(ix.conn)  # made and filled by the upgrade
+
+
+@pytest.mark.parametrize("deferred", [False, True], ids=["indexed", "killed-bulk-import"])
+def test_migration_from_schema_6_marks_the_first_failure_row_of_each_type(corpus: Path, tmp_path: Path,
+                                                                          deferred: bool) -> None:
+    """Schema 7 marks the first failure row of each result type in a policy, which the
+    policy sums index keeps alone, and drops the two failure indexes that wider ones cover."""
+    from tlsrpt_gui.core import stats
+    from tlsrpt_gui.core.query import Filter
+
+    db = tmp_path / "v6.db"
+    with index_of_schema(db, 6, corpus) as ix:
+        assert "first_of_type" not in [r[1] for r in ix.conn.execute("PRAGMA table_info(failure_details)")]
+        # the corpus has policies with two failure rows of one type
+        assert ix.conn.execute("SELECT COUNT(*) FROM (SELECT 1 FROM failure_details GROUP BY policy_id, result_type "
+                               "HAVING COUNT(*) > 1)").fetchone()[0] > 0
+        if deferred:  # a bulk import killed before it built its indexes again
+            ix._defer_indexes()
+    with Index(db) as ix:
+        assert ix.schema_version == SCHEMA_VERSION == 7
+        assert rollups.consistent(ix.conn)  # one row marked for each type of each policy
+        names = {r[0] for r in ix.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert "failures_mx" not in names and "failures_ip" not in names and "failures_policy_sums" in names
+        partial = {r[1]: r[4] for r in ix.conn.execute("PRAGMA index_list(failure_details)")}
+        assert partial["failures_policy_sums"] == 1 and partial["failures_mx_cover"] == 0
+        assert ix.conn.execute("SELECT COUNT(*) FROM deferred_indexes").fetchone()[0] == 0
+        assert ix.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        marked = ix.conn.execute("SELECT COUNT(*) FROM failure_details WHERE first_of_type = 1").fetchone()[0]
+        assert 0 < marked < ix.conn.execute("SELECT COUNT(*) FROM failure_details").fetchone()[0]
+        for rt, org, domain in ix.conn.execute("SELECT DISTINCT result_type, organization_name, policy_domain "
+                                               "FROM failure_details").fetchall():
+            for flt in (Filter(result_type=rt), Filter(result_type=rt, reporter=org),
+                        Filter(result_type=rt, policy_domain=domain), Filter(result_type=rt, date_from=stats.day_to_date(0))):
+                plan = " ".join(r[3] for r in ix.conn.execute(
+                    "EXPLAIN QUERY PLAN SELECT * FROM " + stats._policy_source(ix.conn, flt, True)[0],
+                    stats._policy_source(ix.conn, flt, True)[2]))
+                assert "failures_policy_sums" in plan, plan
+                for query in (stats.sessions_per_day, stats.policy_coverage, stats.success_rate_by_domain):
+                    assert query(ix.conn, flt) == query(ix.conn, flt, rollups=False)
+        again = ix.import_paths([corpus / "reports"])  # written as schema 7 writes them: nothing new
+        assert again.imported == 0 and rollups.consistent(ix.conn)
 
 
 @pytest.mark.parametrize("bulk", [False, True], ids=["batches", "bulk"])

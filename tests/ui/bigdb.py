@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tlsrpt_gui.core import report_text, rollups
-from tlsrpt_gui.core.index import Index
+from tlsrpt_gui.core.index import FIRST_OF_TYPE_FILL, Index
 
 _RESULTS = (
     "starttls-not-supported", "certificate-expired", "certificate-not-trusted", "validation-failure",
@@ -58,6 +58,7 @@ def build_big_index(path: Path, failures: int, reports: int = 10_000) -> None:
                 CASE WHEN (1 + i % {reports}) % 2 THEN 'enforce' END,
                 ((1 + i % {reports}) * 7919) % 100000, ((1 + i % {reports}) * 104729) % 1000 FROM n"""
         )
+        c.execute(FIRST_OF_TYPE_FILL)  # as the import writer marks them
         rollups.rebuild(c)  # the summaries the import writer keeps
         if report_text.exists(c):  # and the trigram index of report ids and sources
             c.execute(report_text.FILL)

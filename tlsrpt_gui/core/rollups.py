@@ -598,6 +598,12 @@ def consistent(conn: sqlite3.Connection) -> bool:
     for a, b in ((computed, "SELECT col, value, rows FROM text_values"), ("SELECT col, value, rows FROM text_values", computed)):
         if conn.execute(f"SELECT COUNT(*) FROM ({a} EXCEPT {b})").fetchone()[0]:
             return False
+    # (schema 7) one failure row marked for each result type of each policy, and only with 1
+    if any(r[1] == "first_of_type" for r in conn.execute("PRAGMA table_info(failure_details)")) and conn.execute(
+            "SELECT (SELECT COUNT(*) FROM (SELECT SUM(first_of_type) AS n FROM failure_details "
+            "GROUP BY policy_id, result_type) WHERE n IS NOT 1) + (SELECT COUNT(*) FROM failure_details "
+            "WHERE first_of_type IS NOT NULL AND first_of_type <> 1)").fetchone()[0]:
+        return False
     expected: dict[tuple[str, str, str], set[int]] = {}
     for org, domain, ptype, d in conn.execute(f"SELECT organization_name, policy_domain, policy_type, {_DAY} FROM policies"):
         expected.setdefault((str(org), str(domain), str(ptype)), set()).add(int(d))

@@ -298,24 +298,34 @@ def _domain_summary(flt: Filter) -> tuple[str, str, list[Any]] | None:
     return None if rw is None else ("roll_domain_day", *rw)
 
 
+def _marks_first_of_type(conn: sqlite3.Connection) -> bool:
+    """True if the failure rows mark the first of each result type in a policy (schema 7;
+    an older index opened read-only has no such column)."""
+    return any(r[1] == "first_of_type" for r in conn.execute("PRAGMA table_info(failure_details)"))
+
+
 def _policy_source(conn: sqlite3.Connection, flt: Filter, rollups: bool) -> tuple[str, str, list[Any]]:
     """``(from, where, params)`` of the policy rows ``flt`` selects, for the session charts.
 
     A result-type filter ("policies with a failure of type X") is answered from the
     failure rows, which carry their policy's domain, reporter, type, mode, start and
-    session counts, through one covering index (failures_policy_sums): one row
-    per policy, without reading the policies themselves.
+    session counts, through one covering index (failures_policy_sums) of the first
+    failure row of each result type in a policy: one row per policy, without reading
+    the policies themselves.
     """
     used = _used(flt)
     if rollups and "result_type" in used and used <= {"result_type", "date", "policy_domain", "reporter", "policy_type"}:
         where, params = flt.where("failures")
-        # One row per policy: its failure rows all hold the same policy values, so
-        # SQLite's "bare columns" (taken from any row of the group) are exact.
+        first = "f.first_of_type = 1" if _marks_first_of_type(conn) else None
+        # One row per policy: the first of its failure rows of that type (before schema
+        # 7, its group, whose rows all hold the same policy values, so SQLite's "bare
+        # columns", taken from any row of the group, are exact).
         sub = (
             "SELECT f.start_ts AS start_ts, f.policy_domain AS policy_domain, "
             "f.organization_name AS organization_name, f.policy_type AS policy_type, "
             "f.sts_mode AS sts_mode, f.policy_successful AS successful_sessions, "
-            f"f.policy_failed AS failed_sessions FROM failure_details f WHERE {where} GROUP BY f.policy_id"
+            "f.policy_failed AS failed_sessions FROM failure_details f "
+            + (f"WHERE {where} AND {first}" if first else f"WHERE {where} GROUP BY f.policy_id")
         )
         return f"({sub}) p", "1", params
     where, params = flt.where("policies", text_values=text_values(conn, flt, "policies") if rollups else None)
