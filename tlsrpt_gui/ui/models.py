@@ -1281,7 +1281,7 @@ class FailuresModel(SqlTableModel):
             "receiving_mx_helo",
             "HELO",
             ("f.receiving_mx_helo",),
-            ("f.receiving_mx_helo", "f.result_type", "f.policy_type"),  # see ui_failures_helo_kinds
+            ("f.receiving_mx_helo", "f.result_type", "f.policy_type"),  # see ui_failures_helo_kinds_org
             "text",
             "Receiving MX HELO name",
         ),
@@ -1416,7 +1416,11 @@ SORT_INDEXES: Final[tuple[str, ...]] = (
     # the walk to a page of its rows crossed 250,000 others at a million rows, each
     # checked in its table row (0.2 to 0.4 s). These indexes carry the types, so the
     # walk checks them in the index (40 ms); the types break ties in that sort order.
-    "CREATE INDEX IF NOT EXISTS ui_failures_helo_kinds ON failure_details (receiving_mx_helo, result_type, policy_type)",
+    # The HELO order's index holds the id and the reporter after them, so the walk checks
+    # a common reporter there too: a far jump into its rows before the signposts, at a
+    # million reports, 260 ms -> 53 ms (ui_failures_helo_kinds, retired, had no reporter).
+    "CREATE INDEX IF NOT EXISTS ui_failures_helo_kinds_org ON failure_details "
+    "(receiving_mx_helo, result_type, policy_type, id, organization_name)",
     # Sorted by MX host or sending address (then id), a common result type or reporter was
     # checked in each table row as the rows were walked (a signpost walk took 0.9-2.2 s at
     # a million rows, a far jump before them 0.3-1.0 s). These indexes hold that order
@@ -1441,7 +1445,8 @@ SORT_INDEXES: Final[tuple[str, ...]] = (
     "CREATE INDEX IF NOT EXISTS ui_failures_ptype_kinds ON failure_details (policy_type, start_ts, result_type)",
 )
 #: sort indexes of earlier versions, dropped once the ones replacing them are made
-RETIRED_SORT_INDEXES: Final = ("ui_failures_helo", "ui_failures_ptype", "ui_policies_mode", "ui_failures_rip")
+RETIRED_SORT_INDEXES: Final = ("ui_failures_helo", "ui_failures_ptype", "ui_policies_mode", "ui_failures_rip",
+                                "ui_failures_helo_kinds")
 
 
 def missing_sort_indexes(conn: sqlite3.Connection) -> list[str]:
