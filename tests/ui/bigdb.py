@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from tlsrpt_gui.core import report_text, rollups
-from tlsrpt_gui.core.index import FIRST_OF_TYPE_FILL, Index
+from tlsrpt_gui.core.index import Index
 
 _RESULTS = (
     "starttls-not-supported", "certificate-expired", "certificate-not-trusted", "validation-failure",
@@ -39,12 +40,17 @@ def build_big_index(path: Path, failures: int, reports: int = 10_000) -> None:
                 organization_name, start_ts, end_ts, failure_detail_count FROM reports"""
         )
         results = " ".join(f"WHEN {i} THEN '{r}'" for i, r in enumerate(_RESULTS))
+        # Row i has policy i % reports and result type i % len(_RESULTS): the pairs repeat
+        # every lcm rows, so the first row of each type in its policy is among the first
+        # lcm, marked in the insert as the import writer marks it (an UPDATE afterwards
+        # grew and moved every row, and walks in index order read the table more slowly).
+        period = math.lcm(reports, len(_RESULTS))
         c.execute(
             f"""WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {failures})
             INSERT INTO failure_details (id, report_id, policy_id, result_type, sending_mta_ip,
                 receiving_mx_hostname, receiving_mx_helo, receiving_ip, failed_session_count,
                 failure_reason_code, additional_information, policy_domain, policy_type,
-                organization_name, start_ts, sts_mode, policy_successful, policy_failed)
+                organization_name, start_ts, sts_mode, policy_successful, policy_failed, first_of_type)
             SELECT i, 1 + i % {reports}, 1 + i % {reports}, CASE i % {len(_RESULTS)} {results} END,
                 '192.0.2.' || (i % 250), 'mx' || (i % 13) || '.dom' || (i % 101) || '.example',
                 CASE WHEN i % 4 = 0 THEN NULL ELSE 'helo' || (i % 17) || '.example' END,
@@ -56,9 +62,9 @@ def build_big_index(path: Path, failures: int, reports: int = 10_000) -> None:
                 'org' || ((1 + i % {reports}) % 37) || '.example',
                 1600000000 + (1 + i % {reports}) * 3600,
                 CASE WHEN (1 + i % {reports}) % 2 THEN 'enforce' END,
-                ((1 + i % {reports}) * 7919) % 100000, ((1 + i % {reports}) * 104729) % 1000 FROM n"""
+                ((1 + i % {reports}) * 7919) % 100000, ((1 + i % {reports}) * 104729) % 1000,
+                CASE WHEN i <= {period} THEN 1 END FROM n"""
         )
-        c.execute(FIRST_OF_TYPE_FILL)  # as the import writer marks them
         rollups.rebuild(c)  # the summaries the import writer keeps
         if report_text.exists(c):  # and the trigram index of report ids and sources
             c.execute(report_text.FILL)
