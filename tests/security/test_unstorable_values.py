@@ -71,6 +71,36 @@ def test_unstorable_values_are_made_storable_and_the_rest_imports(tmp_path: Path
         assert stats.sessions_per_day(conn, Filter(reporter="Huge Mail"))
 
 
+@pytest.mark.parametrize("bulk", [False, True])
+def test_result_types_one_once_made_storable_count_a_policy_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                  bulk: bool) -> None:
+    """Two result types that differ only in lone surrogates are one type once stored: the
+    policy's first row of that type is marked once, so the charts of "policies with a
+    failure of type X" count its sessions once, as the rows say (a review found them
+    counted twice)."""
+    import tlsrpt_gui.core.index as index_mod
+
+    folder = tmp_path / "in"
+    make_folder(folder, 40)
+    details = [{"result-type": "TYPEA", "failed-session-count": 1}, {"result-type": "TYPEB", "failed-session-count": 2}]
+    doc = json.dumps(make_report(org="Surrogate Mail", report_id="two",
+                                 policies=[sts_policy("s.example", ok=10, failed=3, details=details)]))
+    (folder / "two.json").write_text(doc.replace("TYPEA", "x\\ud800").replace("TYPEB", "x\\udbff"), encoding="ascii")
+    if bulk:
+        monkeypatch.setattr(index_mod, "BULK_MIN_FILES", 20)
+        monkeypatch.setattr(index_mod, "WRITE_GROUP_FILES", 8)
+    with Index(tmp_path / "u.db") as ix:
+        assert ix.import_paths([folder], workers=2 if bulk else 1).imported == 41
+        conn = ix.conn
+        rows = conn.execute("SELECT result_type, first_of_type FROM failure_details WHERE organization_name = ?",
+                            ("Surrogate Mail",)).fetchall()
+        assert [r[0] for r in rows] == ["x\ufffd\ufffd\ufffd"] * 2 and sorted(r[1] or 0 for r in rows) == [0, 1]
+        assert rollups.consistent(conn)
+        flt = Filter(result_type=rows[0][0], reporter="Surrogate Mail")  # (read from the rows, not the summaries)
+        days = stats.sessions_per_day(conn, flt)
+        assert days == stats.sessions_per_day(conn, flt, rollups=False) and [(d.successful, d.failed) for d in days] == [(10, 3)]
+
+
 def test_a_batch_with_an_unstorable_value_loses_nothing_else(tmp_path: Path) -> None:
     """Without the safety net the batch's one transaction would fail whole: every item of
     it, before and after the bad one, is written."""

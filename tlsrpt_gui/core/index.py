@@ -496,10 +496,13 @@ def _prepare(item: SourceItem, report: FastReport) -> _Parsed:
             types: set[str] = set()
             rows: list[tuple[Any, ...]] = []
             for d in fds:
-                if d[0] in types:
+                # as the type will be stored: two that differ in what is not valid
+                # Unicode are one once made storable (see _storable), marked once
+                rt = d[0] if d[0].isascii() else _valid_text(d[0])
+                if rt in types:
                     rows.append(d + tail)
                 else:
-                    types.add(d[0])
+                    types.add(rt)
                     rows.append(d + first)
             policies.append((prow, rows))
         else:
