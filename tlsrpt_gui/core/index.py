@@ -490,23 +490,18 @@ def _prepare(item: SourceItem, report: FastReport) -> _Parsed:
         ptype, domain, _, strings, hosts, mode, ok, bad, fds = p
         prow = (idx, ptype, domain, p.policy_domain_source, _json_list(strings), _json_list(hosts), mode, ok, bad,
                 org, start_ts, end_ts, len(fds))
+        # The first row of each result type is marked (first_of_type, see _schema_7), the
+        # types compared as they will be stored: two that differ in what is not valid
+        # Unicode are one once made storable (see _storable), marked once.
         tail = (domain, ptype, org, start_ts, mode, ok, bad, None)
-        if fds:  # the first row of each result type is marked (first_of_type, see _schema_7)
-            first = (domain, ptype, org, start_ts, mode, ok, bad, 1)
-            types: set[str] = set()
-            rows: list[tuple[Any, ...]] = []
-            for d in fds:
-                # as the type will be stored: two that differ in what is not valid
-                # Unicode are one once made storable (see _storable), marked once
-                rt = d[0] if d[0].isascii() else _valid_text(d[0])
-                if rt in types:
-                    rows.append(d + tail)
-                else:
-                    types.add(rt)
-                    rows.append(d + first)
-            policies.append((prow, rows))
-        else:
-            policies.append((prow, []))
+        first = (*tail[:-1], 1)
+        types: set[str] = set()
+        rows: list[tuple[Any, ...]] = []
+        for d in fds:
+            rt = d[0] if d[0].isascii() else _valid_text(d[0])
+            rows.append(d + (tail if rt in types else first))
+            types.add(rt)
+        policies.append((prow, rows))
         n_details += len(fds)
         successful += ok
         failed += bad
@@ -1077,20 +1072,25 @@ _POLICY_SQL: Final = """INSERT INTO policies (id, report_id, idx, policy_type, p
 _POLICY_SQL_V5: Final = """INSERT INTO policies (id, report_id, idx, policy_type, policy_domain, policy_domain_source,
        policy_strings, mx_hosts, sts_mode, successful_sessions, failed_sessions, organization_name, start_ts, end_ts)
    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
-_DETAIL_SQL: Final = """INSERT INTO failure_details (report_id, policy_id, result_type, sending_mta_ip, receiving_mx_hostname,
-       receiving_mx_helo, receiving_ip, failed_session_count, failure_reason_code, additional_information,
-       policy_domain, policy_type, organization_name, start_ts, sts_mode, policy_successful, policy_failed,
-       first_of_type)
-   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+#: the columns of a failure row the writer inserts, in the order of its rows' values;
+#: older schemas (only in migration tests) lack the last ones
+_DETAIL_COLUMNS: Final = ("report_id", "policy_id", "result_type", "sending_mta_ip", "receiving_mx_hostname",
+                          "receiving_mx_helo", "receiving_ip", "failed_session_count", "failure_reason_code",
+                          "additional_information", "policy_domain", "policy_type", "organization_name", "start_ts",
+                          "sts_mode", "policy_successful", "policy_failed", "first_of_type")
+
+
+def _detail_sql(n: int) -> str:
+    """The insert of the first ``n`` of _DETAIL_COLUMNS."""
+    return (f"INSERT INTO failure_details ({', '.join(_DETAIL_COLUMNS[:n])}) "
+            f"VALUES ({', '.join('?' * n)})")
+
+
+_DETAIL_SQL: Final = _detail_sql(len(_DETAIL_COLUMNS))
 #: schemas 3 to 6: no mark of the first row of each result type
-_DETAIL_SQL_V6: Final = """INSERT INTO failure_details (report_id, policy_id, result_type, sending_mta_ip, receiving_mx_hostname,
-       receiving_mx_helo, receiving_ip, failed_session_count, failure_reason_code, additional_information,
-       policy_domain, policy_type, organization_name, start_ts, sts_mode, policy_successful, policy_failed)
-   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
-_DETAIL_SQL_V2: Final = """INSERT INTO failure_details (report_id, policy_id, result_type, sending_mta_ip, receiving_mx_hostname,
-       receiving_mx_helo, receiving_ip, failed_session_count, failure_reason_code, additional_information,
-       policy_domain, policy_type, organization_name, start_ts)
-   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+_DETAIL_SQL_V6: Final = _detail_sql(len(_DETAIL_COLUMNS) - 1)
+#: before schema 3: no policy mode and session counts either
+_DETAIL_SQL_V2: Final = _detail_sql(len(_DETAIL_COLUMNS) - 4)
 _SOURCE_SQL: Final = """INSERT INTO sources (run_id, path, member, size, sha256, imported_at, outcome, reason, report_id)
    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"""
 
@@ -1101,7 +1101,7 @@ def _columns(insert_sql: str) -> tuple[str, ...]:
 
 #: the columns of the rows the writer inserts, for the summaries it counts from them
 _TALLY_COLUMNS: Final = {"reports": _columns(_REPORT_SQL), "policies": _columns(_POLICY_SQL),
-                         "failure_details": _columns(_DETAIL_SQL)}
+                         "failure_details": _DETAIL_COLUMNS}
 
 
 class _BatchWriter:
@@ -1256,7 +1256,7 @@ class _BatchWriter:
             else:
                 if self.first_of_type:
                     conn.executemany(_DETAIL_SQL, detail_rows)
-                else:
+                else:  # (before schema 7)
                     conn.executemany(_DETAIL_SQL_V6, [r[:-1] for r in detail_rows])
                 if rollups.ready(conn):  # else a bulk import fills them at the end
                     tally = rollups.Tally(_TALLY_COLUMNS)

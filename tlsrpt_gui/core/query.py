@@ -72,7 +72,7 @@ FILTER_COLUMNS: Final = {"reporter": "organization_name", "policy_domain": "poli
 def has_policy_counts(conn: sqlite3.Connection) -> bool:
     """True if the index's policy rows count their failure rows (schema 6 and later: an
     older index opened read-only has not been upgraded)."""
-    return any(r[1] == "failure_detail_count" for r in conn.execute("PRAGMA table_info(policies)"))
+    return rollups.has_column(conn, "policies", "failure_detail_count")
 
 
 def escape_like(text: str) -> str:

@@ -101,6 +101,12 @@ def day_sql(col: str) -> str:
     return f"(({col} - ((({col} % {n}) + {n}) % {n})) / {n})"
 
 
+def has_column(conn: sqlite3.Connection, table: str, column: str) -> bool:
+    """True if ``table`` has ``column`` (an index of an older schema, opened read-only and
+    not upgraded, may lack it)."""
+    return any(r[1] == column for r in conn.execute(f"PRAGMA table_info({table})"))
+
+
 def summed(conn: sqlite3.Connection, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[Any]:
     """The rows of a query of sums. A sum past 64 bits (absurd session counts in a
     stranger's reports) stops SQLite's SUM with an error: the query then runs again
@@ -599,7 +605,7 @@ def consistent(conn: sqlite3.Connection) -> bool:
         if conn.execute(f"SELECT COUNT(*) FROM ({a} EXCEPT {b})").fetchone()[0]:
             return False
     # (schema 7) one failure row marked for each result type of each policy, and only with 1
-    if any(r[1] == "first_of_type" for r in conn.execute("PRAGMA table_info(failure_details)")) and conn.execute(
+    if has_column(conn, "failure_details", "first_of_type") and conn.execute(
             "SELECT (SELECT COUNT(*) FROM (SELECT SUM(first_of_type) AS n FROM failure_details "
             "GROUP BY policy_id, result_type) WHERE n IS NOT 1) + (SELECT COUNT(*) FROM failure_details "
             "WHERE first_of_type IS NOT NULL AND first_of_type <> 1)").fetchone()[0]:

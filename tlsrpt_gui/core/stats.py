@@ -298,12 +298,6 @@ def _domain_summary(flt: Filter) -> tuple[str, str, list[Any]] | None:
     return None if rw is None else ("roll_domain_day", *rw)
 
 
-def _marks_first_of_type(conn: sqlite3.Connection) -> bool:
-    """True if the failure rows mark the first of each result type in a policy (schema 7;
-    an older index opened read-only has no such column)."""
-    return any(r[1] == "first_of_type" for r in conn.execute("PRAGMA table_info(failure_details)"))
-
-
 def _policy_source(conn: sqlite3.Connection, flt: Filter, rollups: bool) -> tuple[str, str, list[Any]]:
     """``(from, where, params)`` of the policy rows ``flt`` selects, for the session charts.
 
@@ -316,7 +310,8 @@ def _policy_source(conn: sqlite3.Connection, flt: Filter, rollups: bool) -> tupl
     used = _used(flt)
     if rollups and "result_type" in used and used <= {"result_type", "date", "policy_domain", "reporter", "policy_type"}:
         where, params = flt.where("failures")
-        first = "f.first_of_type = 1" if _marks_first_of_type(conn) else None
+        # (schema 7 marks the first failure row of each result type in a policy)
+        first = "f.first_of_type = 1" if _rollups.has_column(conn, "failure_details", "first_of_type") else None
         # One row per policy: the first of its failure rows of that type (before schema
         # 7, its group, whose rows all hold the same policy values, so SQLite's "bare
         # columns", taken from any row of the group, are exact).
