@@ -917,8 +917,8 @@ def test_signposts_hop_through_an_index_that_holds_the_sort_keys(tmp_path: Path,
 
 
 @pytest.mark.parametrize("flt", [Filter(result_type="certificate-expired"), Filter(reporter="org3.example")])
-@pytest.mark.parametrize(("key", "index"), [("receiving_mx_hostname", "ui_failures_mx_kinds"),
-                                            ("sending_mta_ip", "ui_failures_ip_kinds")])
+@pytest.mark.parametrize(("key", "index"), [("receiving_mx_hostname", "ui_failures_mx_walk"),
+                                            ("sending_mta_ip", "ui_failures_ip_walk")])
 def test_a_common_result_type_or_reporter_sorted_by_mx_or_address_is_walked_in_one_index(
         tmp_path: Path, flt: Filter, key: str, index: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Sorted by MX host or sending address, a common result type or reporter was checked
@@ -946,7 +946,45 @@ def test_a_common_result_type_or_reporter_sorted_by_mx_or_address_is_walked_in_o
         assert model.index(row, 0).data(ROW_ID_ROLE) == expected[row]
 
 
-@pytest.mark.parametrize("key", ["policy_domain", "organization_name"])  # (by policy type: ui_failures_ptype_kinds)
+@pytest.mark.parametrize("flt", [Filter(result_type="certificate-expired"), Filter(reporter="org3.example"),
+                                 Filter(policy_type="tlsa"), Filter(text="mx1")])
+def test_under_a_common_filter_every_failure_order_is_walked_in_one_index(
+        tmp_path: Path, flt: Filter, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A common result type, reporter, policy type or free text naming common MX hosts
+    is checked as the sort order is walked. Each failure order's sort
+    index holds the columns those filters read: the sort keys of every order are read
+    from one index alone (no table row: a third of a million rows named "mx1", sorted by
+    sending address, took 0.9-1.1 s at a million rows when each was read, 84-144 ms now),
+    and a far jump gives the row SQL puts there. (An order on the filter's own column
+    seeks instead.)"""
+    from tlsrpt_gui.ui import models
+
+    monkeypatch.setattr(models, "KEYS_FIRST_ROWS", 100)  # (1,000 at a million rows)
+    conn = _big_sorted_index(tmp_path, failures=40000, reports=500)
+    model = FailuresModel(conn, TimeMode())
+    model.set_filter(flt)
+    walked = 0  # orders walked in sort order, not sought: all but that of the filter's column
+    for column in range(model.columnCount()):
+        for order in (ASC, DESC):
+            model.sort(column, order)
+            query = model._query()
+            if query.seek_where:
+                continue
+            keys = query.by_keys()
+            plan = [r[-1] for r in conn.execute(
+                f"EXPLAIN QUERY PLAN SELECT {keys.select} FROM {keys.table} WHERE ({keys.where}) ORDER BY {keys.order()}",
+                keys.params)]
+            # one index, no table row, no sort: walked (SCAN), or sought on the filter's column
+            assert len(plan) == 1 and "COVERING INDEX" in plan[0], (model.COLUMNS[column].key, plan)
+            walked += keys.covered(conn)
+        expected = _sql_ids(conn, model)
+        assert model.set_total(len(expected)) and len(expected) > model.loaded_rows + 200
+        row = (len(expected) + model.loaded_rows) // 2
+        assert model.index(row, 0).data(ROW_ID_ROLE) == expected[row], model.COLUMNS[column].key
+    assert walked >= model.columnCount()
+
+
+@pytest.mark.parametrize("key", ["policy_domain", "organization_name"])  # (by policy type: ui_failures_ptype_walk)
 def test_the_sort_keys_of_a_common_result_types_rows_are_read_from_one_index(
         tmp_path: Path, key: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """A far read under a common result type, sorted by domain or reporter, first finds
@@ -975,7 +1013,7 @@ def test_the_sort_keys_of_a_common_result_types_rows_are_read_from_one_index(
     assert skips  # the start found by the sort keys alone, a few hundred rows along
     for sql in skips:
         plan = [r[-1] for r in conn.execute(f"EXPLAIN QUERY PLAN {sql}")]
-        assert plan[0] == "SEARCH f USING COVERING INDEX ui_failures_type_keys (result_type=?)", plan
+        assert plan[0].startswith("SEARCH f USING COVERING INDEX ui_failures_"), plan  # (the order's, or the type's)
     for row in (len(expected) - 150, model.loaded_rows + 250):
         assert model.index(row, 0).data(ROW_ID_ROLE) == expected[row]
 

@@ -1281,7 +1281,7 @@ class FailuresModel(SqlTableModel):
             "receiving_mx_helo",
             "HELO",
             ("f.receiving_mx_helo",),
-            ("f.receiving_mx_helo", "f.result_type", "f.policy_type"),  # see ui_failures_helo_kinds_org
+            ("f.receiving_mx_helo", "f.result_type", "f.policy_type"),  # see ui_failures_helo_walk
             "text",
             "Receiving MX HELO name",
         ),
@@ -1369,6 +1369,8 @@ class ImportLogModel(SqlTableModel):
         return None
 
 
+#: what a failure row's "walk" sort index holds after its sort keys and id (see SORT_INDEXES)
+_WALK_KINDS: Final = "result_type, organization_name, receiving_mx_hostname, policy_type, start_ts"
 #: indexes that make every sortable column an index range scan (names prefixed ``ui_``).
 #: Safe to run repeatedly; the core schema may adopt them in a migration.
 SORT_INDEXES: Final[tuple[str, ...]] = (
@@ -1411,46 +1413,53 @@ SORT_INDEXES: Final[tuple[str, ...]] = (
     "CREATE INDEX IF NOT EXISTS ui_policies_failed_details ON policies (failed_sessions) WHERE failure_detail_count > 0",
     f"CREATE INDEX IF NOT EXISTS ui_policies_rate_details ON policies ({_share_sql('failed_sessions')}) "
     "WHERE failure_detail_count > 0",
-    # HELO names and policy types come in long runs of one value (or none: most reporters
-    # send no HELO), which a common result or policy type may not be in: sorted by them,
-    # the walk to a page of its rows crossed 250,000 others at a million rows, each
-    # checked in its table row (0.2 to 0.4 s). These indexes carry the types, so the
-    # walk checks them in the index (40 ms); the types break ties in that sort order.
-    # The HELO order's index holds the id and the reporter after them, so the walk checks
-    # a common reporter there too: a far jump into its rows before the signposts, at a
-    # million reports, 260 ms -> 53 ms (ui_failures_helo_kinds, retired, had no reporter).
-    "CREATE INDEX IF NOT EXISTS ui_failures_helo_kinds_org ON failure_details "
-    "(receiving_mx_helo, result_type, policy_type, id, organization_name)",
-    # Sorted by MX host or sending address (then id), a common result type or reporter was
-    # checked in each table row as the rows were walked (a signpost walk took 0.9-2.2 s at
-    # a million rows, a far jump before them 0.3-1.0 s). These indexes hold that order
-    # and both columns: the rows' sort keys alone are read from them (see _Query.by_keys),
-    # and the signposts hop through them (80 ms).
-    "CREATE INDEX IF NOT EXISTS ui_failures_mx_kinds ON failure_details "
-    "(receiving_mx_hostname, id, result_type, organization_name)",
-    "CREATE INDEX IF NOT EXISTS ui_failures_ip_kinds ON failure_details (sending_mta_ip, id, result_type, organization_name)",
-    # The result-type order (then the start and the id): failures_type_cover holds the type
-    # and start but more columns after them, so its order is not the table's, and the
-    # signposts walked and sorted each day's rows (1.1-1.2 s at a million rows); they hop
-    # through this one. After the id it holds the columns a result type's rows are most
-    # often sorted by, so the sort keys of a far jump under a result-type filter are read
-    # from it alone (as they were from the policy sums index, which held every failure
-    # row until schema 7): by domain, 195 ms -> 122 ms at a million rows.
-    "CREATE INDEX IF NOT EXISTS ui_failures_type_keys ON failure_details "
-    "(result_type, start_ts, id, policy_domain, organization_name, policy_type)",
-    # An MX host's address comes with its name, so free text naming common MX hosts, sorted
-    # by receiving address, walks past the rows of the addresses before theirs: this index
-    # holds the name, which the walk checks here, not in each table row ("mx2", a third of
-    # a million rows, ascending: 356 ms -> 135 ms; "mx1" 191 ms -> 84 ms). 36 MB at a
-    # million rows, against 18 for the address alone (ui_failures_rip, retired).
-    "CREATE INDEX IF NOT EXISTS ui_failures_rip_mx ON failure_details (receiving_ip, id, receiving_mx_hostname)",
-    "CREATE INDEX IF NOT EXISTS ui_failures_code ON failure_details (failure_reason_code)",
-    "CREATE INDEX IF NOT EXISTS ui_failures_info ON failure_details (additional_information)",
-    "CREATE INDEX IF NOT EXISTS ui_failures_ptype_kinds ON failure_details (policy_type, start_ts, result_type)",
+    # The failure rows' sort indexes. A filter on a common value (a result type, a
+    # reporter, a policy type, a range of dates, free text naming common MX hosts) is not
+    # sought: SQLite walks the sort order and checks each row, and a far jump before the
+    # signposts walks up to half a million rows. Checked in its table row, a row cost
+    # about 1.7 us (a third of a million rows named "mx1", sorted by sending address:
+    # 0.9-1.1 s at a million rows); checked in the index, a fifth of that. So each order's
+    # index ("walk" index) holds its sort keys, the id (the tie-breaker, so that its order
+    # is the table's) and the columns those filters check: result type, reporter, MX
+    # host, policy type and start. The reporter, domain, date and failed-session orders
+    # have their own, beside the narrow core indexes, which lack all but the first. On
+    # the million-report index, far jumps before the signposts over 200 ms: 9-11 of the
+    # benchmark's 48 -> 0-1, and with a policy type, a month and "mx2" too, 20 of 84 ->
+    # 1-2 (the slowest 1.15 s -> 0.19-0.26 s). The twelve take 825 MB of its 2.24 GB
+    # (303 MB of 1.72 GB before), built in the background in about 20 s.
+    # HELO names and policy types come in long runs of one value (most reporters send no
+    # HELO), which the types break up in sort order.
+    "CREATE INDEX IF NOT EXISTS ui_failures_helo_walk ON failure_details "
+    "(receiving_mx_helo, result_type, policy_type, id, organization_name, receiving_mx_hostname, start_ts)",
+    "CREATE INDEX IF NOT EXISTS ui_failures_ptype_walk ON failure_details "
+    "(policy_type, start_ts, result_type, id, organization_name, receiving_mx_hostname)",
+    # The result-type order (then the start and the id) also holds the domain, which a
+    # result type's rows are often sorted by, so the sort keys of a far jump there are
+    # read from it alone (195 ms -> 122 ms at a million rows).
+    "CREATE INDEX IF NOT EXISTS ui_failures_type_walk ON failure_details "
+    "(result_type, start_ts, id, policy_domain, organization_name, policy_type, receiving_mx_hostname)",
+    "CREATE INDEX IF NOT EXISTS ui_failures_mx_walk ON failure_details "
+    "(receiving_mx_hostname, id, result_type, organization_name, policy_type, start_ts)",
+    "CREATE INDEX IF NOT EXISTS ui_failures_ip_walk ON failure_details "
+    f"(sending_mta_ip, id, {_WALK_KINDS})",
+    # (the MX host first after the id: an MX host's address comes with its name)
+    "CREATE INDEX IF NOT EXISTS ui_failures_rip_walk ON failure_details "
+    "(receiving_ip, id, receiving_mx_hostname, result_type, organization_name, policy_type, start_ts)",
+    f"CREATE INDEX IF NOT EXISTS ui_failures_code_walk ON failure_details (failure_reason_code, id, {_WALK_KINDS})",
+    f"CREATE INDEX IF NOT EXISTS ui_failures_info_walk ON failure_details (additional_information, id, {_WALK_KINDS})",
+    f"CREATE INDEX IF NOT EXISTS ui_failures_count_walk ON failure_details (failed_session_count, id, {_WALK_KINDS})",
+    "CREATE INDEX IF NOT EXISTS ui_failures_domain_walk ON failure_details "
+    "(policy_domain, start_ts, id, result_type, organization_name, receiving_mx_hostname, policy_type)",
+    "CREATE INDEX IF NOT EXISTS ui_failures_org_walk ON failure_details "
+    "(organization_name, start_ts, id, result_type, receiving_mx_hostname, policy_type)",
+    "CREATE INDEX IF NOT EXISTS ui_failures_start_walk ON failure_details "
+    "(start_ts, id, result_type, organization_name, receiving_mx_hostname, policy_type)",
 )
 #: sort indexes of earlier versions, dropped once the ones replacing them are made
 RETIRED_SORT_INDEXES: Final = ("ui_failures_helo", "ui_failures_ptype", "ui_policies_mode", "ui_failures_rip",
-                                "ui_failures_helo_kinds", "ui_failures_type")
+                                "ui_failures_helo_kinds", "ui_failures_type", "ui_failures_helo_kinds_org",
+                                "ui_failures_ptype_kinds", "ui_failures_ip_kinds", "ui_failures_type_keys",
+                                "ui_failures_rip_mx", "ui_failures_code", "ui_failures_info", "ui_failures_mx_kinds")
 
 
 def missing_sort_indexes(conn: sqlite3.Connection) -> list[str]:
