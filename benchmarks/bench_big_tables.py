@@ -28,6 +28,7 @@ import os
 import sqlite3
 import sys
 import time
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -60,9 +61,12 @@ FILTERS = {
     "text_mx2": Filter(text="mx2"),  # its hosts' addresses after those of mx0 and mx1
     "text_report_id": Filter(text="rid-12345"),
     "text_file": Filter(text="r77777.json"),
+    # ranges of dates (bigindex.py's reports start on 2024-01-01, a thousand days on)
+    "month": Filter(date_from=date(2024, 3, 1), date_to=date(2024, 3, 31)),
+    "half_year": Filter(date_from=date(2024, 1, 1), date_to=date(2024, 6, 30)),
 }
 #: the filters of the far jumps (common ones: a rare one's rows are few, and near)
-JUMP_FILTERS = ("none", "reporter", "result_type", "text_mx")
+JUMP_FILTERS = ("none", "reporter", "result_type", "policy_type", "month", "text_mx", "text_mx2")
 ORDERS = {"asc": Qt.SortOrder.AscendingOrder, "desc": Qt.SortOrder.DescendingOrder}
 
 

@@ -197,6 +197,26 @@ def _order_by(keys: Sequence[str], desc: bool) -> str:
     return ", ".join(k + d for k in keys)
 
 
+#: ids looked up in one statement (see _Query._rows_of_keys)
+_IDS_PER_READ: Final = 2000
+#: _covered's answers, per connection, schema version and query (SQLite plans alike
+#: whatever the parameters' values: the index has no statistics)
+_COVERED: dict[tuple[int, int, str, str, str, bool], bool] = {}
+
+
+def _covered(conn: sqlite3.Connection, query: _Query) -> bool:
+    """:meth:`_Query.covered`, remembered (a query plan costs a tenth of a millisecond, and
+    every page and far block asks)."""
+    key = (id(conn), int(conn.execute("PRAGMA schema_version").fetchone()[0]), query.select, query.table, query.where,
+           query.desc)
+    known = _COVERED.get(key)
+    if known is None:
+        if len(_COVERED) >= 512:
+            _COVERED.clear()
+        known = _COVERED[key] = query.covered(conn)
+    return known
+
+
 @dataclass(frozen=True, slots=True)
 class _Query:
     """A table's rows as filtered and sorted when it was made: reads them on any
@@ -241,6 +261,8 @@ class _Query:
         if offset >= KEYS_FIRST_ROWS and not self.keys_only:
             before = self.by_keys().rows_at(conn, offset - 1, 1, reverse)
             return self.rows_after(conn, before[0], limit, reverse) if before else []
+        if self._keys_first(conn):
+            return self._rows_of_keys(conn, lambda: self.by_keys().rows_at(conn, offset, limit, reverse))
         if offset >= KEYS_FIRST_ROWS and self.seek_where:
             return self._sought(conn, limit, offset, reverse)
         sql = f"SELECT {self.select} FROM {self.table} WHERE ({self.where}) ORDER BY {self.order(reverse)} LIMIT ? OFFSET ?"
@@ -249,6 +271,34 @@ class _Query:
     @property
     def keys_only(self) -> bool:
         return self.select == ", ".join(self.keys)
+
+    def _keys_first(self, conn: sqlite3.Connection) -> bool:
+        """Whether rows are read as their sort keys first, then by id: where one index
+        holds the keys and every column the filter reads (:meth:`covered`), the walk to
+        the rows checks each in that index. Reading whole rows, SQLite took a narrower
+        index without those columns and checked each row passed in its table row: a
+        block of 200 rows after a reporter whose last rows free text naming MX hosts
+        ("mx2") hardly matches, at a million rows, 98-130 ms -> 19 ms (the keys 18 ms)."""
+        return not self.keys_only and not self.seek_where and _covered(conn, self.by_keys())
+
+    def _rows_of_keys(self, conn: sqlite3.Connection, read_keys: Callable[[], list[Row]]) -> list[Row]:
+        """The whole rows of the sort keys ``read_keys`` reads (the id last), in their
+        order, read in one snapshot with them."""
+        began = not conn.in_transaction
+        if began:
+            conn.execute("BEGIN")
+        try:
+            ids = [row[-1] for row in read_keys()]
+            by_id: dict[Any, Row] = {}
+            at = len(self.keys) - 1  # (a whole row starts with the keys, the id last)
+            for start in range(0, len(ids), _IDS_PER_READ):
+                chunk = ids[start : start + _IDS_PER_READ]
+                sql = f"SELECT {self.select} FROM {self.table} WHERE {self.keys[-1]} IN ({', '.join('?' * len(chunk))})"
+                by_id.update((row[at], row) for row in conn.execute(sql, chunk))
+        finally:
+            if began:
+                conn.rollback()  # (nothing written: ends the read)
+        return [by_id[i] for i in ids if i in by_id]
 
     def by_keys(self) -> _Query:
         """This query, selecting the sort keys alone: an index that holds them and every
@@ -323,6 +373,8 @@ class _Query:
         if skip >= KEYS_FIRST_ROWS and not self.keys_only:
             before = self.by_keys().rows_after(conn, last, 1, reverse, skip=skip - 1)
             return self.rows_after(conn, before[0], limit, reverse) if before else []
+        if self._keys_first(conn):
+            return self._rows_of_keys(conn, lambda: self.by_keys().rows_after(conn, last, limit, reverse, skip))
         if skip >= KEYS_FIRST_ROWS and self.seek_where:  # past ``last``: each segment's rows, as one condition
             parts = keyset_parts([f"+({k})" for k in self.keys], last[: len(self.keys)], self.desc != reverse)
             return self._sought(conn, limit, skip, reverse, " OR ".join(f"({cond})" for cond, _, _ in parts),
