@@ -199,21 +199,22 @@ def _order_by(keys: Sequence[str], desc: bool) -> str:
 
 #: ids looked up in one statement (see _Query._rows_of_keys)
 _IDS_PER_READ: Final = 2000
-#: _covered's answers, per connection, schema version and query (SQLite plans alike
-#: whatever the parameters' values: the index has no statistics)
-_COVERED: dict[tuple[int, int, str, str, str, bool], bool] = {}
+#: _plan_is's answers, per connection, schema version, query and question (SQLite
+#: plans alike whatever the parameters' values: the index has no statistics)
+_PLANS: dict[tuple[int, int, str, str, str, bool, str], bool] = {}
 
 
-def _covered(conn: sqlite3.Connection, query: _Query) -> bool:
-    """:meth:`_Query.covered`, remembered (a query plan costs a tenth of a millisecond, and
-    every page and far block asks)."""
+def _plan_is(conn: sqlite3.Connection, query: _Query, what: Literal["covered", "sorted"]) -> bool:
+    """Whether SQLite reads ``query``'s rows from one index alone (:meth:`_Query.covered`)
+    or sorts them itself (a temporary B-tree), remembered: a query plan costs a tenth of
+    a millisecond, and every page and far block asks."""
     key = (id(conn), int(conn.execute("PRAGMA schema_version").fetchone()[0]), query.select, query.table, query.where,
-           query.desc)
-    known = _COVERED.get(key)
+           query.desc, what)
+    known = _PLANS.get(key)
     if known is None:
-        if len(_COVERED) >= 512:
-            _COVERED.clear()
-        known = _COVERED[key] = query.covered(conn)
+        if len(_PLANS) >= 512:
+            _PLANS.clear()
+        known = _PLANS[key] = query.covered(conn) if what == "covered" else query.sorted(conn)
     return known
 
 
@@ -273,13 +274,20 @@ class _Query:
         return self.select == ", ".join(self.keys)
 
     def _keys_first(self, conn: sqlite3.Connection) -> bool:
-        """Whether rows are read as their sort keys first, then by id: where one index
-        holds the keys and every column the filter reads (:meth:`covered`), the walk to
-        the rows checks each in that index. Reading whole rows, SQLite took a narrower
-        index without those columns and checked each row passed in its table row: a
-        block of 200 rows after a reporter whose last rows free text naming MX hosts
-        ("mx2") hardly matches, at a million rows, 98-130 ms -> 19 ms (the keys 18 ms)."""
-        return not self.keys_only and not self.seek_where and _covered(conn, self.by_keys())
+        """Whether rows are read as their sort keys first, then by id:
+
+        * where one index holds the keys and every column the filter reads
+          (:meth:`covered`), the walk to the rows checks each in that index. Reading
+          whole rows, SQLite took a narrower index without those columns and checked
+          each row passed in its table row: a block of 200 rows after a reporter whose
+          last rows free text naming MX hosts ("mx2") hardly matches, at a million
+          rows, 98-130 ms -> 19 ms (the keys 18 ms);
+        * where SQLite sorts the matching rows (it drives the query from a filter: a
+          range of dates), it sorts their keys, not whole rows: half a year of a million
+          failure rows, the first page by additional information, 300 ms -> 60-90 ms."""
+        if self.keys_only or self.seek_where:
+            return False
+        return _plan_is(conn, self.by_keys(), "covered") or _plan_is(conn, self, "sorted")
 
     def _rows_of_keys(self, conn: sqlite3.Connection, read_keys: Callable[[], list[Row]]) -> list[Row]:
         """The whole rows of the sort keys ``read_keys`` reads (the id last), in their
@@ -336,6 +344,11 @@ class _Query:
         sql = f"EXPLAIN QUERY PLAN SELECT {self.select} FROM {self.table} WHERE ({self.where}) ORDER BY {self.order()}"
         plan = [str(r[-1]) for r in conn.execute(sql, self.params)]
         return len(plan) == 1 and plan[0].startswith("SCAN") and "COVERING INDEX" in plan[0]
+
+    def sorted(self, conn: sqlite3.Connection) -> bool:
+        """True if SQLite sorts the matching rows itself (in a temporary B-tree)."""
+        sql = f"EXPLAIN QUERY PLAN SELECT {self.select} FROM {self.table} WHERE ({self.where}) ORDER BY {self.order()}"
+        return any("TEMP B-TREE" in str(r[-1]) for r in conn.execute(sql, self.params))
 
     def hops(self, conn: sqlite3.Connection) -> list[Row]:
         """As :meth:`signposts`, each row found SIGNPOST_ROWS rows after the one before,
