@@ -199,17 +199,20 @@ def _order_by(keys: Sequence[str], desc: bool) -> str:
 
 #: ids looked up in one statement (see _Query._rows_of_keys)
 _IDS_PER_READ: Final = 2000
-#: _plan_is's answers, per connection, schema version, query and question (SQLite
+#: _plan_is's answers, per database file, schema version, query and question (SQLite
 #: plans alike whatever the parameters' values: the index has no statistics)
-_PLANS: dict[tuple[int, int, str, str, str, bool, str], bool] = {}
+_PLANS: dict[tuple[str, int, str, str, str, bool, str], bool] = {}
 
 
 def _plan_is(conn: sqlite3.Connection, query: _Query, what: Literal["covered", "sorted"]) -> bool:
     """Whether SQLite reads ``query``'s rows from one index alone (:meth:`_Query.covered`)
     or sorts them itself (a temporary B-tree), remembered: a query plan costs a tenth of
-    a millisecond, and every page and far block asks."""
-    key = (id(conn), int(conn.execute("PRAGMA schema_version").fetchone()[0]), query.select, query.table, query.where,
-           query.desc, what)
+    a millisecond, and every page and far block asks. (The answer only chooses how the
+    rows are read, never which.)"""
+    file, version = conn.execute(
+        "SELECT (SELECT file FROM pragma_database_list WHERE name = 'main'), schema_version FROM pragma_schema_version"
+    ).fetchone()
+    key = (str(file), int(version), query.select, query.table, query.where, query.desc, what)
     known = _PLANS.get(key)
     if known is None:
         if len(_PLANS) >= 512:
@@ -287,7 +290,8 @@ class _Query:
           failure rows, the first page by additional information, 299-364 ms -> 78-99 ms."""
         if self.keys_only or self.seek_where:
             return False
-        return _plan_is(conn, self.by_keys(), "covered") or _plan_is(conn, self, "sorted")
+        # (unfiltered, a walk through the sort index reads the table rows it returns, no other)
+        return (self.where != "1" and _plan_is(conn, self.by_keys(), "covered")) or _plan_is(conn, self, "sorted")
 
     def _rows_of_keys(self, conn: sqlite3.Connection, read_keys: Callable[[], list[Row]]) -> list[Row]:
         """The whole rows of the sort keys ``read_keys`` reads (the id last), in their
