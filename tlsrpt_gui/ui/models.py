@@ -199,25 +199,25 @@ def _order_by(keys: Sequence[str], desc: bool) -> str:
 
 #: ids looked up in one statement (see _Query._rows_of_keys)
 _IDS_PER_READ: Final = 2000
-#: _plan_is's answers, per database file, schema version, query and question (SQLite
-#: plans alike whatever the parameters' values: the index has no statistics)
-_PLANS: dict[tuple[str, int, str, str, str, bool, str], bool] = {}
+#: _read_plan's answers, per database file, schema version and query (SQLite plans
+#: alike whatever the parameters' values: the index has no statistics)
+_PLANS: dict[tuple[str, int, str, str, str, bool], tuple[bool, bool]] = {}
 
 
-def _plan_is(conn: sqlite3.Connection, query: _Query, what: Literal["covered", "sorted"]) -> bool:
-    """Whether SQLite reads ``query``'s rows from one index alone (:meth:`_Query.covered`)
-    or sorts them itself (a temporary B-tree), remembered: a query plan costs a tenth of
-    a millisecond, and every page and far block asks. (The answer only chooses how the
-    rows are read, never which.)"""
+def _read_plan(conn: sqlite3.Connection, query: _Query) -> tuple[bool, bool]:
+    """Whether SQLite reads ``query``'s sort keys from one index alone (:meth:`_Query.covered`
+    of :meth:`_Query.by_keys`), and whether it sorts ``query``'s rows itself (a temporary
+    B-tree), remembered: a query plan costs a tenth of a millisecond, and every page and
+    far block asks. (The answers only choose how the rows are read, never which.)"""
     file, version = conn.execute(
         "SELECT (SELECT file FROM pragma_database_list WHERE name = 'main'), schema_version FROM pragma_schema_version"
     ).fetchone()
-    key = (str(file), int(version), query.select, query.table, query.where, query.desc, what)
+    key = (str(file), int(version), query.select, query.table, query.where, query.desc)
     known = _PLANS.get(key)
     if known is None:
         if len(_PLANS) >= 512:
             _PLANS.clear()
-        known = _PLANS[key] = query.covered(conn) if what == "covered" else query.sorts_itself(conn)
+        known = _PLANS[key] = (query.by_keys().covered(conn), query.sorts_itself(conn))
     return known
 
 
@@ -290,8 +290,9 @@ class _Query:
           failure rows, the first page by additional information, 299-364 ms -> 78-99 ms."""
         if self.keys_only or self.seek_where:
             return False
+        keys_covered, sorts = _read_plan(conn, self)
         # (unfiltered, a walk through the sort index reads the table rows it returns, no other)
-        return (self.where != "1" and _plan_is(conn, self.by_keys(), "covered")) or _plan_is(conn, self, "sorted")
+        return (keys_covered and self.where != "1") or sorts
 
     def _rows_of_keys(self, conn: sqlite3.Connection, read_keys: Callable[[], list[Row]]) -> list[Row]:
         """The whole rows of the sort keys ``read_keys`` reads (the id last), in their
@@ -1439,7 +1440,17 @@ class ImportLogModel(SqlTableModel):
 
 
 #: what a failure row's "walk" sort index holds after its sort keys and id (see SORT_INDEXES)
-_WALK_KINDS: Final = "result_type, organization_name, receiving_mx_hostname, policy_type, start_ts"
+_WALK_KINDS: Final = ("result_type", "organization_name", "receiving_mx_hostname", "policy_type", "start_ts")
+
+
+def _walk_index(name: str, *keys: str) -> str:
+    """The walk index ``ui_failures_<name>_walk`` of a failure-row order (see SORT_INDEXES):
+    its ``keys``, the id after them unless they place it, then the _WALK_KINDS they lack."""
+    cols = [*keys, *(() if "id" in keys else ("id",))]
+    cols += [k for k in _WALK_KINDS if k not in cols]
+    return f"CREATE INDEX IF NOT EXISTS ui_failures_{name}_walk ON failure_details ({', '.join(cols)})"
+
+
 #: indexes that make every sortable column an index range scan (names prefixed ``ui_``).
 #: Safe to run repeatedly; the core schema may adopt them in a migration.
 SORT_INDEXES: Final[tuple[str, ...]] = (
@@ -1498,31 +1509,22 @@ SORT_INDEXES: Final[tuple[str, ...]] = (
     # (303 MB of 1.72 GB before), built in the background in about 20 s.
     # HELO names and policy types come in long runs of one value (most reporters send no
     # HELO), which the types break up in sort order.
-    "CREATE INDEX IF NOT EXISTS ui_failures_helo_walk ON failure_details "
-    "(receiving_mx_helo, result_type, policy_type, id, organization_name, receiving_mx_hostname, start_ts)",
-    "CREATE INDEX IF NOT EXISTS ui_failures_ptype_walk ON failure_details "
-    "(policy_type, start_ts, result_type, id, organization_name, receiving_mx_hostname)",
+    _walk_index("helo", "receiving_mx_helo", "result_type", "policy_type"),
+    _walk_index("ptype", "policy_type", "start_ts", "result_type"),
     # The result-type order (then the start and the id) also holds the domain, which a
     # result type's rows are often sorted by, so the sort keys of a far jump there are
     # read from it alone (195 ms -> 122 ms at a million rows).
-    "CREATE INDEX IF NOT EXISTS ui_failures_type_walk ON failure_details "
-    "(result_type, start_ts, id, policy_domain, organization_name, policy_type, receiving_mx_hostname)",
-    "CREATE INDEX IF NOT EXISTS ui_failures_mx_walk ON failure_details "
-    "(receiving_mx_hostname, id, result_type, organization_name, policy_type, start_ts)",
-    "CREATE INDEX IF NOT EXISTS ui_failures_ip_walk ON failure_details "
-    f"(sending_mta_ip, id, {_WALK_KINDS})",
+    _walk_index("type", "result_type", "start_ts", "id", "policy_domain", "organization_name", "policy_type"),
+    _walk_index("mx", "receiving_mx_hostname"),
+    _walk_index("ip", "sending_mta_ip"),
     # (the MX host first after the id: an MX host's address comes with its name)
-    "CREATE INDEX IF NOT EXISTS ui_failures_rip_walk ON failure_details "
-    "(receiving_ip, id, receiving_mx_hostname, result_type, organization_name, policy_type, start_ts)",
-    f"CREATE INDEX IF NOT EXISTS ui_failures_code_walk ON failure_details (failure_reason_code, id, {_WALK_KINDS})",
-    f"CREATE INDEX IF NOT EXISTS ui_failures_info_walk ON failure_details (additional_information, id, {_WALK_KINDS})",
-    f"CREATE INDEX IF NOT EXISTS ui_failures_count_walk ON failure_details (failed_session_count, id, {_WALK_KINDS})",
-    "CREATE INDEX IF NOT EXISTS ui_failures_domain_walk ON failure_details "
-    "(policy_domain, start_ts, id, result_type, organization_name, receiving_mx_hostname, policy_type)",
-    "CREATE INDEX IF NOT EXISTS ui_failures_org_walk ON failure_details "
-    "(organization_name, start_ts, id, result_type, receiving_mx_hostname, policy_type)",
-    "CREATE INDEX IF NOT EXISTS ui_failures_start_walk ON failure_details "
-    "(start_ts, id, result_type, organization_name, receiving_mx_hostname, policy_type)",
+    _walk_index("rip", "receiving_ip", "id", "receiving_mx_hostname"),
+    _walk_index("code", "failure_reason_code"),
+    _walk_index("info", "additional_information"),
+    _walk_index("count", "failed_session_count"),
+    _walk_index("domain", "policy_domain", "start_ts"),
+    _walk_index("org", "organization_name", "start_ts"),
+    _walk_index("start", "start_ts"),
 )
 #: sort indexes of earlier versions, dropped once the ones replacing them are made
 RETIRED_SORT_INDEXES: Final = ("ui_failures_helo", "ui_failures_ptype", "ui_policies_mode", "ui_failures_rip",
