@@ -16,17 +16,26 @@ reporters, domains and MX hosts are named ``Reporter N``, ``dN.example`` and
   showing its rows as pending meanwhile), for each filter and column; then the
   signposts read, and the middle row read again from them.
 
+* ``exports``: the Failure details and Reports tables exported whole as CSV, as the
+  window's File → Export Visible Table writes them (every column), and the failure
+  rows as ``tlsrpt-gui export failures`` writes them; each against the same query's
+  rows read and written as they come by ``csv.writer`` (no cell made, nothing
+  neutralised), in the same run.
+
 The baseline is ``SELECT COUNT(*)`` over the failure rows in the same run. Prints
-one JSON object; the target is every operation under 200 ms.
+one JSON object; the target is every operation under 200 ms (an export is not a
+table operation, and has no target).
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import sqlite3
 import sys
+import tempfile
 import time
 from datetime import date
 from pathlib import Path
@@ -39,6 +48,7 @@ sys.path.insert(0, str(ROOT))
 from PySide6.QtCore import QCoreApplication, Qt  # noqa: E402
 
 from benchmarks.common import ms, peak_rss, read_signposts, warm  # noqa: E402
+from tlsrpt_gui.core import export  # noqa: E402
 from tlsrpt_gui.core.query import Filter  # noqa: E402
 from tlsrpt_gui.ui.formatting import TimeMode  # noqa: E402
 from tlsrpt_gui.ui.models import FailuresModel, PoliciesModel, ReportsModel, ensure_sort_indexes  # noqa: E402
@@ -129,6 +139,41 @@ def far_jumps(conn: sqlite3.Connection) -> dict[str, Any]:
             "middle_after_signposts": top(after)}
 
 
+def exports(conn: sqlite3.Connection, folder: Path) -> dict[str, Any]:
+    """Whole tables exported as CSV into ``folder``, each against its bare rows written."""
+    out: dict[str, Any] = {}
+
+    def raw(sql: str, params: Any, path: Path) -> float:
+        t = time.perf_counter()
+        with open(path, "w", encoding="utf-8", newline="") as fh:
+            csv.writer(fh, lineterminator="\r\n").writerows(conn.execute(sql, params))
+        return time.perf_counter() - t
+
+    for cls in (FailuresModel, ReportsModel):
+        model = cls(conn, TimeMode())
+        model.rowCount()
+        path = folder / f"{cls.__name__}.csv"
+        t = time.perf_counter()
+        with open(path, "w", encoding="utf-8", newline="") as fh:
+            rows = model.exporter()(fh, "csv", conn)
+        seconds = time.perf_counter() - t
+        sql, params = model._all_query()
+        base = raw(sql, params, path)
+        out[cls.__name__] = {"rows": rows, "seconds": seconds, "baseline_s": base, "ratio": seconds / base}
+    sql = export.QUERIES["failures"][1]
+    path = folder / "cli-failures.csv"
+    t = time.perf_counter()
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        rows = export.export_table(conn, "failures", "csv", fh)
+    seconds = time.perf_counter() - t
+    base = raw(sql, (), path)
+    out["cli_failures"] = {"rows": rows, "seconds": seconds, "baseline_s": base, "ratio": seconds / base}
+    path.unlink()
+    for cls in (FailuresModel, ReportsModel):
+        (folder / f"{cls.__name__}.csv").unlink()
+    return out
+
+
 def run(db: Path) -> dict[str, Any]:
     with sqlite3.connect(db) as conn:
         ensure_sort_indexes(conn)
@@ -143,6 +188,8 @@ def run(db: Path) -> dict[str, Any]:
     out["filter_sort"] = {cls.__name__: filter_sort(conn, cls) for cls in (ReportsModel, PoliciesModel, FailuresModel)}
     out["far_jumps"] = far_jumps(conn)
     out["slowest_filter_sort_ms"] = max(v["slowest_ms"] for v in out["filter_sort"].values())
+    with tempfile.TemporaryDirectory(dir=db.parent) as folder:
+        out["exports"] = exports(conn, Path(folder))
     out["peak_rss"] = peak_rss()
     return out
 

@@ -1120,3 +1120,40 @@ def test_every_text_column_said_to_be_indexed_leads_an_index(tmp_path: Path) -> 
             said = {c.split(".", 1)[1] for c in INDEXED_TEXT_COLUMNS if c.startswith(f"{alias}.")}
             assert said <= leading, (table, said - leading)
     assert "p.policy_strings" in INDEXED_TEXT_COLUMNS  # (looked up: ui_policies_strings)
+
+
+_HOSTILE: Final = ("=HYPERLINK(1)", "+1", "-2", "@SUM(A1)", "\tx", "\rx", "", None, "plain")
+
+
+@pytest.mark.parametrize("model_cls", MODELS)
+def test_export_cells_are_those_of_each_columns_kind(corpus_db: Path, model_cls: type[SqlTableModel]) -> None:
+    """The export's cells, made by a function per column once per export, are what each
+    column's kind makes of its values (``_export_of``), neutralised: with formulas, empty
+    text, NULLs and text in number columns in every column the rows hold."""
+    from tlsrpt_gui.core.export import neutralise
+    from tlsrpt_gui.ui.models import _export_of, _exported
+
+    with sqlite3.connect(corpus_db) as conn:
+        conn.execute("PRAGMA ignore_check_constraints = ON")
+        for table, alias in (("failure_details", "f"), ("policies", "p"), ("reports", "r"), ("sources", "s")):
+            names = {c.split(".", 1)[1] for col in model_cls.COLUMNS for c in col.exprs
+                     if c.startswith(f"{alias}.") and c[2:].isidentifier()}
+            names -= {"id", "start_ts", "end_ts", "report_id", "policy_id", "run_id"} if table != "reports" else {
+                "id", "start_ts", "end_ts"}
+            ids = [r[0] for r in conn.execute(f"SELECT id FROM {table} ORDER BY id LIMIT {len(_HOSTILE)}")]
+            for rid, value in zip(ids, _HOSTILE, strict=False):
+                for name in sorted(names):
+                    conn.execute(f"UPDATE OR IGNORE {table} SET {name} = ? WHERE id = ?", (value, rid))  # (NOT NULL)
+    conn = _open(corpus_db)
+    model = model_cls(conn, TimeMode())
+    sql, params = model._all_query()
+    rows = conn.execute(sql, params).fetchall()
+    assert len(rows) > len(_HOSTILE)
+    cells = [_exported(col, model._offsets[c]) for c, col in enumerate(model.COLUMNS)]
+    spans = [(col, model._offsets[c], model._offsets[c] + len(col.exprs)) for c, col in enumerate(model.COLUMNS)]
+    seen = set()
+    for row in rows:
+        expected = [neutralise(_export_of(col, tuple(row[a:b]))) for col, a, b in spans]
+        assert [cell(row) for cell in cells] == expected
+        seen.update(v for v in expected if isinstance(v, str) and v[:1] == "'")
+    assert seen  # (some formula was neutralised)

@@ -16,6 +16,8 @@ Table = Literal["reports", "policies", "failures"]
 Format = Literal["csv", "json", "ndjson"]
 
 _FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
+#: the same, for ``text[:1] in FORMULA_FIRST`` (an empty text's first is "", not in it)
+FORMULA_FIRST: Final = frozenset(_FORMULA_START)
 
 _TS = "strftime('%Y-%m-%dT%H:%M:%SZ', {col}, 'unixepoch')"
 
@@ -67,49 +69,58 @@ def iter_rows(conn: sqlite3.Connection, table: Table) -> tuple[tuple[str, ...], 
     return columns, iter(conn.execute(sql))
 
 
-def _decoded(columns: Sequence[str], row: Sequence[Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name, value in zip(columns, row, strict=True):
-        if name in _JSON_LIST_COLUMNS and isinstance(value, str):
-            try:
-                value = json.loads(value)
-            except ValueError:
-                pass
-        out[name] = value
-    return out
-
-
 def write_rows(out: IO[str], columns: Sequence[str], rows: Iterator[Sequence[Any]], fmt: Format) -> int:
-    """Write rows in a format; returns the number of rows written."""
+    """Write rows in a format; returns the number of rows written.
+
+    Each row's cells are handled in one comprehension, the JSON list columns by their
+    places alone: an export of a million rows goes through some 14 million cells, and
+    a function call for each took longer than SQLite's read of the rows."""
     n = 0
+    lists = [i for i, name in enumerate(columns) if name in _JSON_LIST_COLUMNS]
+    first = FORMULA_FIRST
     if fmt == "csv":
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow(columns)
+        writerow = writer.writerow
         for row in rows:
-            cells = []
-            for name, value in zip(columns, row, strict=True):
-                if name in _JSON_LIST_COLUMNS and isinstance(value, str):
-                    try:
-                        value = " | ".join(str(v) for v in json.loads(value))
-                    except ValueError:
-                        pass
-                cells.append(neutralise(value))
-            writer.writerow(cells)
+            if lists:
+                row = list(row)
+                for i in lists:
+                    value = row[i]
+                    if isinstance(value, str):
+                        try:
+                            items = json.loads(value)
+                        except ValueError:
+                            continue
+                        if isinstance(items, list):  # (else not as the index writes them: kept as text)
+                            row[i] = " | ".join(str(v) for v in items)
+            writerow([("'" + v) if isinstance(v, str) and v[:1] in first else v for v in row])
             n += 1
-    elif fmt == "ndjson":
-        for row in rows:
-            out.write(json.dumps(_decoded(columns, row), ensure_ascii=True))
-            out.write("\n")
-            n += 1
-    elif fmt == "json":
-        out.write("[")
-        for row in rows:
-            out.write(",\n " if n else "\n ")
-            out.write(json.dumps(_decoded(columns, row), ensure_ascii=True))
-            n += 1
-        out.write("\n]\n" if n else "]\n")
-    else:  # pragma: no cover - guarded by argparse
+        return n
+    if fmt not in ("json", "ndjson"):  # pragma: no cover - guarded by argparse
         raise ValueError(f"unknown format {fmt!r}")
+    encode, write = json.JSONEncoder(ensure_ascii=True).encode, out.write
+    names = tuple(columns)
+    if fmt == "json":
+        write("[")
+    for row in rows:
+        record = dict(zip(names, row, strict=True))
+        for i in lists:
+            value = row[i]
+            if isinstance(value, str):
+                try:
+                    record[names[i]] = json.loads(value)
+                except ValueError:
+                    pass
+        if fmt == "json":
+            write(",\n " if n else "\n ")
+            write(encode(record))
+        else:
+            write(encode(record))
+            write("\n")
+        n += 1
+    if fmt == "json":
+        write("\n]\n" if n else "]\n")
     return n
 
 

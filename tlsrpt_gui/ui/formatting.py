@@ -82,10 +82,24 @@ def format_period(start: int | None, end: int | None, utc: bool) -> str:
     return f"{format_date(start, utc)} – {format_date(end, utc)}"
 
 
+#: the ISO texts of the times :func:`iso_utc` wrote last (reports start at midnight, so
+#: a million rows hold a few thousand times): ``strftime`` costs a few microseconds a
+#: call, as each imports the time module through PySide6's import hook
+_ISO_UTC: dict[int, str] = {}
+_ISO_UTC_MAX: Final = 65536
+
+
 def iso_utc(ts: int | None) -> str:
     if ts is None:
         return ""
-    return datetime.fromtimestamp(int(ts), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    ts = int(ts)
+    text = _ISO_UTC.get(ts)
+    if text is None:
+        text = datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if len(_ISO_UTC) >= _ISO_UTC_MAX:
+            _ISO_UTC.clear()
+        _ISO_UTC[ts] = text
+    return text
 
 
 def format_int(n: int | float | None) -> str:
