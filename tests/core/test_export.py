@@ -149,28 +149,33 @@ def test_neutralise(value: object, expected: object) -> None:
 def test_write_rows_neutralises_each_cell_and_reads_lists(fmt: str) -> None:
     """Every text cell that a spreadsheet would run is neutralised in CSV (numbers, NULLs
     and safe text as they are); a list column's JSON is joined (CSV) or decoded (JSON),
-    and a list column that does not hold a JSON list, which the index never writes, is
-    kept as its text, not a crash."""
+    and a list column that does not hold a JSON list, which the index never writes (a
+    number, a string, an object, not JSON at all), is kept as its text, not a crash nor
+    its characters or keys joined."""
     from tlsrpt_gui.core.export import write_rows
 
     columns = ("organization_name", "mx_hosts", "failed_sessions", "policy_strings", "sts_mode")
     rows = [("=1+1", '["mx1.example", "=mx2"]', 3, "7", None),
             ("ok", "+1", -4, '["version: STSv1"]', "@x"),
-            ("\tx", "not json", None, "[]", "-")]
+            ("\tx", "not json", None, "[]", "-"),
+            ("s", '"=cmd"', 0, '{"a": 1}', "")]
     out = io.StringIO()
-    assert write_rows(out, columns, iter(rows), fmt) == 3  # type: ignore[arg-type]
+    assert write_rows(out, columns, iter(rows), fmt) == 4  # type: ignore[arg-type]
     if fmt == "csv":
         got = list(csv.reader(io.StringIO(out.getvalue())))
         assert got == [list(columns),
                        ["'=1+1", "mx1.example | =mx2", "3", "7", ""],  # (a joined list starts as its first item)
                        ["ok", "'+1", "-4", "version: STSv1", "'@x"],
-                       ["'\tx", "not json", "", "", "'-"]]
+                       ["'\tx", "not json", "", "", "'-"],
+                       ["s", '"=cmd"', "0", '{"a": 1}', ""]]
     else:
         text = out.getvalue()
         records = json.loads(text) if fmt == "json" else [json.loads(line) for line in text.splitlines()]
         assert records == [dict(zip(columns, r, strict=True)) for r in [
             ("=1+1", ["mx1.example", "=mx2"], 3, 7, None), ("ok", "+1", -4, ["version: STSv1"], "@x"),
-            ("\tx", "not json", None, [], "-")]]
+            ("\tx", "not json", None, [], "-"), ("s", "=cmd", 0, {"a": 1}, "")]]
+    with pytest.raises(ValueError):  # a row that does not fit the columns
+        write_rows(io.StringIO(), columns, iter([("a", "b")]), fmt)  # type: ignore[arg-type]
 
 
 def test_progress_goes_to_stderr_for_long_runs() -> None:

@@ -1164,8 +1164,9 @@ _HOSTILE: Final = ("=HYPERLINK(1)", "+1", "-2", "@SUM(A1)", "\tx", "\rx", "", No
 @pytest.mark.parametrize("model_cls", MODELS)
 def test_export_cells_are_those_of_each_columns_kind(corpus_db: Path, model_cls: type[SqlTableModel]) -> None:
     """The export's cells, made by a function per column once per export, are what each
-    column's kind makes of its values (``_export_of``), neutralised: with formulas, empty
-    text, NULLs and text in number columns in every column the rows hold."""
+    column's kind makes of its values (``_export_of``), neutralised, on an index whose
+    rows hold formulas, empty text and text in number columns in every column they may
+    (and NULL where the schema allows it); every kind with every value: below."""
     from tlsrpt_gui.core.export import neutralise
     from tlsrpt_gui.ui.models import _export_of, _exported
 
@@ -1193,3 +1194,38 @@ def test_export_cells_are_those_of_each_columns_kind(corpus_db: Path, model_cls:
         assert [cell(row) for cell in cells] == expected
         seen.update(v for v in expected if isinstance(v, str) and v[:1] == "'")
     assert seen  # (some formula was neutralised)
+
+
+_VALUES: Final = (None, 0, -5, 2**63 - 1, 1.5, -0.25, "", "=x", "+1", "-", "@x", "\tx", "\rx", "plain", "1700000000",
+                  "[\"a\", \"=b\"]", b"\x00bytes", 1_700_000_000, 86_399)
+
+
+@pytest.mark.parametrize("kind", ["text", "int", "percent", "date", "datetime", "period", "domain", "domains", "list",
+                                  "source"])
+def test_export_cells_of_every_kind_and_value(kind: str) -> None:
+    """Each kind's cell function, given any value SQLite may hold at any offset (NULL,
+    integers, floats, formulas, numbers as text, bytes, times), gives what ``_export_of``
+    then ``neutralise`` give, or fails as they fail."""
+    from tlsrpt_gui.core.export import neutralise
+    from tlsrpt_gui.ui.models import Column, _export_of, _exported
+
+    width = 2 if kind in ("period", "source") else 1
+    col = Column("c", "C", tuple(f"x{i}" for i in range(width)), ("x0",), kind)  # type: ignore[arg-type]
+
+    def outcome(fn: Any) -> Any:
+        try:
+            return ("value", fn())
+        except Exception as exc:  # (compared, not handled)
+            return ("error", type(exc))
+
+    cases = 0
+    for a in (0, 2):
+        cell = _exported(col, a)
+        for first in _VALUES:
+            for second in (_VALUES if width == 2 else (None,)):
+                row = ("pad", 7, first, second, "after")[2 - a:]
+                got = outcome(lambda: cell(row))  # noqa: B023
+                want = outcome(lambda: neutralise(_export_of(col, tuple(row[a:a + width]))))  # noqa: B023
+                assert got == want and type(got[1]) is type(want[1]), (kind, a, row, got, want)
+                cases += 1
+    assert cases >= 2 * len(_VALUES)

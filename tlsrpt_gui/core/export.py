@@ -74,8 +74,11 @@ def write_rows(out: IO[str], columns: Sequence[str], rows: Iterator[Sequence[Any
 
     Each row's cells are handled in one comprehension, the JSON list columns by their
     places alone: an export of a million rows goes through some 14 million cells, and
-    a function call for each took longer than SQLite's read of the rows."""
+    a function call for each took longer than SQLite's read of the rows. In CSV a list
+    column's JSON list is joined with " | "; a value that is not a JSON list (the index
+    writes none) is written as its text."""
     n = 0
+    width = len(columns)
     lists = [i for i, name in enumerate(columns) if name in _JSON_LIST_COLUMNS]
     first = FORMULA_FIRST
     if fmt == "csv":
@@ -83,6 +86,8 @@ def write_rows(out: IO[str], columns: Sequence[str], rows: Iterator[Sequence[Any
         writer.writerow(columns)
         writerow = writer.writerow
         for row in rows:
+            if len(row) != width:
+                raise ValueError(f"a row of {len(row)} cells for {width} columns")
             if lists:
                 row = list(row)
                 for i in lists:
