@@ -243,6 +243,54 @@ def test_sound_index_checks_ok(tmp_path: Path) -> None:
     assert not (tmp_path / "none.db").exists()
 
 
+def _summaries(db: Path) -> dict[str, list[tuple[object, ...]]]:
+    from tlsrpt_gui.core import rollups
+
+    with sqlite3.connect(db) as conn:
+        out = {t: sorted(conn.execute(f"SELECT * FROM {t}"), key=repr) for t in rollups.TABLES}
+        out["marks"] = conn.execute("SELECT id, first_of_type FROM failure_details ORDER BY id").fetchall()
+    conn.close()
+    return out
+
+
+def test_chart_summaries_out_of_step_are_found_and_counted_again(tmp_path: Path) -> None:
+    from tlsrpt_gui.core.maintenance import recount_summaries
+
+    db, _ = corpus_index(tmp_path, 12)
+    good = _summaries(db)
+    assert len(good["marks"]) == 12 and all(m == 1 for _, m in good["marks"])
+    with sqlite3.connect(db) as conn:  # what a fault in the summaries' upkeep would leave
+        conn.execute("UPDATE roll_domain_day SET successful = successful + 1 WHERE day = (SELECT MIN(day) FROM roll_domain_day)")
+        conn.execute("DELETE FROM text_values WHERE (col, value) = (SELECT col, value FROM text_values LIMIT 1)")
+        conn.execute("UPDATE failure_details SET first_of_type = NULL WHERE id = 3")
+        conn.execute("DELETE FROM report_days")
+    conn.close()
+    before = sha(db)
+    res = check_index(db)
+    assert res.status == "stale" and not res.ok and not res.problems, res
+    assert res.stale_summaries == ("roll_domain_day", "text_values", "failure_details.first_of_type", "report_days")
+    assert "roll_domain_day, text_values" in res.message and "counted again" in res.message
+    assert res.reports == 12
+    assert check_index(db, quick=True).status == "ok"  # the quick check does not recount them
+    assert sha(db) == before  # checking never changes the file
+    recount_summaries(db)
+    assert check_index(db).status == "ok"
+    assert _summaries(db) == good
+
+
+def test_summaries_are_not_counted_again_while_an_import_has_yet_to_count_them(tmp_path: Path) -> None:
+    from tlsrpt_gui.core import rollups
+
+    db, _ = corpus_index(tmp_path, 3)
+    with Index(db) as ix:
+        ix.conn.execute("INSERT INTO deferred_indexes (name, sql) VALUES (?, '')", (rollups.PENDING,))
+        ix.conn.commit()
+        assert check_index(db).status == "ok"  # readers sum the rows meanwhile
+        with pytest.raises(IndexError_, match=r"import .* is under way"):
+            ix.recount_summaries()
+        assert ix.conn.execute("SELECT COUNT(*) FROM roll_domain_day").fetchone()[0] > 0  # untouched
+
+
 @pytest.mark.parametrize("damage", ["failure_details", "diagnostics", "reports_start", "header", "garbage", "empty"])
 def test_damage_is_detected(tmp_path: Path, damage: str) -> None:
     db, _ = corpus_index(tmp_path, 30)

@@ -148,6 +148,33 @@ def test_check_index_menu_finds_damage_and_plans_a_rebuild(qtbot: Any, make_wind
         w2.shutdown()
 
 
+def test_check_index_menu_counts_chart_summaries_out_of_step_again(qtbot: Any, make_window: Any, prompts: Any,
+                                                                     tmp_path: Path) -> None:
+    from tlsrpt_gui.core import rollups
+
+    db = _thirty_reports(tmp_path)
+    w = make_window(db)
+    try:
+        with sqlite3.connect(db) as conn:  # what a fault in the summaries' upkeep would leave
+            conn.execute("UPDATE roll_org_day SET failed = failed + 7")
+        conn.close()
+        prompts.answer = True
+        w.check_index_action.trigger()
+        qtbot.waitUntil(lambda: any(m[0] == "info" for m in prompts.messages), timeout=TIMEOUT)
+        (kind, title, text), (kind2, title2, _) = prompts.messages
+        assert (kind, title) == ("question", "Chart summaries out of step") and "roll_org_day" in text
+        assert (kind2, title2) == ("info", "Summaries counted")
+        with sqlite3.connect(db) as conn:
+            assert rollups.consistent(conn)
+        conn.close()
+        prompts.messages.clear()
+        w.check_index_action.trigger()
+        qtbot.waitUntil(lambda: bool(prompts.messages), timeout=TIMEOUT)
+        assert prompts.messages[0][:2] == ("info", "Index checked") and "sound" in prompts.messages[0][2]
+    finally:
+        w.shutdown()
+
+
 def test_declining_the_rebuild_touches_nothing(make_window: Any, prompts: Any, settings_file: Path, tmp_path: Path) -> None:
     from PySide6.QtCore import QSettings
 

@@ -853,6 +853,20 @@ class Index:
                 self.conn.execute(f'DROP INDEX "{name}"')
         log.info("bulk import: %d indexes deferred", len(rows))
 
+    def recount_summaries(self) -> None:
+        """Count every chart summary again from the rows, and mark again the first
+        failure row of each result type in its policy (what Check Index found out of
+        step, see :func:`rollups.mismatches`), in one transaction. Refused while a bulk
+        import runs or has yet to count them itself."""
+        if _bulk_import_elsewhere(self.path) or not rollups.ready(self.conn):
+            raise IndexError_(f"an import into {self.path} is under way and counts the summaries "
+                              "itself at its end: check the index again once it is done")
+        with self._transaction() as conn:
+            rollups.rebuild(conn)
+            if rollups.has_column(conn, "failure_details", "first_of_type"):
+                conn.execute("UPDATE failure_details SET first_of_type = NULL WHERE first_of_type IS NOT NULL")
+                conn.execute(FIRST_OF_TYPE_FILL)
+
     def build_deferred_indexes(self, parsers: _Parsers | None = None) -> int:
         """Build the indexes a bulk import deferred, one transaction each, and fill its
         summaries; returns how many indexes were built.

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, Literal
 
+from tlsrpt_gui.core import rollups
 from tlsrpt_gui.core.index import (
     SCHEMA_VERSION,
     ImportResult,
@@ -41,7 +42,8 @@ from tlsrpt_gui.core.sources import DEFAULT_LIMITS, Limits, SourceItem, gunzip_b
 log = logging.getLogger(__name__)
 
 OpenErrorKind = Literal["locked", "full", "damaged", "read-only", "newer", "cannot-open", "other"]
-Status = Literal["ok", "damaged", "locked", "missing", "newer"]
+#: "stale": sound, but its chart summaries do not match the rows they count
+Status = Literal["ok", "damaged", "stale", "locked", "missing", "newer"]
 
 #: Tables every index of the current schema has.
 REQUIRED_TABLES: Final = frozenset({"import_runs", "reports", "report_raw", "policies", "failure_details", "diagnostics", "sources"})
@@ -188,6 +190,8 @@ class IntegrityResult:
     reports: int | None = None
     raw_copies: int | None = None
     schema_version: int | None = None
+    #: the summary tables that do not match the rows they count (see :func:`rollups.mismatches`)
+    stale_summaries: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -199,6 +203,10 @@ class IntegrityResult:
             return f"There is no index at {self.path} yet."
         if self.status == "ok":
             return f"The index {self.path} is sound: {self.reports} report(s), each with its raw JSON kept."
+        if self.status == "stale":
+            return (f"The index {self.path} is sound: {self.reports} report(s), each with its raw JSON kept. But its "
+                    f"chart summaries ({', '.join(self.stale_summaries)}) do not match the reports they count, so the "
+                    "charts would show wrong totals. They can be counted again from the reports; nothing else changes.")
         if self.status == "locked":
             return f"The index {self.path} could not be checked: {self.problems[0] if self.problems else 'it is locked'}."
         if self.status == "newer":
@@ -246,8 +254,10 @@ def check_index(path: str | os.PathLike[str], *, quick: bool = False, timeout: f
     """Check an index file without changing it.
 
     Runs SQLite's ``integrity_check`` (``quick_check`` with *quick*), the foreign
-    key check, and our own checks: the schema version, the tables, and a raw
-    JSON copy for every report (what a rebuild needs).
+    key check, and our own checks: the schema version, the tables, a raw JSON copy
+    for every report (what a rebuild needs), and, unless *quick*, that the chart
+    summaries match the rows they count (status "stale" if that alone is wrong:
+    :func:`recount_summaries` mends it).
     """
     p = Path(path)
     if not p.exists():
@@ -262,6 +272,7 @@ def check_index(path: str | os.PathLike[str], *, quick: bool = False, timeout: f
         what = "it is empty" if not head else "it does not start like an SQLite database"
         return IntegrityResult(p, "damaged", (f"the file is not an SQLite database ({what})",))
     reports = raw = version = None
+    stale: list[str] = []
     try:
         conn = _connect_ro(p, timeout)
     except sqlite3.Error as exc:
@@ -289,6 +300,10 @@ def check_index(path: str | os.PathLike[str], *, quick: bool = False, timeout: f
                                       "(SELECT 1 FROM report_raw x WHERE x.report_id = r.id)").fetchone()[0])
             if no_raw:
                 problems.append(f"{no_raw} report(s) have no raw JSON copy")
+            # (an older schema is brought up to date, its summaries counted, when opened
+            # for writing; while a bulk import has yet to count them, readers sum the rows)
+            if not quick and not problems and version == SCHEMA_VERSION and rollups.ready(conn):
+                stale = rollups.mismatches(conn)
         if version < 1:
             problems.append("the schema version is 0: this is not a tlsrpt-gui index")
     except sqlite3.Error as exc:
@@ -297,8 +312,19 @@ def check_index(path: str | os.PathLike[str], *, quick: bool = False, timeout: f
         problems.append(_db_reason(p, exc))
     finally:
         conn.close()
-    status: Status = "damaged" if problems else "ok"
-    return IntegrityResult(p, status, tuple(problems[:_MAX_PROBLEMS]), reports, raw, version)
+    status: Status = "damaged" if problems else "stale" if stale else "ok"
+    return IntegrityResult(p, status, tuple(problems[:_MAX_PROBLEMS]), reports, raw, version, tuple(stale))
+
+
+def recount_summaries(path: str | os.PathLike[str], *, timeout: float = 10.0) -> None:
+    """Count the chart summaries of the index at *path* again from its rows (what a
+    check that found them "stale" offers); raises :class:`IndexOpenError` or
+    :class:`IndexError_` with a plain reason if that cannot be done now."""
+    index = open_index(path, timeout=timeout)
+    try:
+        index.recount_summaries()
+    finally:
+        index.close()
 
 
 # --------------------------------------------------------------------------- rebuild

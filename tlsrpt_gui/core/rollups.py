@@ -592,24 +592,57 @@ def rebuild(conn: sqlite3.Connection) -> None:
 
 def consistent(conn: sqlite3.Connection) -> bool:
     """True if every summary matches the rows it summarises (a slow full check)."""
-    for spec in _SUMS:
-        cols = ", ".join((*spec.keys, *spec.values))
-        computed = f"SELECT * FROM ({spec.select()})"  # a compound SELECT, kept whole
-        kept = f"SELECT {cols} FROM {spec.table}"
-        one_way = summed(conn, f"SELECT COUNT(*) FROM ({computed} EXCEPT {kept})")[0][0]
-        other_way = summed(conn, f"SELECT COUNT(*) FROM ({kept} EXCEPT {computed})")[0][0]
-        if one_way or other_way:
-            return False
-    computed = f"SELECT * FROM ({_text_values_sql()})"
-    for a, b in ((computed, "SELECT col, value, rows FROM text_values"), ("SELECT col, value, rows FROM text_values", computed)):
-        if conn.execute(f"SELECT COUNT(*) FROM ({a} EXCEPT {b})").fetchone()[0]:
-            return False
+    return not mismatches(conn, first_only=True)
+
+
+def mismatches(conn: sqlite3.Connection, *, first_only: bool = False) -> list[str]:
+    """The summary tables (and schema 7's marks, as ``failure_details.first_of_type``)
+    that do not match the rows they summarise: a slow full check, which counts every
+    summary again in SQL (not with the import's own counting), in one read transaction
+    unless the caller has one open, and leaves ``conn``'s tables as they were. A read-only
+    connection will do (the counts go into a temporary table). With *first_only*, stops
+    at the first."""
+    began = not conn.in_transaction
+    if began:
+        conn.execute("BEGIN")  # one snapshot: an import beside it commits rows and sums together
+    try:
+        return _mismatches(conn, first_only)
+    finally:
+        if began:
+            conn.execute("ROLLBACK")
+
+
+def _mismatches(conn: sqlite3.Connection, first_only: bool) -> list[str]:
+    found: list[str] = []
+    computed = [(spec.table, ", ".join((*spec.keys, *spec.values)), spec.select()) for spec in _SUMS]
+    computed.append(("text_values", "col, value, rows", _text_values_sql()))
+    for table, cols, select in computed:
+        # counted once into a temporary table, then compared both ways
+        create = f"CREATE TEMP TABLE tlsrpt_counted AS SELECT * FROM ({select})"  # (a compound SELECT, kept whole)
+        try:
+            conn.execute(create)
+        except sqlite3.OperationalError as exc:
+            if "integer overflow" not in str(exc):
+                raise
+            conn.execute(create.replace("SUM(", "TOTAL("))
+        try:
+            differ = conn.execute(
+                f"SELECT EXISTS (SELECT * FROM temp.tlsrpt_counted EXCEPT SELECT {cols} FROM main.{table}) "
+                f"OR EXISTS (SELECT {cols} FROM main.{table} EXCEPT SELECT * FROM temp.tlsrpt_counted)").fetchone()[0]
+        finally:
+            conn.execute("DROP TABLE temp.tlsrpt_counted")
+        if differ:
+            found.append(table)
+            if first_only:
+                return found
     # (schema 7) one failure row marked for each result type of each policy, and only with 1
     if has_column(conn, "failure_details", "first_of_type") and conn.execute(
             "SELECT (SELECT COUNT(*) FROM (SELECT SUM(first_of_type) AS n FROM failure_details "
             "GROUP BY policy_id, result_type) WHERE n IS NOT 1) + (SELECT COUNT(*) FROM failure_details "
             "WHERE first_of_type IS NOT NULL AND first_of_type <> 1)").fetchone()[0]:
-        return False
+        found.append("failure_details.first_of_type")
+        if first_only:
+            return found
     expected: dict[tuple[str, str, str], set[int]] = {}
     for org, domain, ptype, d in conn.execute(f"SELECT organization_name, policy_domain, policy_type, {_DAY} FROM policies"):
         expected.setdefault((str(org), str(domain), str(ptype)), set()).add(int(d))
@@ -619,4 +652,6 @@ def consistent(conn: sqlite3.Connection) -> bool:
             "SELECT organization_name, policy_domain, policy_type, first_day, days FROM report_days"
         )
     }
-    return stored == expected
+    if stored != expected:
+        found.append("report_days")
+    return found

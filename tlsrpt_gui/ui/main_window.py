@@ -1560,6 +1560,10 @@ class MainWindow(QMainWindow):
                     self.settings.setValue(REBUILD_KEY, str(db))
                     self.settings.sync()
                     self.prompts.information(self, "Rebuild planned", "Quit and start tlsrpt-gui again to rebuild the index.")
+            elif result.status == "stale":
+                if self.prompts.question(self, "Chart summaries out of step", f"{result.message}\n\nCount them again now?",
+                                         "Count Again"):
+                    self.recount_summaries()
             elif result.ok:
                 self.prompts.information(self, "Index checked", result.message)
             else:
@@ -1568,6 +1572,31 @@ class MainWindow(QMainWindow):
         def failed(exc: BaseException) -> None:
             self.statusBar().clearMessage()
             self.prompts.error(self, "Index not checked", str(exc))
+
+        self._run_background(job, done, failed)
+
+    def recount_summaries(self) -> None:
+        """Count the chart summaries again from the rows, in the background (what Check
+        Index offers when they are out of step), then show the tables and charts again."""
+        from tlsrpt_gui.core.maintenance import recount_summaries
+
+        if self.importer.running:
+            self.prompts.error(self, "Summaries not counted", "An import is under way: check the index again once it is done.")
+            return
+        db = self.db_path
+        self.statusBar().showMessage("Counting the chart summaries again…")
+
+        def job(_task: Task[None]) -> None:
+            recount_summaries(db)
+
+        def done(_result: None) -> None:
+            self.statusBar().clearMessage()
+            self.refresh_tables()
+            self.prompts.information(self, "Summaries counted", "The chart summaries were counted again from the reports.")
+
+        def failed(exc: BaseException) -> None:
+            self.statusBar().clearMessage()
+            self.prompts.error(self, "Summaries not counted", str(exc))
 
         self._run_background(job, done, failed)
 
