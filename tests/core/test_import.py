@@ -440,7 +440,7 @@ def test_migration_from_schema_1_keeps_data(corpus: Path, tmp_path: Path, monkey
             names = {r[0] for r in ix.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
             assert "failures_type_cover" not in names
     with Index(db) as ix:
-        assert ix.schema_version == SCHEMA_VERSION == 7
+        assert ix.schema_version == SCHEMA_VERSION == 8
         names = {r[0] for r in ix.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
         assert {"failures_type_cover", "failures_mx_cover", "failures_ip_cover"} <= names
         assert ix.totals() == before
@@ -476,7 +476,7 @@ def test_migration_from_schema_3_adds_the_result_type_summaries(corpus: Path, tm
         if deferred:  # a bulk import killed before it built its indexes again
             ix._defer_indexes()
     with Index(db) as ix:
-        assert ix.schema_version == SCHEMA_VERSION == 7
+        assert ix.schema_version == SCHEMA_VERSION == 8
         assert all(ix.conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] > 0
                    for t in (*rollups.SCHEMA_4_TABLES, *rollups.SCHEMA_5_TABLES))
         assert rollups.consistent(ix.conn) and rollups.ready(ix.conn)
@@ -496,7 +496,7 @@ def test_migration_from_schema_4_adds_the_monthly_result_type_summary(corpus: Pa
     with index_of_schema(db, 4, corpus) as ix, ix.conn:
         ix.conn.execute("DROP TABLE roll_type_month")
     with Index(db) as ix:
-        assert ix.schema_version == SCHEMA_VERSION == 7
+        assert ix.schema_version == SCHEMA_VERSION == 8
         assert ix.conn.execute("SELECT COUNT(*) FROM roll_type_month").fetchone()[0] > 0
         assert rollups.consistent(ix.conn)
         first = ix.conn.execute("SELECT MIN(start_ts) FROM reports").fetchone()[0]
@@ -911,7 +911,7 @@ def test_migration_from_schema_5_counts_each_policys_failure_rows(corpus: Path, 
         if deferred:  # a bulk import killed before it built its indexes again
             ix._defer_indexes()
     with Index(db) as ix:
-        assert ix.schema_version == SCHEMA_VERSION == 7
+        assert ix.schema_version == SCHEMA_VERSION == 8
         counts = dict(ix.conn.execute("SELECT failure_detail_count > 0, COUNT(*) FROM policies GROUP BY 1").fetchall())
         assert counts[0] > 0 and counts[1] > 0  # both kinds are in the corpus
         assert ix.conn.execute(POLICY_COUNTS_WRONG).fetchone()[0] == 0
@@ -937,7 +937,7 @@ def test_migration_from_schema_6_marks_the_first_failure_row_of_each_type(corpus
         if deferred:  # a bulk import killed before it built its indexes again
             ix._defer_indexes()
     with Index(db) as ix:
-        assert ix.schema_version == SCHEMA_VERSION == 7
+        assert ix.schema_version == SCHEMA_VERSION == 8
         assert rollups.consistent(ix.conn)  # one row marked for each type of each policy
         names = {r[0] for r in ix.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
         assert "failures_mx" not in names and "failures_ip" not in names and "failures_policy_sums" in names
@@ -958,6 +958,55 @@ def test_migration_from_schema_6_marks_the_first_failure_row_of_each_type(corpus
                 for query in (stats.sessions_per_day, stats.policy_coverage, stats.success_rate_by_domain):
                     assert query(ix.conn, flt) == query(ix.conn, flt, rollups=False)
         again = ix.import_paths([corpus / "reports"])  # written as schema 7 writes them: nothing new
+        assert again.imported == 0 and rollups.consistent(ix.conn)
+
+
+#: roll_failures_key as schemas 3 to 7 made it: per key and result type, of all reporters
+ROLL_FAILURES_KEY_7 = """CREATE TABLE roll_failures_key (
+    dim TEXT NOT NULL CHECK (dim IN ('reporter', 'mx_host', 'sending_ip')), key TEXT NOT NULL,
+    result_type TEXT NOT NULL, failed INTEGER NOT NULL, details INTEGER NOT NULL,
+    PRIMARY KEY (dim, key, result_type)) WITHOUT ROWID"""
+
+
+def test_migration_from_schema_7_counts_top_keys_per_reporter(corpus: Path, tmp_path: Path) -> None:
+    """Schema 8 counts the top-N keys per reporter too, so one reporter's charts of MX
+    hosts and sending addresses read the summary; an index of schema 7 opened read-only
+    still answers them from the rows."""
+    from tlsrpt_gui.core import stats
+    from tlsrpt_gui.core.query import Filter
+
+    db = tmp_path / "v7.db"
+    with index_of_schema(db, 7, corpus) as ix:
+        ix.conn.execute("DROP TABLE roll_failures_key")
+        ix.conn.execute(ROLL_FAILURES_KEY_7)
+        ix.conn.execute("INSERT INTO roll_failures_key SELECT dim, key, result_type, SUM(failed), SUM(details) "
+                        "FROM roll_failures_month GROUP BY dim, key, result_type")
+        ix.conn.execute("INSERT INTO roll_failures_key SELECT 'sending_ip', COALESCE(sending_mta_ip, ''), result_type, "
+                        "SUM(failed_session_count), COUNT(*) FROM failure_details GROUP BY 2, 3")
+        ix.conn.commit()
+        orgs = [r[0] for r in ix.conn.execute("SELECT DISTINCT organization_name FROM failure_details")]
+        assert len(orgs) > 3
+    filters = [Filter(reporter=org) for org in orgs] + [Filter(reporter=orgs[0], result_type=rt) for (rt,) in
+                                                        sqlite3.connect(db).execute("SELECT DISTINCT result_type FROM failure_details")]
+    old = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    for flt in filters:
+        for key in ("reporter", "mx_host", "sending_ip"):
+            assert stats.top_failures(old, flt, key) == stats.top_failures(old, flt, key, rollups=False)
+    old.close()
+    with Index(db) as ix:
+        assert ix.schema_version == SCHEMA_VERSION == 8
+        assert rollups.consistent(ix.conn)
+        assert "organization_name" in [r[1] for r in ix.conn.execute("PRAGMA table_info(roll_failures_key)")]
+        for flt in filters:
+            for key in ("reporter", "mx_host", "sending_ip"):
+                seen: list[str] = []
+                ix.conn.set_trace_callback(seen.append)
+                got = stats.top_failures(ix.conn, flt, key)
+                ix.conn.set_trace_callback(None)
+                assert not [s for s in seen if "failure_details" in s], seen  # the summary alone
+                assert got == stats.top_failures(ix.conn, flt, key, rollups=False), (flt, key)
+                assert got.items or flt.result_type, (flt, key)  # every reporter has failure rows
+        again = ix.import_paths([corpus / "reports"])
         assert again.imported == 0 and rollups.consistent(ix.conn)
 
 

@@ -391,13 +391,17 @@ def top_failures(
     """
     rollups = rollups and _rollups.ready(conn)
     col = _TOP_COLUMNS[key]
-    rw = _roll_where(flt, {"result_type"}) if rollups else None
+    # (an index of schema 7 or older, opened read-only, counts keys of all reporters only)
+    fields = {"result_type", "reporter"} if not flt.reporter or _rollups.has_column(
+        conn, "roll_failures_key", "organization_name") else {"result_type"}
+    rw = _roll_where(flt, fields) if rollups else None
     parts: list[tuple[str, list[Any]]] = []  # queries of (key, result type, failed sessions)
-    if rw is not None:  # all time: the per-key summary
+    if rw is not None:  # all time: the per-key summary, whose rows count each key per reporter
         where, params = rw
         if not include_missing:
             where = f"{where} AND key != ''"
-        parts.append((f"SELECT key, result_type, failed FROM roll_failures_key WHERE dim = ? AND {where}", [key, *params]))
+        parts.append((f"SELECT key, result_type, SUM(failed) FROM roll_failures_key WHERE dim = ? AND {where} "
+                      "GROUP BY key, result_type", [key, *params]))
     else:
         used = _used(flt)
         by_month = rollups and key in _rollups.MONTH_DIMS and "date" in used and used <= {"date", "result_type"}
