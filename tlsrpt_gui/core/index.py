@@ -229,7 +229,7 @@ def _schema_8(conn: sqlite3.Connection) -> None:
     # The top-N summary counts each key per reporter too, so the charts of one reporter's
     # MX hosts and sending addresses read it, not that reporter's failure rows (0.2-0.3 s
     # for a busy one at a million reports). Counted again from the rows, in SQL.
-    conn.execute("DROP TABLE roll_failures_key")
+    conn.execute("DROP TABLE IF EXISTS roll_failures_key")
     rollups.add_tables(conn, ("roll_failures_key",))
 
 
