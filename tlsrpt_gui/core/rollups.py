@@ -624,13 +624,7 @@ def _mismatches(conn: sqlite3.Connection, first_only: bool) -> list[str]:
     computed.append(("text_values", "col, value, rows", _text_values_sql()))
     for table, cols, select in computed:
         # counted once into a temporary table, then compared both ways
-        create = f"CREATE TEMP TABLE tlsrpt_counted AS SELECT * FROM ({select})"  # (a compound SELECT, kept whole)
-        try:
-            conn.execute(create)
-        except sqlite3.OperationalError as exc:
-            if "integer overflow" not in str(exc):
-                raise
-            conn.execute(create.replace("SUM(", "TOTAL("))
+        summed(conn, f"CREATE TEMP TABLE tlsrpt_counted AS SELECT * FROM ({select})")  # (a compound SELECT, kept whole)
         try:
             differ = conn.execute(
                 f"SELECT EXISTS (SELECT * FROM temp.tlsrpt_counted EXCEPT SELECT {cols} FROM main.{table}) "
