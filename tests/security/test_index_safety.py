@@ -254,6 +254,7 @@ def _summaries(db: Path) -> dict[str, list[tuple[object, ...]]]:
 
 
 def test_chart_summaries_out_of_step_are_found_and_counted_again(tmp_path: Path) -> None:
+    from tlsrpt_gui.core import rollups
     from tlsrpt_gui.core.maintenance import recount_summaries
 
     db, _ = corpus_index(tmp_path, 12)
@@ -269,7 +270,10 @@ def test_chart_summaries_out_of_step_are_found_and_counted_again(tmp_path: Path)
     res = check_index(db)
     assert res.status == "stale" and not res.ok and not res.problems, res
     assert res.stale_summaries == ("roll_domain_day", "text_values", "failure_details.first_of_type", "report_days")
-    assert "roll_domain_day, text_values" in res.message and "counted again" in res.message
+    assert "4 of the summaries" in res.message and "counted again" in res.message
+    assert "(sessions per day and domain; the values the text filters search; the marks" in res.message
+    assert "roll_" not in res.message  # named in plain words, not by table
+    assert set(rollups.DESCRIPTIONS) == {*rollups.TABLES, "failure_details.first_of_type"}  # each has its words
     assert res.reports == 12
     assert check_index(db, quick=True).status == "ok"  # the quick check does not recount them
     assert sha(db) == before  # checking never changes the file

@@ -162,7 +162,7 @@ def test_check_index_menu_counts_chart_summaries_out_of_step_again(qtbot: Any, m
         w.check_index_action.trigger()
         qtbot.waitUntil(lambda: any(m[0] == "info" for m in prompts.messages), timeout=TIMEOUT)
         (kind, title, text), (kind2, title2, _) = prompts.messages
-        assert (kind, title) == ("question", "Chart summaries out of step") and "roll_org_day" in text
+        assert (kind, title) == ("question", "Chart summaries out of step") and "(sessions per day and reporter)" in text
         assert (kind2, title2) == ("info", "Summaries counted")
         with sqlite3.connect(db) as conn:
             assert rollups.consistent(conn)

@@ -72,6 +72,23 @@ SECONDS_PER_DAY: Final = 86400
 #: the tables, for checks and rebuilds
 TABLES: Final = ("roll_domain_day", "roll_domain_month", "roll_org_day", "roll_domain", "roll_type_day", "roll_type_domain",
                   "roll_type_month", "roll_failures_day", "roll_failures_key", "roll_failures_month", "text_values", "report_days")
+#: what each summary (and schema 7's marks) counts, in a mail admin's words: how a
+#: check that finds them out of step names them to the user
+DESCRIPTIONS: Final = {
+    "roll_domain_day": "sessions per day and domain",
+    "roll_domain_month": "sessions per month and domain",
+    "roll_org_day": "sessions per day and reporter",
+    "roll_domain": "sessions per domain and reporter",
+    "roll_type_day": "sessions per day of the policies with each failure type",
+    "roll_type_domain": "sessions per domain of the policies with each failure type",
+    "roll_type_month": "sessions per month of the policies with each failure type",
+    "roll_failures_day": "failures per day and type",
+    "roll_failures_key": "the top reporters, MX hosts and sending addresses",
+    "roll_failures_month": "the top reporters and MX hosts per month",
+    "text_values": "the values the text filters search",
+    "report_days": "the days each reporter sent a report for (missing reports)",
+    "failure_details.first_of_type": "the marks of each policy's first failure of a type",
+}
 #: the summaries added by schema 4
 SCHEMA_4_TABLES: Final = ("roll_type_day", "roll_type_domain", "roll_failures_month")
 #: the summaries added by schema 5
