@@ -345,14 +345,14 @@ def sessions_per_day(conn: sqlite3.Connection, flt: Filter, *, rollups: bool = T
         if rw is not None:
             sql = (f"SELECT day, SUM(successful), SUM(failed) FROM {table} "
                    f"WHERE {rw[0]} GROUP BY day ORDER BY day")
-            return [DaySessions(int(d), int(s), int(f)) for d, s, f in _rollups.summed(conn, sql, rw[1])]
+            return [DaySessions(int(d), int(s), int(f)) for d, s, f in _rollups.summed(conn, sql, rw[1], width=3)]
     source, where, params = _policy_source(conn, flt, rollups)
     day = _day_sql("p.start_ts")
     sql = (
         f"SELECT {day} AS day, SUM(p.successful_sessions), SUM(p.failed_sessions) "
         f"FROM {source} WHERE {where} GROUP BY day ORDER BY day"
     )
-    return [DaySessions(int(d), int(s), int(f)) for d, s, f in _rollups.summed(conn, sql, params)]
+    return [DaySessions(int(d), int(s), int(f)) for d, s, f in _rollups.summed(conn, sql, params, width=3)]
 
 
 def failures_by_result_type(conn: sqlite3.Connection, flt: Filter, *, rollups: bool = True) -> list[ResultTypeCount]:
@@ -369,7 +369,7 @@ def failures_by_result_type(conn: sqlite3.Connection, flt: Filter, *, rollups: b
             f"FROM failure_details f WHERE {where} GROUP BY f.result_type"
         )
     rows = [
-        ResultTypeCount(str(t), result_category(str(t)), int(n), int(d)) for t, n, d in _rollups.summed(conn, sql, params)
+        ResultTypeCount(str(t), result_category(str(t)), int(n), int(d)) for t, n, d in _rollups.summed(conn, sql, params, width=3)
     ]
     rows.sort(key=lambda r: (CATEGORIES.index(r.category), -r.failed_sessions, r.result_type))
     return rows
@@ -422,7 +422,7 @@ def top_failures(
             parts.extend(_top_rows(conn, end, col, include_missing, rollups) for end in ends)
     by_key: dict[str, dict[str, int]] = {}
     for sql, params in parts:
-        for k, result_type, n in _rollups.summed(conn, sql, params):
+        for k, result_type, n in _rollups.summed(conn, sql, params, width=3):
             cats = by_key.setdefault(NOT_GIVEN if k is None else str(k), {})
             cat = result_category(str(result_type))
             cats[cat] = cats.get(cat, 0) + int(n)
@@ -535,7 +535,7 @@ def _domain_sums(conn: sqlite3.Connection, flt: Filter, rollups: bool, by_kind: 
     """``{(domain, [kind]): [successful, failed]}`` of :func:`_domain_parts`."""
     out: dict[tuple[str, ...], list[int]] = {}
     for sql, params in _domain_parts(conn, flt, rollups, by_kind):
-        for *key, s, f in _rollups.summed(conn, sql, params):
+        for *key, s, f in _rollups.summed(conn, sql, params, width=4 if by_kind else 3):
             k = tuple(map(str, key))
             acc = out.get(k)
             if acc is None:
@@ -599,7 +599,7 @@ def certificate_failures_per_day(conn: sqlite3.Connection, flt: Filter, *, rollu
             f"WHERE {where} AND f.{certificate} "
             "GROUP BY day, f.result_type ORDER BY day, f.result_type"
         )
-    return [DayResultCount(int(d), str(t), int(n)) for d, t, n in _rollups.summed(conn, sql, params)]
+    return [DayResultCount(int(d), str(t), int(n)) for d, t, n in _rollups.summed(conn, sql, params, width=3)]
 
 
 # --------------------------------------------------------------------------- missing reports
@@ -754,9 +754,9 @@ def reporting_bits(conn: sqlite3.Connection, flt: Filter) -> dict[Pair, tuple[in
     lo = date_to_day(flt.date_from) if flt.date_from is not None else None
     hi = date_to_day(flt.date_to) if flt.date_to is not None else None
     out: dict[Pair, tuple[int, int]] = {}
-    sql = f"SELECT organization_name, policy_domain, first_day, days FROM report_days WHERE {where}"
-    for org, domain, first, blob in conn.execute(sql, params):
-        part = _clip(int(first), _rollups.decode_bits(blob), lo, hi)
+    sql = f"SELECT organization_name, policy_domain, first_day, hex(days) FROM report_days WHERE {where}"
+    for org, domain, first, blob in _rollups.at_once(conn, sql, params, width=4):
+        part = _clip(int(first), _rollups.decode_bits(bytes.fromhex(blob)), lo, hi)
         if part is not None:
             key = (str(org), str(domain))
             out[key] = _rollups.merge_bits(out.get(key), part)
