@@ -404,6 +404,7 @@ def test_charts_write_numbers_as_the_locale_does(qtbot: QtBot) -> None:
 
 def test_a_legend_wraps_rather_than_clips(qtbot: QtBot) -> None:
     from PySide6.QtGui import QColor
+    from PySide6.QtWidgets import QLabel, QWidget
 
     from tlsrpt_gui.ui.charts.card import LegendRow
 
@@ -421,6 +422,14 @@ def test_a_legend_wraps_rather_than_clips(qtbot: QtBot) -> None:
     for holder in holders:
         box = holder.geometry()
         assert box.left() >= 0 and box.right() < 300 and box.width() >= holder.sizeHint().width()
+    # its heights are kept per width until the items change, or their sizes do
+    assert legend.heightForWidth(600) > one_line
+    legend.set_items([(QColor("#123456"), n) for n in names[:2]], "#000000")
+    qtbot.waitUntil(lambda: all(h.isVisible() for h in legend.findChildren(QWidget) if h.parent() is legend))
+    assert legend.heightForWidth(600) == one_line
+    label = legend._layout.itemAt(1).widget().findChildren(QLabel)[-1]
+    label.setText(" ".join(names))  # (a label's own change, not the legend's)
+    qtbot.waitUntil(lambda: legend.heightForWidth(600) > one_line, timeout=2000)  # on two lines, once laid out
 
 
 def test_an_empty_chart_offers_no_png_or_csv(qtbot: QtBot, tmp_path: Path) -> None:
