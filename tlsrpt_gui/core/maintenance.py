@@ -207,9 +207,10 @@ class IntegrityResult:
             n = len(self.stale_summaries)
             counts = "; ".join(rollups.DESCRIPTIONS.get(t, t) for t in self.stale_summaries)
             return (f"The index {self.path} is sound: {self.reports} report(s), each with its raw JSON kept. But "
-                    f"{n} of the summaries behind its charts and filters {'does' if n == 1 else 'do'} not match the "
-                    f"reports they count ({counts}), so the charts would show wrong totals. They can be counted again "
-                    "from the reports; nothing else changes.")
+                    f"{n} of the summaries behind its charts and filters "
+                    f"{'does not match the reports it counts' if n == 1 else 'do not match the reports they count'} "
+                    f"({counts}), so the charts would show wrong totals. They can be counted again from the reports; "
+                    "nothing else changes.")
         if self.status == "locked":
             return f"The index {self.path} could not be checked: {self.problems[0] if self.problems else 'it is locked'}."
         if self.status == "newer":
