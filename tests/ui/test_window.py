@@ -838,8 +838,30 @@ def test_check_dns_switches_to_the_dns_tab(qtbot: Any, make_window: Any, corpus_
     asked: list[str] = []
     w.dns.check_domain = asked.append  # type: ignore[method-assign]
     w.check_dns("example.com")
-    assert w.tabs.currentWidget() is w.dns
+    assert w.tabs.currentWidget() is w.dns.parentWidget()
     assert asked == ["example.com"]
+
+
+def test_the_dns_tab_is_built_on_first_use(qtbot: Any, make_window: Any, corpus_db: Path) -> None:
+    """The DNS tab (dnspython: 0.13-0.16 s) is not built at start-up, but when first
+    shown or asked to check a domain, with what the window knows by then."""
+    w = make_window(corpus_db)
+    w.show()
+    qtbot.waitExposed(w)
+    assert w._dns is None and w.filter_bar.isVisible()
+    w.set_tab("dns")
+    tab = w._dns
+    assert tab is not None and tab.parentWidget() is w.tabs.currentWidget()
+    qtbot.waitUntil(tab.isVisible, timeout=2000)
+    assert not w.filter_bar.isVisible()  # the DNS tab has its own domain field
+    domains = [tab.domain_box.itemText(i) for i in range(tab.domain_box.count())]
+    assert domains and domains == sorted(w._known_domains, key=str.lower)  # the index's policy domains
+    w.set_tab("reports")
+    assert w.filter_bar.isVisible()
+    w.set_tab("dns")
+    assert w._dns is tab  # built once
+    w.close()
+    assert not tab.running
 
 
 def test_a_bulk_import_says_when_it_builds_the_indexes(qtbot: Any, make_window: Any, tmp_path: Path,

@@ -123,6 +123,23 @@ def _import_charts() -> None:
     except ImportError:  # the tab says so when it is opened
         pass
 
+
+def _import_dns_tab() -> None:
+    """Import the DNS tab's modules (dnspython: 0.13-0.16 s; off the GUI thread)."""
+    try:
+        import tlsrpt_gui.ui.dns_tab  # noqa: F401
+    except ImportError:  # the tab says so when it is opened
+        pass
+
+
+def _import_tabs(charts_in: threading.Event) -> None:
+    """The thread that imports the Charts tab's modules, then the DNS tab's."""
+    try:
+        _import_charts()
+    finally:
+        charts_in.set()
+    _import_dns_tab()
+
 EMPTY_INDEX_TEXT = "No reports yet.\n\nDrop reports here or use File → Open."
 NO_MATCH_TEXT = "No rows match the filters."
 #: what an empty table says when the index has reports (the welcome page is for an empty index)
@@ -435,13 +452,18 @@ class MainWindow(QMainWindow):
         #: the thread importing the Charts tab's modules (see below), and what the tab
         #: says while it waits for them (see _await_charts)
         self._charts_import: threading.Thread | None = None
+        #: set by that thread once the Charts tab's modules are in (it goes on to the DNS tab's)
+        self._charts_modules_in = threading.Event()
         #: the window is closing (and waits for its background work: closeEvent)
         self._closing = False
         #: Cancel was pressed during the running import; the summary of the last one
         self._cancel_requested = False
         self._last_summary = ""
         self._charts_waiting: QLabel | None = None
-        self.dns: QWidget | None = None
+        #: the DNS tab, once built (see dns), and the tab's host until then
+        self._dns: QWidget | None = None
+        self._dns_host: QWidget | None = None
+        self._known_domains: list[str] = []
         self._add_charts_tab()
         self._add_dns_tab()
         for page in self.pages.values():
@@ -534,7 +556,8 @@ class MainWindow(QMainWindow):
         """True once the Charts tab's modules are imported (in a thread started by the first call)."""
         if self._charts_import is None:
             _ready_qt_bindings()
-            self._charts_import = threading.Thread(target=_import_charts, name="tlsrpt-charts-import", daemon=True)
+            self._charts_import = threading.Thread(target=_import_tabs, args=(self._charts_modules_in,),
+                                                   name="tlsrpt-charts-import", daemon=True)
             self._charts_import.start()
         return not self._charts_importing()
 
@@ -551,7 +574,7 @@ class MainWindow(QMainWindow):
 
     def _charts_importing(self) -> bool:
         """True while the thread that imports the Charts tab's modules runs."""
-        return self._charts_import is not None and self._charts_import.is_alive()
+        return self._charts_import is not None and not self._charts_modules_in.is_set()
 
     def _await_charts(self) -> None:
         """The Charts tab opened while its modules are still importing (in the first
@@ -605,17 +628,34 @@ class MainWindow(QMainWindow):
         return self._charts
 
     def _add_dns_tab(self) -> None:
-        try:
-            from tlsrpt_gui.ui.dns_tab import DnsTab
-        except ImportError:
-            log.info("the DNS module is not available")
-            self.tabs.addTab(
-                self._placeholder("DNS checks are not available in this build."), "D&NS"
-            )
-            return
-        self.dns = DnsTab(self, settings=self.settings)
-        self.dns.cancel_action.setEnabled(False)  # the window's Escape does it (see _escape)
-        self.tabs.addTab(self.dns, "D&NS")
+        """A host for the DNS tab, built on first use (see dns): its modules (dnspython)
+        took 0.13-0.16 s of every start-up. They are imported off the GUI thread after
+        the Charts tab's, a moment after the first paint."""
+        host = QWidget(self)
+        host.setObjectName("dns_host")
+        QVBoxLayout(host).setContentsMargins(0, 0, 0, 0)
+        self._dns_host = host
+        self.tabs.addTab(host, "D&NS")
+
+    @property
+    def dns(self) -> QWidget | None:
+        """The DNS tab, built now if it was not yet (None where DNS checks are not available)."""
+        if self._dns is None and self._dns_host is not None:
+            layout = self._dns_host.layout()
+            assert layout is not None
+            try:
+                from tlsrpt_gui.ui.dns_tab import DnsTab
+            except ImportError:
+                log.info("the DNS module is not available")
+                layout.addWidget(self._placeholder("DNS checks are not available in this build."))
+                self._dns_host = None
+                return None
+            dns = DnsTab(self._dns_host, settings=self.settings)
+            dns.cancel_action.setEnabled(False)  # the window's Escape does it (see _escape)
+            dns.set_known_domains(self._known_domains)  # (the settings it reads itself, now)
+            layout.addWidget(dns)
+            self._dns = dns
+        return self._dns
 
     def _placeholder(self, text: str) -> QLabel:
         label = QLabel(text, self)
@@ -931,8 +971,9 @@ class MainWindow(QMainWindow):
             ]
             + sorted(KNOWN_RESULT_TYPES),
         )
-        if self.dns is not None:
-            self.dns.set_known_domains(sorted(d for d in domains if d))  # type: ignore[attr-defined]
+        self._known_domains = sorted(d for d in domains if d)
+        if self._dns is not None:
+            self._dns.set_known_domains(self._known_domains)  # type: ignore[attr-defined]
 
     def update_totals(self) -> None:
         t = self.index.totals()
@@ -1103,10 +1144,11 @@ class MainWindow(QMainWindow):
         self.import_log_dialog = dlg
 
     def check_dns(self, domain: str) -> None:
-        if self.dns is None:
+        dns = self.dns
+        if dns is None or self._dns_host is None:
             return
-        self.tabs.setCurrentWidget(self.dns)
-        self.dns.check_domain(domain)  # type: ignore[attr-defined]
+        self.tabs.setCurrentWidget(self._dns_host)
+        dns.check_domain(domain)  # type: ignore[attr-defined]
 
     # ------------------------------------------------------------ drag and drop
 
@@ -1139,7 +1181,10 @@ class MainWindow(QMainWindow):
                 _ = self.charts  # build it on first visit
         is_table = isinstance(self.tabs.widget(index), TablePage)
         # the DNS panel has its own domain field; the shared filters do not apply to it
-        self.filter_bar.setVisible(self.dns is None or self.tabs.widget(index) is not self.dns)
+        on_dns = self._dns_host is not None and self.tabs.widget(index) is self._dns_host
+        if on_dns:
+            _ = self.dns  # build it on first visit
+        self.filter_bar.setVisible(not on_dns)
         self.detail.setVisible(is_table and self.detail_action.isChecked())
         self.copy_action.setEnabled(is_table)
         self.export_action.setEnabled(is_table)
@@ -1247,7 +1292,7 @@ class MainWindow(QMainWindow):
             if domain:
                 menu.addSeparator()
                 act = menu.addAction("Check DNS for This Domain")
-                act.setEnabled(self.dns is not None)
+                act.setEnabled(self._dns_host is not None)
                 act.triggered.connect(lambda: self.check_dns(domain))
             if "additional_information" in keys:
                 link = model.copy_text(row, keys["additional_information"]).strip()
@@ -1304,8 +1349,9 @@ class MainWindow(QMainWindow):
     def _escape(self) -> None:
         """Escape cancels the DNS check in view, else the import (one action for both: the
         DNS tab's own and this one were ambiguous there, and neither ran)."""
-        if self.dns is not None and self.tabs.currentWidget() is self.dns and self.dns.running:
-            self.dns.cancel()
+        dns = self._dns
+        if dns is not None and self.tabs.currentWidget() is self._dns_host and dns.running:  # type: ignore[attr-defined]
+            dns.cancel()  # type: ignore[attr-defined]
         else:
             self.cancel_import()
 
@@ -1606,8 +1652,8 @@ class MainWindow(QMainWindow):
 
         dlg = PreferencesDialog(self.settings, self)
         dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        if self.dns is not None:
-            dlg.settings_saved.connect(self.dns.refresh_settings)  # type: ignore[attr-defined]
+        if self._dns is not None:  # (one built later reads the settings then)
+            dlg.settings_saved.connect(self._dns.refresh_settings)  # type: ignore[attr-defined]
         dlg.open()
         self.preferences_dialog = dlg
 
@@ -1641,8 +1687,8 @@ class MainWindow(QMainWindow):
         self._charts_import_timer.stop()
         self._parser_server_timer.stop()
         self._charts_when_idle.stop()
-        if self.dns is not None:
-            self.dns.shutdown()  # type: ignore[attr-defined]
+        if self._dns is not None:
+            self._dns.shutdown()  # type: ignore[attr-defined]
         self.importer.cancel()
         for task in list(self._background):
             task.cancel()
