@@ -8,6 +8,7 @@ import os
 import sqlite3
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -144,17 +145,23 @@ def run_gui(args: list[str]) -> int:
 
 #: benchmarks/bench_startup.py sets this to time a cold start to the first painted window
 QUIT_AFTER_PAINT_ENV = "TLSRPT_GUI_QUIT_AFTER_PAINT"
+#: what the window then prints, with the wall-clock time (``time.time()``) its first paint was done
+PAINTED_AT = "tlsrpt-gui: first paint done at"
 
 
 def _quit_after_first_paint(window: object) -> None:
     from PySide6.QtCore import QEvent, QObject, QTimer
     from PySide6.QtWidgets import QApplication
 
+    def painted() -> None:  # (once the paint is done: the next turn of the event loop)
+        print(f"{PAINTED_AT} {time.time():.6f}", flush=True)
+        QApplication.quit()
+
     class _FirstPaint(QObject):
         def eventFilter(self, obj: QObject, event: QEvent) -> bool:
             if event.type() == QEvent.Type.Paint and not getattr(self, "seen", False):
                 self.seen = True
-                QTimer.singleShot(0, QApplication.quit)
+                QTimer.singleShot(0, painted)
             return False
 
     assert isinstance(window, QObject)
