@@ -193,9 +193,10 @@ def table(r: dict[str, Any]) -> str:
                      c["slowest_query_s"] < 0.5 and c["slowest_tab_redraw_s"] < 0.5))
     s = r["startup"]
     app, bare = s["app_first_paint_s"], s["bare_qt_first_paint_s"]
+    exit_ = f" (to the process's exit: {s['app_exit_s']['median']:.2f} s)" if "app_exit_s" in s else ""
     rows.append(_row(f"cold start to a painted window, {c['reports']:,}-report index (median of {s['runs']}; slowest)",
-                     f"{app['median']:.2f} s; {app['max']:.2f} s", f"bare Qt window {bare['median']:.2f} s", "< 1.5 s",
-                     app["median"] < 1.5))
+                     f"{app['median']:.2f} s; {app['max']:.2f} s{exit_}", f"bare Qt window {bare['median']:.2f} s",
+                     "< 1.5 s", app["median"] < 1.5))
     return "\n".join(rows)
 
 
