@@ -1082,6 +1082,30 @@ def test_copy_and_select_all_act_on_the_text_in_focus(qtbot: Any, make_window: A
     assert len(page.selected_rows()) == page.model.rowCount() > 1  # in the table, as before
 
 
+def test_closing_the_window_waits_for_its_own_pools_jobs(qtbot: Any, make_window: Any, corpus_db: Path) -> None:
+    """A job in the window's own pool (the signposts' reads) is cancelled and waited for
+    when the window closes: left running, it went on as the interpreter ended and Qt
+    deleted the window, and crashed the process on its way out."""
+    import threading
+    import time
+
+    w = make_window(corpus_db)
+    w.show()
+    started, ended = threading.Event(), threading.Event()
+
+    def job(task: Any) -> None:
+        started.set()
+        while not task.cancelled:
+            time.sleep(0.01)
+        time.sleep(0.3)  # (what a cancelled read still does before it returns)
+        ended.set()
+
+    w._run_background(job, lambda _r: None, lambda _e: None, pool=w._signpost_pool)
+    assert started.wait(5)
+    w.close()
+    assert ended.is_set() and w._signpost_pool.activeThreadCount() == 0
+
+
 def test_one_escape_for_the_dns_tab_and_the_window(qtbot: Any, make_window: Any, corpus_db: Path) -> None:
     """The DNS tab's Escape and the window's were ambiguous there ("Ambiguous shortcut
     overload"): neither a check nor an import could be cancelled. One acts now."""

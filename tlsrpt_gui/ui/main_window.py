@@ -162,6 +162,8 @@ START_PARSER_SERVER_AFTER_SHOW_MS = 2000
 #: how often a Charts tab opened while its modules import asks whether they are in
 CHARTS_POLL_MS = 20
 TAB_NAMES = ("reports", "policies", "failures", "charts", "dns")
+#: how long a closing window waits for the thread that imports the Charts and DNS tabs' modules
+IMPORT_JOIN_S = 10.0
 
 #: default column widths (pixels at 96 dpi) by column key
 _WIDTHS: dict[str, int] = {
@@ -1699,15 +1701,26 @@ class MainWindow(QMainWindow):
         answers meanwhile and says why it waits."""
         from PySide6.QtCore import QThreadPool
 
-        pool = QThreadPool.globalInstance()
-        if pool.waitForDone(100):
+        if self._charts_import is not None:
+            # (a daemon thread still importing modules as the interpreter ends can crash
+            # it: the window closed within a second or so of its first paint)
+            self._charts_import.join(IMPORT_JOIN_S)
+        # the window's own pool too (the signposts' reads, cancelled by now): a job left in
+        # it ran on as the interpreter ended and Qt deleted the window, and crashed the
+        # process on its way out (a window closed just after its first paint: 2 in 85)
+        pools = (QThreadPool.globalInstance(), self._signpost_pool)
+
+        def done(ms: int) -> bool:
+            return all(pool.waitForDone(ms) for pool in pools)
+
+        if done(100):
             return
         note = QProgressDialog("Stopping the import: completing the index…", "", 0, 0, self)
         note.setWindowTitle(tlsrpt_gui.DISPLAY_NAME)
         note.setCancelButton(None)  # type: ignore[arg-type]
         note.setMinimumDuration(0)
         note.show()
-        while not pool.waitForDone(50):
+        while not done(50):
             QApplication.processEvents()
         note.close()
 
