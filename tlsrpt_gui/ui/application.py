@@ -151,11 +151,14 @@ PAINTED_AT = "tlsrpt-gui: first paint done at"
 
 def _quit_after_first_paint(window: object) -> None:
     from PySide6.QtCore import QEvent, QObject, QTimer
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtWidgets import QWidget
 
     def painted() -> None:  # (once the paint is done: the next turn of the event loop)
         print(f"{PAINTED_AT} {time.time():.6f}", flush=True)
-        QApplication.quit()
+        # closed as a user closes it: its background work (counting the rows, reading the
+        # signposts) is stopped and waited for, not left running as the interpreter ends
+        assert isinstance(window, QWidget)
+        window.close()
 
     class _FirstPaint(QObject):
         def eventFilter(self, obj: QObject, event: QEvent) -> bool:
