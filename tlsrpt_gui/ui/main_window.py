@@ -1707,7 +1707,7 @@ class MainWindow(QMainWindow):
             self._charts_import.join(IMPORT_JOIN_S)
         # the window's own pool too (the signposts' reads, cancelled by now): a job left in
         # it ran on as the interpreter ended and Qt deleted the window, and crashed the
-        # process on its way out (a window closed just after its first paint: 2 in 85)
+        # process on its way out (windows closed just after their first paint: 3 in 52)
         pools = (QThreadPool.globalInstance(), self._signpost_pool)
 
         def done(ms: int) -> bool:
