@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from contextlib import closing, suppress
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from PySide6.QtCore import (
     QByteArray,
@@ -93,6 +93,9 @@ from tlsrpt_gui.ui.models import (
 from tlsrpt_gui.ui.prompts import PromptService, QtPromptService
 from tlsrpt_gui.ui.tasks import Task, run_task
 from tlsrpt_gui.ui.welcome import WelcomePage, sample_reports_path
+
+if TYPE_CHECKING:
+    from tlsrpt_gui.ui.dns_tab import DnsTab
 
 log = logging.getLogger(__name__)
 
@@ -451,8 +454,8 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.pages["failures"], "Fa&ilure details")
         self._charts: QWidget | None = None
         self._charts_host: QWidget | None = None
-        #: the thread importing the Charts tab's modules (see below), and what the tab
-        #: says while it waits for them (see _await_charts)
+        #: the thread importing the Charts tab's modules, then the DNS tab's (see below),
+        #: and what the Charts tab says while it waits for them (see _await_charts)
         self._charts_import: threading.Thread | None = None
         #: set by that thread once the Charts tab's modules are in (it goes on to the DNS tab's)
         self._charts_modules_in = threading.Event()
@@ -463,7 +466,7 @@ class MainWindow(QMainWindow):
         self._last_summary = ""
         self._charts_waiting: QLabel | None = None
         #: the DNS tab, once built (see dns), and the tab's host until then
-        self._dns: QWidget | None = None
+        self._dns: DnsTab | None = None
         self._dns_host: QWidget | None = None
         self._known_domains: list[str] = []
         self._add_charts_tab()
@@ -559,7 +562,7 @@ class MainWindow(QMainWindow):
         if self._charts_import is None:
             _ready_qt_bindings()
             self._charts_import = threading.Thread(target=_import_tabs, args=(self._charts_modules_in,),
-                                                   name="tlsrpt-charts-import", daemon=True)
+                                                   name="tlsrpt-tabs-import", daemon=True)
             self._charts_import.start()
         return not self._charts_importing()
 
@@ -640,7 +643,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(host, "D&NS")
 
     @property
-    def dns(self) -> QWidget | None:
+    def dns(self) -> DnsTab | None:
         """The DNS tab, built now if it was not yet (None where DNS checks are not available)."""
         if self._dns is None and self._dns_host is not None:
             layout = self._dns_host.layout()
@@ -975,7 +978,7 @@ class MainWindow(QMainWindow):
         )
         self._known_domains = sorted(d for d in domains if d)
         if self._dns is not None:
-            self._dns.set_known_domains(self._known_domains)  # type: ignore[attr-defined]
+            self._dns.set_known_domains(self._known_domains)
 
     def update_totals(self) -> None:
         t = self.index.totals()
@@ -1150,7 +1153,7 @@ class MainWindow(QMainWindow):
         if dns is None or self._dns_host is None:
             return
         self.tabs.setCurrentWidget(self._dns_host)
-        dns.check_domain(domain)  # type: ignore[attr-defined]
+        dns.check_domain(domain)
 
     # ------------------------------------------------------------ drag and drop
 
@@ -1352,8 +1355,8 @@ class MainWindow(QMainWindow):
         """Escape cancels the DNS check in view, else the import (one action for both: the
         DNS tab's own and this one were ambiguous there, and neither ran)."""
         dns = self._dns
-        if dns is not None and self.tabs.currentWidget() is self._dns_host and dns.running:  # type: ignore[attr-defined]
-            dns.cancel()  # type: ignore[attr-defined]
+        if dns is not None and self.tabs.currentWidget() is self._dns_host and dns.running:
+            dns.cancel()
         else:
             self.cancel_import()
 
@@ -1655,7 +1658,7 @@ class MainWindow(QMainWindow):
         dlg = PreferencesDialog(self.settings, self)
         dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         if self._dns is not None:  # (one built later reads the settings then)
-            dlg.settings_saved.connect(self._dns.refresh_settings)  # type: ignore[attr-defined]
+            dlg.settings_saved.connect(self._dns.refresh_settings)
         dlg.open()
         self.preferences_dialog = dlg
 
@@ -1690,7 +1693,7 @@ class MainWindow(QMainWindow):
         self._parser_server_timer.stop()
         self._charts_when_idle.stop()
         if self._dns is not None:
-            self._dns.shutdown()  # type: ignore[attr-defined]
+            self._dns.shutdown()
         self.importer.cancel()
         for task in list(self._background):
             task.cancel()
@@ -1699,16 +1702,11 @@ class MainWindow(QMainWindow):
         """Let a cancelled import finish what it must (the groups being written, then the
         indexes and summaries a bulk import deferred) before the app exits: the window
         answers meanwhile and says why it waits."""
-        from PySide6.QtCore import QThreadPool
-
         if self._charts_import is not None:
-            # (a daemon thread still importing modules as the interpreter ends can crash
-            # it: the window closed within a second or so of its first paint)
+            # (a daemon thread importing Qt-based modules while PySide tears Qt down at
+            # exit is a hazard: the window closed within a second or so of its first paint)
             self._charts_import.join(IMPORT_JOIN_S)
-        # the window's own pool too (the signposts' reads, cancelled by now): a job left in
-        # it ran on as the interpreter ended and Qt deleted the window, and crashed the
-        # process on its way out (windows closed just after their first paint: 3 in 52)
-        pools = (QThreadPool.globalInstance(), self._signpost_pool)
+        pools = self._pools()
 
         def done(ms: int) -> bool:
             return all(pool.waitForDone(ms) for pool in pools)
@@ -1724,9 +1722,16 @@ class MainWindow(QMainWindow):
             QApplication.processEvents()
         note.close()
 
+    def _pools(self) -> tuple[QThreadPool, ...]:
+        """The thread pools of the window's background jobs: Qt's shared one and its own
+        (the signposts' reads). Both are waited for before the window goes: a job left in
+        its own ran on as the interpreter ended and Qt deleted the window, and crashed the
+        process on its way out (windows closed just after their first paint: 3 in 52)."""
+        return (QThreadPool.globalInstance(), self._signpost_pool)
+
     def shutdown(self) -> None:
         """Wait for background work and close the index (tests and the screenshot mode)."""
         self._stop_background()
-        QThreadPool.globalInstance().waitForDone()
-        self._signpost_pool.waitForDone()
+        for pool in self._pools():
+            pool.waitForDone()
         self.index.close()
