@@ -14,6 +14,11 @@ background after it:
 Prints one JSON object: the window process's resident memory after start-up, after
 each tab and at its peak (VmHWM), with the seconds it took. The target is a peak
 under 400 MB whatever the index size.
+
+Before that, each table's repaint as a drag of its scroll bar asks for it (``repaint``):
+the rows in view painted at 40 places in its first rows, the first time (the cells
+worked out) and again, against the same cells in a ``QStandardItemModel`` (Qt's own
+model, in C++) shown by a table view of the same size, columns and settings.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -32,7 +38,8 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import QEventLoop, QSettings, Qt  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtGui import QStandardItem, QStandardItemModel  # noqa: E402
+from PySide6.QtWidgets import QApplication, QTableView  # noqa: E402
 
 from benchmarks import bench_big_tables  # noqa: E402
 from benchmarks.common import peak_rss, rss, warm  # noqa: E402
@@ -40,6 +47,61 @@ from benchmarks.common import peak_rss, rss, warm  # noqa: E402
 #: of bench_big_tables.py's filters (values bigindex.py writes), common ones and a rare one
 FILTERS = {k: bench_big_tables.FILTERS[k] for k in ("none", "result_type", "reporter", "text_mx", "text_domain")}
 ORDERS = (Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder)
+#: the roles a table view's item delegate asks of each cell it paints
+PAINT_ROLES = (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.FontRole, Qt.ItemDataRole.TextAlignmentRole,
+               Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.DecorationRole,
+               Qt.ItemDataRole.CheckStateRole)
+#: scroll positions (pixels) a repaint is timed at: about the first 60 rows, in a shuffled order
+PLACES = [(k * 37) % 1500 for k in range(40)]
+
+
+def _paints(view: QTableView) -> list[float]:
+    """Milliseconds to repaint ``view``'s rows at each of PLACES."""
+    bar = view.verticalScrollBar()
+    out = []
+    for place in PLACES:
+        bar.setValue(place)
+        t = time.perf_counter()
+        view.viewport().repaint()
+        out.append((time.perf_counter() - t) * 1000)
+    return out
+
+
+def repaints(view: QTableView) -> dict[str, float]:
+    """A table's repaint at PLACES, the first time and again, against Qt's own model."""
+    first = _paints(view)
+    again = _paints(view)
+    model = view.model()
+    rows = max(view.rowAt(p + view.viewport().height() - 1) for p in (view.verticalScrollBar().maximum(), *PLACES)
+               if view.rowAt(p + view.viewport().height() - 1) >= 0) + 2
+    plain = QStandardItemModel(min(rows, model.rowCount()), model.columnCount())
+    for r in range(plain.rowCount()):
+        for c in range(plain.columnCount()):
+            item = QStandardItem()
+            for role in PAINT_ROLES:
+                value = model.index(r, c).data(role)
+                if value is not None:
+                    item.setData(value, role)
+            plain.setItem(r, c, item)
+    bare = QTableView()
+    bare.setModel(plain)
+    bare.resize(view.size())
+    for setting in ("AlternatingRowColors", "WordWrap", "TextElideMode", "VerticalScrollMode", "ShowGrid"):
+        getattr(bare, f"set{setting}")(getattr(view, setting[0].lower() + setting[1:])())
+    bare.verticalHeader().setDefaultSectionSize(view.verticalHeader().defaultSectionSize())
+    bare.verticalHeader().setVisible(view.verticalHeader().isVisible())
+    for c in range(model.columnCount()):
+        bare.setColumnWidth(c, view.columnWidth(c))
+    bare.show()
+    QApplication.processEvents()
+    _paints(bare)
+    baseline = _paints(bare)
+    bare.close()
+    return {"first_ms": statistics.median(first), "first_slowest_ms": max(first),
+            "again_ms": statistics.median(again), "again_slowest_ms": max(again),
+            "baseline_ms": statistics.median(baseline),
+            "rows_in_view": view.rowAt(view.viewport().height() - 1) - view.rowAt(0) + 1,
+            "ratio_again": statistics.median(again) / statistics.median(baseline)}
 
 
 def run(db: Path, pause_ms: int = 30) -> dict[str, Any]:
@@ -61,7 +123,11 @@ def run(db: Path, pause_ms: int = 30) -> dict[str, Any]:
         spin(3000)
         out: dict[str, Any] = {"benchmark": "window", "index_read_into_page_cache_s": read_s,
                                "reports": w.conn.execute("SELECT COUNT(*) FROM reports").fetchone()[0],
-                               "rss_started": rss(), "rss_after": {}}
+                               "rss_started": rss(), "rss_after": {}, "repaint": {}}
+        for name, page in w.pages.items():
+            w.set_tab(name)
+            spin(10 * pause_ms)
+            out["repaint"][name] = repaints(page.view)
         for name, page in w.pages.items():
             w.set_tab(name)
             for flt in FILTERS.values():

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any, Final
 
 import pytest
-from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QModelRoleData, QModelRoleDataSpan, Qt
+from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import QStyleOptionViewItem
 
 from tests.ui.bigdb import build_big_index
@@ -17,8 +18,10 @@ from tests.ui.conftest import fetch_all
 from tlsrpt_gui.core.query import FILTER_COLUMNS, Filter
 from tlsrpt_gui.ui.formatting import TimeMode
 from tlsrpt_gui.ui.models import (
+    COPY_ROLE,
     PAGE_SIZE,
     RAW_ROLE,
+    REPORT_ID_ROLE,
     RETIRED_SORT_INDEXES,
     ROW_ID_ROLE,
     FailuresModel,
@@ -185,6 +188,81 @@ def test_the_source_column_shows_what_it_sorts_by(qtbot: Any, corpus_db_master: 
     option = QStyleOptionViewItem()
     page.view.itemDelegateForColumn(column).initStyleOption(option, model.index(0, column))
     assert option.textElideMode == Qt.TextElideMode.ElideLeft
+
+
+#: every role a view or the window asks of a cell, and some the models never answer
+_ROLES: Final = (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.TextAlignmentRole,
+                 Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.FontRole,
+                 Qt.ItemDataRole.DecorationRole, Qt.ItemDataRole.CheckStateRole, Qt.ItemDataRole.SizeHintRole,
+                 ROW_ID_ROLE, REPORT_ID_ROLE, COPY_ROLE, RAW_ROLE)
+
+
+def _multi(model: SqlTableModel, index: QModelIndex, role: int) -> Any:
+    """What ``model.multiData`` answers for one role (``None`` where it clears it)."""
+    item = QModelRoleData(role)
+    item.setData("stale")  # (a value a view left there must go)
+    model.multiData(index, QModelRoleDataSpan(item))
+    return item.data()
+
+
+@pytest.mark.parametrize("model_cls", MODELS)
+def test_every_cell_answers_all_its_roles_at_once_as_one_by_one(
+        qtbot: Any, corpus_db_master: Path, model_cls: type[SqlTableModel], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The views ask seven roles of each cell they paint in one call (multiData), which
+    the models answer from what they worked out when the row was first shown: the same
+    as worked out role by role now, also after the time zone, the theme or the sort
+    changed."""
+    from PySide6.QtWidgets import QStyledItemDelegate
+
+    from tlsrpt_gui.ui.general_prefs import apply_theme
+
+    monkeypatch.setenv("TZ", "XST-13")  # (a day ahead of UTC for most of it: dates differ)
+    time.tzset()
+    mode = TimeMode(utc=True)
+    conn = _open(corpus_db_master)
+    model = model_cls(conn, mode)
+    fetch_all(model)
+    assert model.rowCount() > 5
+    delegate = QStyledItemDelegate()
+
+    def check() -> None:
+        for r in range(model.rowCount()):
+            row = model._row(r)
+            assert row is not None
+            for c, col in enumerate(model.COLUMNS):
+                index = model.index(r, c)
+                expected = {  # (as the models work each out, now)
+                    Qt.ItemDataRole.DisplayRole: model._display(c, row),
+                    Qt.ItemDataRole.ForegroundRole: model._foreground(c, row),
+                    Qt.ItemDataRole.BackgroundRole: model._background(row),
+                    Qt.ItemDataRole.FontRole: model._font(c, row),
+                    Qt.ItemDataRole.TextAlignmentRole: int((Qt.AlignmentFlag.AlignRight if col.numeric
+                                                            else Qt.AlignmentFlag.AlignLeft) | Qt.AlignmentFlag.AlignVCenter),
+                }
+                for role in _ROLES:
+                    assert _multi(model, index, role) == model.data(index, role), (r, c, role)
+                    if role in expected:
+                        assert model.data(index, role) == expected[role], (r, c, role)
+                option = QStyleOptionViewItem()  # the delegates' own request, all roles at once
+                delegate.initStyleOption(option, index)
+                assert option.text == expected[Qt.ItemDataRole.DisplayRole]
+                assert option.displayAlignment == Qt.AlignmentFlag(expected[Qt.ItemDataRole.TextAlignmentRole])
+                background = expected[Qt.ItemDataRole.BackgroundRole]
+                assert option.backgroundBrush == (background if background is not None else QBrush())
+
+    try:
+        check()
+        mode.set_utc(False)
+        check()
+        apply_theme("dark")
+        check()
+        model.sort(1, DESC)
+        fetch_all(model)
+        check()
+    finally:
+        apply_theme("system")
+        monkeypatch.undo()
+        time.tzset()
 
 
 def test_sorting_by_header_click(qtbot: Any, corpus_db_master: Path) -> None:
@@ -898,6 +976,9 @@ def test_rows_of_a_block_read_in_the_background_cost_nothing_to_paint(synth_db: 
     for c in range(model.columnCount()):
         for role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.ToolTipRole):
             model.index(far + 1, c).data(role)
+        for role in _ROLES:  # as a view's delegate asks, all at once
+            assert _multi(model, model.index(far + 1, c), role) == model.index(far + 1, c).data(role)
+        assert _multi(model, model.index(far + 1, c), Qt.ItemDataRole.DisplayRole) == "…"
     assert not plans
 
 

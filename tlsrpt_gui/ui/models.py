@@ -17,11 +17,13 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import IO, Any, ClassVar, Final, Literal
+from typing import IO, Any, ClassVar, Final, Literal, cast
 
 from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
+    QModelRoleData,
+    QModelRoleDataSpan,
     QObject,
     QPersistentModelIndex,
     Qt,
@@ -61,6 +63,18 @@ REPORT_ID_ROLE: Final = Qt.ItemDataRole.UserRole + 2
 COPY_ROLE: Final = Qt.ItemDataRole.UserRole + 3
 #: the raw SQL value(s) of the cell (tuple)
 RAW_ROLE: Final = Qt.ItemDataRole.UserRole + 4
+
+#: the roles a row's cells are shown with, kept per row once shown (see SqlTableModel._cells)
+_DISPLAY: Final = int(Qt.ItemDataRole.DisplayRole)
+_CELL_ROLES: Final = {_DISPLAY: 0, int(Qt.ItemDataRole.ForegroundRole): 1, int(Qt.ItemDataRole.BackgroundRole): 2,
+                      int(Qt.ItemDataRole.FontRole): 3, int(Qt.ItemDataRole.TextAlignmentRole): 4}
+#: roles that data() answers beyond those (the others it never does)
+_OTHER_ROLES: Final = frozenset(int(r) for r in (Qt.ItemDataRole.ToolTipRole, ROW_ID_ROLE, REPORT_ID_ROLE, COPY_ROLE, RAW_ROLE))
+#: the most rows whose cells are kept (a screenful is about 30; a drag shows many)
+_MAX_CELL_ROWS: Final = 2000
+_LEFT: Final = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+_RIGHT: Final = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+Cell = tuple[str, QBrush | None, QBrush | None, QFont | None, int]
 
 PAGE_SIZE: Final = 200
 MAX_PAGE_SIZE: Final = 6400
@@ -530,8 +544,14 @@ class SqlTableModel(QAbstractTableModel):
         #: or the view's own where that is no faster (a filter that no index drives, a
         #: plan that walks one covering index)
         self._view_seek: _Query | None = None
+        #: the cells of the rows shown lately, by the row's id(): see _cells
+        self._cell_rows: dict[int, tuple[Row, list[Cell]]] = {}
         self._layout_sort()
         time_mode.changed.connect(self._on_time_mode)
+        app = QGuiApplication.instance()
+        if isinstance(app, QGuiApplication):  # (a theme set in Preferences changes the palette alone)
+            app.styleHints().colorSchemeChanged.connect(self._forget_cells)
+            app.paletteChanged.connect(self._forget_cells)
         self._fetch_page_into_reset()
 
     # ------------------------------------------------------------ public API
@@ -817,26 +837,12 @@ class SqlTableModel(QAbstractTableModel):
             return None
         row = self._row(r, read="later")
         if row is None:
-            if self.is_pending(r):  # read in the background: filled in when it comes
-                if role == Qt.ItemDataRole.DisplayRole:
-                    return "…"
-                if role == Qt.ItemDataRole.ForegroundRole:
-                    return QGuiApplication.palette().brush(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
-            return None
-        col = self.COLUMNS[c]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(c, row)
+            return self._pending_data(r, int(role))
+        at = _CELL_ROLES.get(int(role))
+        if at is not None:
+            return self._cells(row)[c][at]
         if role == Qt.ItemDataRole.ToolTipRole:
             return tooltip_text(self._tooltip(c, row))
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            h = Qt.AlignmentFlag.AlignRight if col.numeric else Qt.AlignmentFlag.AlignLeft
-            return int(h | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ForegroundRole:
-            return self._foreground(c, row)
-        if role == Qt.ItemDataRole.BackgroundRole:
-            return self._background(row)
-        if role == Qt.ItemDataRole.FontRole:
-            return self._font(c, row)
         if role == ROW_ID_ROLE:
             return int(row[self._nkeys - 1])
         if role == REPORT_ID_ROLE:
@@ -846,6 +852,56 @@ class SqlTableModel(QAbstractTableModel):
         if role == RAW_ROLE:
             return self._values(c, row)
         return None
+
+    def multiData(self, index: _Index, roleDataSpan: QModelRoleDataSpan | QModelRoleData) -> None:
+        """Every role a view asks of a cell, in one call: the item delegates ask seven
+        for each cell they paint (font, alignment, colours, check state, icon, text),
+        and a call into Python for each cost a table's repaint half its time."""
+        r, c = index.row(), index.column()
+        row = self._row(r, read="later") if index.isValid() and 0 <= c < len(self.COLUMNS) else None
+        cell = self._cells(row)[c] if row is not None else None
+        items = [roleDataSpan] if isinstance(roleDataSpan, QModelRoleData) else cast(Iterable[QModelRoleData], roleDataSpan)
+        for item in items:
+            role = item.role()
+            if cell is not None and (at := _CELL_ROLES.get(role)) is not None:
+                value = cell[at]
+            elif role in _OTHER_ROLES or (row is None and role in _CELL_ROLES):
+                value = self.data(index, role)
+            else:
+                value = None
+            if value is None:
+                item.clearData()
+            else:
+                item.setData(value)
+
+    def _pending_data(self, r: int, role: int) -> Any:
+        """What a row not in memory shows: "…" while it is read in the background."""
+        if self.is_pending(r):  # read in the background: filled in when it comes
+            if role == _DISPLAY:
+                return "…"
+            if role == Qt.ItemDataRole.ForegroundRole:
+                return QGuiApplication.palette().brush(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
+        return None
+
+    def _cells(self, row: Row) -> list[Cell]:
+        """How ``row``'s cells show (text, colours, font, alignment), worked out once
+        while it is shown: a repaint asks each again (a drag of the scroll bar, dozens
+        of times a second)."""
+        kept = self._cell_rows.get(id(row))
+        if kept is not None and kept[0] is row:
+            return kept[1]
+        if len(self._cell_rows) >= _MAX_CELL_ROWS:
+            self._cell_rows.clear()
+        background = self._background(row)
+        cells = [(self._display(c, row), self._foreground(c, row), background, self._font(c, row),
+                  _RIGHT if col.numeric else _LEFT)
+                 for c, col in enumerate(self.COLUMNS)]
+        self._cell_rows[id(row)] = (row, cells)
+        return cells
+
+    def _forget_cells(self) -> None:
+        """Work the cells out again when next shown (the time zone or colours changed)."""
+        self._cell_rows.clear()
 
     # ------------------------------------------------------------ internals
 
@@ -950,6 +1006,7 @@ class SqlTableModel(QAbstractTableModel):
 
     def _clear(self) -> None:
         self._view_query = self._view_seek = None  # (a new filter, sort order or reload)
+        self._forget_cells()
         self._rows = []
         self._exhausted = self._capped = self._total_stale = False
         self._total = None
@@ -1160,6 +1217,7 @@ class SqlTableModel(QAbstractTableModel):
         return None
 
     def _on_time_mode(self, _utc: bool) -> None:
+        self._forget_cells()
         cols = [i for i, c in enumerate(self.COLUMNS) if c.kind in ("date", "datetime", "period")]
         if self.rowCount() and cols:
             self.dataChanged.emit(
