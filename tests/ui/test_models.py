@@ -946,6 +946,54 @@ def test_a_far_jump_is_read_in_the_background_and_filled_in(synth_db: Path, monk
     assert not model._blocks
 
 
+@pytest.mark.parametrize("model_cls", MODELS)
+def test_far_rows_and_signposts_read_in_the_background_in_one_step_are_exactly_those_read_row_by_row(
+        synth_db: Path, model_cls: type[SqlTableModel], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A read in the background takes each statement's rows in one step of SQLite, as one
+    JSON text (row by row, it waited for the GUI thread's hold on the GIL once a row): in
+    every column's order, both ways, its rows are those read row by row, value for value
+    and type for type; success and failure rates too, which bound the next read exactly."""
+    from tlsrpt_gui.ui import models
+
+    monkeypatch.setattr(models, "BLOCK_ROWS", 10)
+    monkeypatch.setattr(models, "FAR_ROWS", 50)
+    monkeypatch.setattr(models, "SIGNPOST_ROWS", 13)
+    conn = _open(synth_db)
+    model = model_cls(conn, TimeMode())
+    jobs: list[Any] = []
+    model.set_far_reader(lambda job, done: jobs.append(job))
+    reader = _open(synth_db)
+    statements: list[str] = []
+    reader.set_trace_callback(statements.append)
+    reals = 0
+    for column in range(model.columnCount()):
+        for order in (ASC, DESC):
+            model.sort(column, order)
+            total = len(_sql_ids(conn, model))
+            if total < PAGE_SIZE + 100:
+                continue
+            assert model.set_total(total)
+            far = (PAGE_SIZE + total) // 2
+            assert model.index(far, 0).data() == "…" and len(jobs) == 1
+            statements.clear()
+            block = jobs.pop()(reader)
+            reads = [s for s in statements if s.startswith(("SELECT", "WITH"))
+                     and not s.startswith(("SELECT COUNT(*)", "SELECT (SELECT file FROM pragma_database_list"))]
+            assert reads and all(s.startswith("WITH q(c0") and "json_group_array" in s for s in reads)
+            plan = model._block_plan((far - model.loaded_rows) // models.BLOCK_ROWS)
+            row_by_row = plan.read(model._seeking(model._walk(plan)), conn)
+            assert block == row_by_row and [list(map(type, r or ())) for r in block] == \
+                [list(map(type, r or ())) for r in row_by_row], (model.COLUMNS[column].key, order)
+            reals += sum(isinstance(v, float) for r in block if r for v in r)
+            signposts = model.signpost_reader()
+            assert signposts is not None
+            statements.clear()
+            read = signposts.read(reader)
+            assert read == model._seeking(None).signposts(conn) and len(read) == total // 13
+            assert statements
+    assert reals or model_cls is FailuresModel  # (the rates, read exactly; failure rows have none)
+
+
 def test_a_count_of_exactly_the_rows_loaded_ends_the_table(tmp_path: Path) -> None:
     """The pages came back full and the rows ended there (200, 1,000, 4,200 … rows): the
     count says so, and the table is complete (it said "200+ rows" for good)."""

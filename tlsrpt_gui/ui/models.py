@@ -40,6 +40,7 @@ from tlsrpt_gui.core.query import (
     text_values,
 )
 from tlsrpt_gui.core.report import result_category
+from tlsrpt_gui.core.rollups import exact_rows
 from tlsrpt_gui.ui.formatting import (
     TimeMode,
     domain_to_unicode,
@@ -282,6 +283,20 @@ class _Query:
     #: SqlTableModel._seeking)
     seek_where: str = ""
     seek_params: tuple[Any, ...] = ()
+    #: how many columns ``select`` has (0: not known)
+    width: int = 0
+    #: read each statement's rows in one step of SQLite (core.rollups.exact_rows), not one by
+    #: one: for reads in the background, which would wait for the GUI thread's hold on the
+    #: GIL once a row (a far block of 200 rows, 20-40 ms alone, took 0.3-1 s while the GUI
+    #: thread painted a drag of the scroll bar; the signposts' walk as long)
+    at_once: bool = False
+
+    def _read(self, conn: sqlite3.Connection, sql: str, params: Sequence[Any], width: int | None = None) -> list[Row]:
+        """The rows of ``sql``, a select of ``width`` columns (this query's own if None)."""
+        width = self.width if width is None else width
+        if self.at_once and width:
+            return exact_rows(conn, sql, params, width=width)
+        return list(conn.execute(sql, params))
 
     def order(self, reverse: bool = False) -> str:
         return _order_by(self.keys, self.desc != reverse)
@@ -297,7 +312,7 @@ class _Query:
         the filter's indexes (:attr:`seek_where`) and sorted."""
         sql = (f"SELECT {self.select} FROM {self.table} WHERE ({self.seek_where}) AND ({after}) "
                f"ORDER BY {self._seek_order(reverse)} LIMIT ? OFFSET ?")
-        return list(conn.execute(sql, [*self.seek_params, *aparams, limit, offset]))
+        return self._read(conn, sql, [*self.seek_params, *aparams, limit, offset])
 
     def count(self, conn: sqlite3.Connection, cond: str = "1", cparams: Sequence[Any] = ()) -> int:
         """How many rows match (and ``cond``)."""
@@ -314,7 +329,7 @@ class _Query:
         if offset >= KEYS_FIRST_ROWS and self.seek_where:
             return self._sought(conn, limit, offset, reverse)
         sql = f"SELECT {self.select} FROM {self.table} WHERE ({self.where}) ORDER BY {self.order(reverse)} LIMIT ? OFFSET ?"
-        return list(conn.execute(sql, [*self.params, limit, offset]))
+        return self._read(conn, sql, [*self.params, limit, offset])
 
     @property
     def keys_only(self) -> bool:
@@ -351,7 +366,7 @@ class _Query:
             for start in range(0, len(ids), _IDS_PER_READ):
                 chunk = ids[start : start + _IDS_PER_READ]
                 sql = f"SELECT {self.select} FROM {self.table} WHERE {self.keys[-1]} IN ({', '.join('?' * len(chunk))})"
-                by_id.update((row[at], row) for row in conn.execute(sql, chunk))
+                by_id.update((row[at], row) for row in self._read(conn, sql, chunk))
         finally:
             if began:
                 conn.rollback()  # (nothing written: ends the read)
@@ -363,7 +378,7 @@ class _Query:
         rows finds the one before its own first that way (KEYS_FIRST_ROWS): a common
         result type's middle sorted by MX host took 0.3-1.0 s at a million rows, each
         row skipped read from its table row to check its type."""
-        return replace(self, select=", ".join(self.keys))
+        return replace(self, select=", ".join(self.keys), width=len(self.keys))
 
     def signposts(self, conn: sqlite3.Connection) -> list[Row]:
         """The sort keys (and id) of every SIGNPOST_ROWS-th row, in sort order: the rows
@@ -383,7 +398,7 @@ class _Query:
                                 else (self.where, self.params, self.order()))
         sql = (f"SELECT {names} FROM (SELECT {keys}, ROW_NUMBER() OVER (ORDER BY {order}) AS n "
                f"FROM {self.table} WHERE ({where})) WHERE n % {SIGNPOST_ROWS} = 0")
-        return list(conn.execute(sql, params))
+        return self._read(conn, sql, params, len(self.keys))
 
     def covered(self, conn: sqlite3.Connection) -> bool:
         """True if SQLite reads the rows in sort order by walking one index alone: no table
@@ -446,7 +461,7 @@ class _Query:
             need = limit - len(out)
             if need <= 0:
                 break
-            got = list(conn.execute(sql, [*params, need, skip]))
+            got = self._read(conn, sql, [*params, need, skip])
             if skip and not got:  # fewer rows than skipped in this part: skip the rest in the next
                 skip = max(0, skip - self.count(conn, cond, cparams))
                 continue
@@ -971,7 +986,8 @@ class SqlTableModel(QAbstractTableModel):
         """The rows' query, made once per view (every far block read asks for it)."""
         if self._view_query is None:
             where, params = self._where()
-            self._view_query = _Query(self._select_list(), self.FROM, where, tuple(params), tuple(self._keys), self._desc)
+            self._view_query = _Query(self._select_list(), self.FROM, where, tuple(params), tuple(self._keys), self._desc,
+                                      width=len(self._keys) + 1 + sum(len(c.exprs) for c in self.COLUMNS) + len(self.EXTRAS))
         return self._view_query
 
     def _seeking(self, walk: float | None) -> _Query:
@@ -1060,7 +1076,7 @@ class SqlTableModel(QAbstractTableModel):
         if k in self._pending or self._reader is None:
             return
         self._pending.add(k)
-        generation, query = self._generation, self._seeking(self._walk(plan))
+        generation, query = self._generation, replace(self._seeking(self._walk(plan)), at_once=True)
 
         def done(block: list[Row | None] | None) -> None:
             if generation != self._generation:
@@ -1088,7 +1104,7 @@ class SqlTableModel(QAbstractTableModel):
         needs none."""
         if self._total is None or self._total_stale or self._signposts or self._total - len(self._rows) < 2 * SIGNPOST_ROWS:
             return None
-        query, generation, total = self._seeking(None), self._generation, self._total
+        query, generation, total = replace(self._seeking(None), at_once=True), self._generation, self._total
 
         def stale() -> bool:  # (asked from the reading thread too: two reads of ints)
             return generation != self._generation or total != self._total or self._total_stale
