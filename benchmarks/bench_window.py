@@ -19,7 +19,9 @@ Before that, each table's repaint as a drag of its scroll bar asks for it (``rep
 the rows in view painted at 40 places in its first rows, the first time (the cells
 worked out) and again, against the same cells in a ``QStandardItemModel`` (Qt's own
 model, in C++) shown by a table view of the same size, place, columns and settings in
-a window of the same size.
+a window of the same size. Then the reads the window makes in the background (the
+failure rows' signposts, and far blocks), with the window left alone and while its
+scroll bar is dragged (``background_reads``; see drag_reads).
 """
 
 from __future__ import annotations
@@ -27,10 +29,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QEventLoop, QPoint, QRect, QSettings, Qt  # noqa: E402
+from PySide6.QtCore import QEventLoop, QPoint, QRect, QSettings, Qt, QTimer  # noqa: E402
 from PySide6.QtGui import QStandardItem, QStandardItemModel  # noqa: E402
 from PySide6.QtWidgets import QApplication, QTableView, QWidget  # noqa: E402
 
@@ -109,6 +113,85 @@ def repaints(view: QTableView) -> dict[str, float]:
             "ratio_again": statistics.median(again) / statistics.median(baseline)}
 
 
+def _until(done: Callable[[], bool], limit_s: float = 60.0) -> float:
+    """Run the event loop (in Qt, as the application does) until ``done()``; the seconds it took."""
+    t = time.perf_counter()
+    loop = QEventLoop()
+    check = QTimer()
+    check.setInterval(5)
+    check.timeout.connect(lambda: (done() or time.perf_counter() - t > limit_s) and loop.quit())
+    check.start()
+    if not done():
+        loop.exec()
+    check.stop()
+    return time.perf_counter() - t
+
+
+def drag_reads(w: Any, jumps: int = 6) -> dict[str, Any]:
+    """The reads the window makes in the background, while it is left alone and while
+    its scroll bar is dragged (moved and painted every 16 ms among its first rows: the
+    GUI thread painting all the time, as in a drag): the signposts of the failure rows
+    of a common result type and of common free text, sorted by MX host, after the filter
+    is set; then, with the signposts not read, the far blocks of jumps to places in the
+    middle half of the rows. Milliseconds, idle and dragged, and their ratio."""
+    page = w.pages["failures"]
+    model, view = page.model, page.view
+    bar = view.verticalScrollBar()
+    mx = [c.key for c in model.COLUMNS].index("receiving_mx_hostname")
+    rng = random.Random(8460)
+    dragging = {"on": False}
+
+    def drag() -> None:
+        if dragging["on"]:
+            bar.setValue(rng.randrange(0, 1500))
+            view.viewport().update()
+
+    timer = QTimer()
+    timer.setInterval(16)
+    timer.timeout.connect(drag)
+    timer.start()
+
+    def view_of(name: str) -> None:
+        w.apply_filter(bench_big_tables.FILTERS["none"])
+        _until(lambda: model.counted, 5)
+        w.apply_filter(FILTERS[name])
+        view.sortByColumn(mx, Qt.SortOrder.AscendingOrder)
+        bar.setValue(0)
+
+    out: dict[str, Any] = {"signposts_ms": {}, "far_block_ms": {}}
+    w.set_tab("failures")
+    for name in ("result_type", "text_mx"):
+        for state in ("idle", "dragged"):
+            view_of(name)
+            dragging["on"] = state == "dragged"
+            _until(lambda: model.counted)
+            needed = model.has_signposts or model.signpost_reader() is not None  # (a small index needs none)
+            out["signposts_ms"][f"{name}_{state}"] = _until(lambda: model.has_signposts) * 1000 if needed else 0.0
+            dragging["on"] = False
+    read_signposts = w._read_signposts
+    w._read_signposts = lambda page: None  # (far blocks read from the rows in memory alone)
+    for name in ("result_type", "text_mx"):
+        for state in ("idle", "dragged"):
+            view_of(name)
+            _until(lambda: model.counted)
+            times = []
+            for _ in range(jumps):
+                bar.setValue(rng.randrange(bar.maximum() // 4, bar.maximum() * 3 // 4))
+                view.viewport().repaint()
+                top = view.rowAt(0)
+                dragging["on"] = state == "dragged"
+                times.append(_until(lambda top=top: not model.is_pending(top) and not model.is_pending(top + 20)) * 1000)
+                dragging["on"] = False
+            out["far_block_ms"][f"{name}_{state}"] = max(times)
+    w._read_signposts = read_signposts
+    timer.stop()
+    for what in ("signposts_ms", "far_block_ms"):
+        v = out[what]
+        out[f"{what[:-3]}_dragged_over_idle"] = max(v[f"{n}_dragged"] / max(v[f"{n}_idle"], 1.0)
+                                                    for n in ("result_type", "text_mx"))
+    return out
+
+
 def run(db: Path, pause_ms: int = 30) -> dict[str, Any]:
     from tlsrpt_gui.ui.main_window import MainWindow
 
@@ -133,6 +216,7 @@ def run(db: Path, pause_ms: int = 30) -> dict[str, Any]:
             w.set_tab(name)
             spin(10 * pause_ms)
             out["repaint"][name] = repaints(page.view)
+        out["background_reads"] = drag_reads(w)
         for name, page in w.pages.items():
             w.set_tab(name)
             for flt in FILTERS.values():

@@ -186,6 +186,16 @@ def table(r: dict[str, Any]) -> str:
                          f"median ≤ {worst['again_ms']:.0f} ms ({worst['ratio_again']:.1f} ×); slowest {slowest:.0f} ms",
                          f"the same cells in Qt's own `QStandardItemModel`: {worst['baseline_ms']:.0f} ms", "< 200 ms",
                          slowest < 200))
+    if "background_reads" in r.get("window", {}):  # (since 2026-12-01)
+        bg = r["window"]["background_reads"]
+        far, posts = bg["far_block_ms"], bg["signposts_ms"]
+        rows.append(_row("the same window: far rows and signposts read in the background while the scroll bar is "
+                         "dragged (failure rows of a common result type, and of common free text, by MX host)",
+                         f"far block ≤ {max(far[k] for k in far if k.endswith('_dragged')):.0f} ms; signposts ≤ "
+                         f"{max(posts[k] for k in posts if k.endswith('_dragged')) / 1000:.1f} s",
+                         f"the window left alone: ≤ {max(far[k] for k in far if k.endswith('_idle')):.0f} ms; ≤ "
+                         f"{max(posts[k] for k in posts if k.endswith('_idle')) / 1000:.1f} s",
+                         "none (in the background; the window answers meanwhile)", None))
     if "exports" in b:  # (since 2026-11-30)
         e = b["exports"]
         f, rp, cli = e["FailuresModel"], e["ReportsModel"], e["cli_failures"]

@@ -286,9 +286,10 @@ class _Query:
     #: how many columns ``select`` has (0: not known)
     width: int = 0
     #: read each statement's rows in one step of SQLite (core.rollups.exact_rows), not one by
-    #: one: for reads in the background, which would wait for the GUI thread's hold on the
-    #: GIL once a row (a far block of 200 rows, 20-40 ms alone, took 0.3-1 s while the GUI
-    #: thread painted a drag of the scroll bar; the signposts' walk as long)
+    #: one, and the rows after a row in one statement, not one per keyset segment: for reads
+    #: in the background, which would wait for the GUI thread's hold on the GIL once a row
+    #: and once a statement (a far block of 200 rows, 20-40 ms alone, took 0.3-1 s while
+    #: the GUI thread painted a drag of the scroll bar; the signposts 2-6 s, not 0.2-0.7 s)
     at_once: bool = False
 
     def _read(self, conn: sqlite3.Connection, sql: str, params: Sequence[Any], width: int | None = None) -> list[Row]:
@@ -456,6 +457,13 @@ class _Query:
             parts = keyset_parts([f"+({k})" for k in self.keys], last[: len(self.keys)], self.desc != reverse)
             return self._sought(conn, limit, skip, reverse, " OR ".join(f"({cond})" for cond, _, _ in parts),
                                 [v for _, cparams, _ in parts for v in cparams])
+        if self.at_once:  # every segment in one statement, read in one step
+            segments = self.segments_after(last, reverse)
+            if not segments:
+                return []
+            sql = " UNION ALL ".join(f"SELECT * FROM ({seg})" for seg, _, _, _ in segments) + " LIMIT ? OFFSET ?"
+            return self._read(conn, sql, [*(v for _, params, _, _ in segments for v in (*params, skip + limit, 0)),
+                                          limit, skip])
         out: list[Row] = []
         for sql, params, cond, cparams in self.segments_after(last, reverse):
             need = limit - len(out)
