@@ -214,6 +214,8 @@ def run(db: Path, pause_ms: int = 30) -> dict[str, Any]:
                                "rss_started": rss(), "rss_after": {}, "repaint": {}}
         for name, page in w.pages.items():
             w.set_tab(name)
+            # (once the window's background work for the table is done: it would share the GIL)
+            _until(lambda m=page.model: m.counted and (m.has_signposts or m.signpost_reader() is None), 30)
             spin(10 * pause_ms)
             out["repaint"][name] = repaints(page.view)
         out["background_reads"] = drag_reads(w)
