@@ -192,6 +192,12 @@ RESELECT_BUDGET_S: Final = 0.15
 RECOUNT_BUDGET_S: Final = 0.2
 #: the most rows Select All selects
 MAX_SELECT_ALL_ROWS: Final = 2_000
+#: how many SQLite instructions the signposts' read runs between asks whether it is still
+#: wanted: each ask is a call into Python, which must take the GIL, and during a drag of
+#: the scroll bar the GUI thread, painting, holds it: asked every 10,000 (a few µs of
+#: SQLite), the signposts of a common result type took 1.3-1.9 s during a drag, those of
+#: common free text 2.3-3.4 s, against 0.6-1.0 s and 0.7 s asked every million (3-10 ms)
+SIGNPOST_CHECK_OPS: Final = 1_000_000
 #: what would end a cell or a row where copied rows are pasted (a spreadsheet starts a
 #: new row at a lone CR too)
 _ROW_BREAKS: Final = re.compile("[\t\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
@@ -1423,7 +1429,7 @@ class MainWindow(QMainWindow):
         def job(task: Task[list[Any]]) -> list[Any]:
             with closing(_read_only(db)) as conn:
                 conn.set_progress_handler(
-                    lambda: int(task.cancelled or self._signposts_read is not mine or mine[1].stale()), 10_000)
+                    lambda: int(task.cancelled or self._signposts_read is not mine or mine[1].stale()), SIGNPOST_CHECK_OPS)
                 return mine[1].read(conn)
 
         def finish(rows: list[Any] | None) -> None:
