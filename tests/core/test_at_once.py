@@ -104,3 +104,46 @@ def test_exact_rows_of_a_query_with_a_blob_are_read_row_by_row() -> None:
     c.executemany("INSERT INTO t VALUES (?, ?)", [(1, "x"), (b"\x00\xffblob", 2.5), (None, "y")])
     sql = "SELECT a, b FROM t ORDER BY rowid"
     assert rollups.exact_rows(c, sql, width=2) == c.execute(sql).fetchall()
+
+
+def test_exact_rows_work_each_column_out_once_a_row_and_end_a_query_anywhere() -> None:
+    """SQLite merged the query into the one reading it as JSON, and worked each column's
+    expression out once for each use of it there (three times a row); a query ending in a
+    comment ended the JSON's query too."""
+    c = sqlite3.connect(":memory:")
+    calls = [0]
+
+    def third(x: int) -> float:
+        calls[0] += 1
+        return x / 3
+
+    c.create_function("third", 1, third)
+    c.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, a INTEGER)")
+    c.executemany("INSERT INTO t VALUES (?, ?)", [(i, i) for i in range(1, 21)])
+    for sql in ("SELECT third(a), id FROM t WHERE id IN (2, 3, 5, 7)", "SELECT third(a), id FROM t ORDER BY a DESC LIMIT 4",
+                "SELECT third(a), id FROM t WHERE a % 5 = 0 ORDER BY id -- the multiples of five"):
+        calls[0] = 0
+        expected = c.execute(sql).fetchall()
+        plain, calls[0] = calls[0], 0
+        assert rollups.exact_rows(c, sql, width=2) == expected and len(expected) == 4
+        assert calls[0] == plain  # (as often as reading the rows one by one does)
+
+
+def test_exact_rows_read_row_by_row_where_sqlite_printf_is_not_exact(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before SQLite 3.43, printf's digits are exact to 18 only where ``long double`` has
+    64 bits of mantissa: where this SQLite fails the probe, every query is read row by row."""
+    c = sqlite3.connect(":memory:")
+    exact = all(float(c.execute("SELECT printf('%!.18g', ?)", (x,)).fetchone()[0]) == x for x in rollups._PRINTF_PROBES)
+    assert rollups.printf_is_exact(c) is exact
+    c.execute("CREATE TABLE t (x REAL, s TEXT)")
+    c.executemany("INSERT INTO t VALUES (?, ?)", [(k / 7, str(k)) for k in range(50)])
+    statements: list[str] = []
+    c.set_trace_callback(statements.append)
+    monkeypatch.setattr(rollups, "_printf_exact", False)
+    sql = "SELECT x, s FROM t ORDER BY x DESC"
+    assert rollups.exact_rows(c, sql, width=2) == c.execute(sql).fetchall()
+    assert statements == [sql, sql]  # (row by row, as fetchall)
+    monkeypatch.setattr(rollups, "_printf_exact", True)
+    statements.clear()
+    assert rollups.exact_rows(c, sql, width=2) == c.execute(sql).fetchall()
+    assert "json_group_array" in statements[0]

@@ -147,23 +147,52 @@ def at_once(conn: sqlite3.Connection, sql: str, params: Sequence[Any] | Mapping[
     return rows
 
 
+#: real numbers that SQLite's printf must give back exactly for :func:`exact_rows` to
+#: read through it: rates and the extremes. Before SQLite 3.43 printf worked the digits
+#: out in ``long double``: exact to 18 digits where that has 64 bits of mantissa (x86
+#: Linux), not where it is a plain double (MSVC builds, Apple silicon), where about one
+#: real in four came back wrong in its last bits
+_PRINTF_PROBES: Final = (0.1, 1 / 3, 2 / 3, 0.7, 99.99, 100.0 * 4523 / 4525, 3 / 7, 1e-300, 2.2250738585072014e-308,
+                         5e-324, 1.7976931348623157e308, 123456789.12345679, 0.30000000000000004,
+                         *(k / 997 for k in range(1, 997, 37)), *(100.0 * k / 9973 for k in range(1, 9973, 331)))
+#: whether this process's SQLite passes that check (asked once)
+_printf_exact: bool | None = None
+
+
+def printf_is_exact(conn: sqlite3.Connection) -> bool:
+    """Whether SQLite's ``printf('%!.18g', x)`` gives back every probe real exactly
+    (once per process: every connection shares the library)."""
+    global _printf_exact
+    if _printf_exact is None:
+        sql = " UNION ALL ".join("SELECT ?, printf('%!.18g', ?)" for _ in _PRINTF_PROBES)
+        got = conn.execute(sql, [v for x in _PRINTF_PROBES for v in (x, x)]).fetchall()
+        _printf_exact = len(got) == len(_PRINTF_PROBES) and all(float(text) == x for x, text in got)
+    return _printf_exact
+
+
 def exact_rows(conn: sqlite3.Connection, sql: str, params: Sequence[Any] | Mapping[str, Any] = (), *,
                width: int) -> list[tuple[Any, ...]]:
-    """The rows of a query of ``width`` columns, in its order, as tuples: exactly those
+    """The rows of a query of ``width`` columns, in its order, as tuples: those
     ``conn.execute(sql, params).fetchall()`` gives, read in one step of SQLite as
-    :func:`at_once` reads them (for reads off the GUI thread while it paints: the far
-    rows of a table, a block of 200 at 1-4 ms alone, took 0.3-1 s during a drag of the
-    scroll bar).
+    :func:`at_once` reads them (for reads off the GUI thread while it paints: a far
+    block of a table's rows, 24-114 ms alone, took 117-344 ms during a drag of the
+    scroll bar read row by row).
 
     A real number goes into the JSON as text of 18 significant digits, which gives it
-    back exactly, and each row ends with the positions of its real numbers (JSON's own
-    15 digits would not: a table's sort keys, such as success rates, bound the next read).
-    A query with a blob value is read row by row (JSON cannot hold one)."""
+    back exactly (a negative zero as zero, equal to it), and each row ends with the
+    positions of its real numbers (JSON's own 15 digits would not: a table's sort keys,
+    such as success rates, bound the next read). Read row by row instead: a query with a
+    blob value (JSON cannot hold one), and every query where SQLite's printf is not
+    exact to 18 digits (:func:`printf_is_exact`)."""
+    if not printf_is_exact(conn):
+        return conn.execute(sql, params).fetchall()
     cols = [f"c{i}" for i in range(width)]
     values = ", ".join(f"CASE typeof({c}) WHEN 'real' THEN printf('%!.18g', {c}) ELSE {c} END" for c in cols)
-    reals = " || ".join(f"iif(typeof({c}) = 'real', '{i} ', '')" for i, c in enumerate(cols))
+    reals = " || ".join(f"(CASE typeof({c}) WHEN 'real' THEN '{i} ' ELSE '' END)" for i, c in enumerate(cols))
     try:
-        text = conn.execute(f"WITH q({', '.join(cols)}) AS ({sql}) "
+        # (the LIMIT keeps SQLite from merging the query into the outer one, which would
+        # work each column's expression out once for each use of it below)
+        text = conn.execute(f"WITH q({', '.join(cols)}) AS (SELECT * FROM ({sql}\n) LIMIT -1) "
                             f"SELECT json_group_array(json_array({values}, {reals})) FROM q", params).fetchone()[0]
     except sqlite3.OperationalError as exc:
         if "BLOB" not in str(exc):
