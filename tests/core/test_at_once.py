@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 import sqlite3
+from typing import Any
 
 import pytest
 
@@ -147,3 +148,22 @@ def test_exact_rows_read_row_by_row_where_sqlite_printf_is_not_exact(monkeypatch
     statements.clear()
     assert rollups.exact_rows(c, sql, width=2) == c.execute(sql).fetchall()
     assert "json_group_array" in statements[0]
+
+
+class _NoJson(sqlite3.Connection):
+    """A connection as to an SQLite built without its JSON functions."""
+
+    def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:  # type: ignore[override]
+        if "json_" in sql:
+            raise sqlite3.OperationalError("no such function: json_group_array")
+        return super().execute(sql, *args)
+
+
+def test_exact_rows_read_row_by_row_where_sqlite_has_no_json() -> None:
+    c = sqlite3.connect(":memory:", factory=_NoJson)
+    c.execute("CREATE TABLE t (x REAL, s TEXT)")
+    c.executemany("INSERT INTO t VALUES (?, ?)", [(k / 7, str(k)) for k in range(50)])
+    sql = "SELECT x, s FROM t ORDER BY x DESC"
+    assert rollups.exact_rows(c, sql, width=2) == c.execute(sql).fetchall() != []
+    with pytest.raises(sqlite3.OperationalError):  # (other errors are raised)
+        rollups.exact_rows(c, "SELECT x, s FROM no_such_table", width=2)

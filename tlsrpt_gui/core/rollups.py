@@ -183,7 +183,7 @@ def exact_rows(conn: sqlite3.Connection, sql: str, params: Sequence[Any] | Mappi
     positions of its real numbers (JSON's own 15 digits would not: a table's sort keys,
     such as success rates, bound the next read). Read row by row instead: a query with a
     blob value (JSON cannot hold one), and every query where SQLite's printf is not
-    exact to 18 digits (:func:`printf_is_exact`)."""
+    exact to 18 digits (:func:`printf_is_exact`) or SQLite has no JSON functions."""
     if not printf_is_exact(conn):
         return conn.execute(sql, params).fetchall()
     cols = [f"c{i}" for i in range(width)]
@@ -195,7 +195,7 @@ def exact_rows(conn: sqlite3.Connection, sql: str, params: Sequence[Any] | Mappi
         text = conn.execute(f"WITH q({', '.join(cols)}) AS (SELECT * FROM ({sql}\n) LIMIT -1) "
                             f"SELECT json_group_array(json_array({values}, {reals})) FROM q", params).fetchone()[0]
     except sqlite3.OperationalError as exc:
-        if "BLOB" not in str(exc):
+        if "BLOB" not in str(exc) and "no such function: json" not in str(exc):  # (an SQLite built without JSON)
             raise
         return conn.execute(sql, params).fetchall()
     rows: list[tuple[Any, ...]] = []
