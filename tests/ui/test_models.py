@@ -59,6 +59,22 @@ def _big_sorted_index(tmp_path: Path, failures: int, reports: int) -> sqlite3.Co
     return _open(db)
 
 
+def _far_jobs_model(db: Path, model_cls: type[SqlTableModel], monkeypatch: pytest.MonkeyPatch,
+                    **sizes: int) -> tuple[sqlite3.Connection, SqlTableModel, list[Any]]:
+    """A model over ``db`` (and its connection) that leaves each far block it would read
+    in the background as a job in the list returned, the models' ``sizes`` (BLOCK_ROWS,
+    FAR_ROWS, …) set for the test."""
+    from tlsrpt_gui.ui import models
+
+    for name, value in sizes.items():
+        monkeypatch.setattr(models, name, value)
+    conn = _open(db)
+    model = model_cls(conn, TimeMode())
+    jobs: list[Any] = []
+    model.set_far_reader(lambda job, done: jobs.append(job))
+    return conn, model, jobs
+
+
 def _ids(model: SqlTableModel) -> list[int]:
     return [model.index(r, 0).data(ROW_ID_ROLE) for r in range(model.rowCount())]
 
@@ -597,17 +613,9 @@ def test_far_rows_read_from_signposts_match_the_sql_order(synth_db: Path, model_
     order, filtered too, each row is the one SQL puts there."""
     import random
 
-    from tlsrpt_gui.ui import models
-
-    monkeypatch.setattr(models, "KEYS_FIRST_ROWS", keys_first)  # (3: every read that skips finds its start by the keys)
-    monkeypatch.setattr(models, "BLOCK_ROWS", 7)
-    monkeypatch.setattr(models, "MAX_BLOCKS", 5)
-    monkeypatch.setattr(models, "SIGNPOST_ROWS", 13)
-    monkeypatch.setattr(models, "FAR_ROWS", 40)
-    conn = _open(synth_db)
-    model = model_cls(conn, TimeMode())
-    jobs: list[Any] = []
-    model.set_far_reader(lambda job, done: jobs.append(job))
+    # (KEYS_FIRST_ROWS 3: every read that skips finds its start by the keys)
+    conn, model, jobs = _far_jobs_model(synth_db, model_cls, monkeypatch, KEYS_FIRST_ROWS=keys_first, BLOCK_ROWS=7,
+                                        MAX_BLOCKS=5, SIGNPOST_ROWS=13, FAR_ROWS=40)
     rng = random.Random(8461)
     plans: list[Any] = []
     original = model._block_plan
@@ -955,13 +963,7 @@ def test_far_rows_and_signposts_read_in_the_background_in_one_step_are_exactly_t
     and type for type; success and failure rates too, which bound the next read exactly."""
     from tlsrpt_gui.ui import models
 
-    monkeypatch.setattr(models, "BLOCK_ROWS", 10)
-    monkeypatch.setattr(models, "FAR_ROWS", 50)
-    monkeypatch.setattr(models, "SIGNPOST_ROWS", 13)
-    conn = _open(synth_db)
-    model = model_cls(conn, TimeMode())
-    jobs: list[Any] = []
-    model.set_far_reader(lambda job, done: jobs.append(job))
+    conn, model, jobs = _far_jobs_model(synth_db, model_cls, monkeypatch, BLOCK_ROWS=10, FAR_ROWS=50, SIGNPOST_ROWS=13)
     reader = _open(synth_db)
     statements: list[str] = []
     reader.set_trace_callback(statements.append)

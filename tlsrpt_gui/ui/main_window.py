@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import importlib
 import logging
 import os
 import re
@@ -106,8 +107,6 @@ def _ready_qt_bindings() -> None:
     pyqtgraph's import asks for them all; from the thread that imports it, while the GUI
     thread paints, that crashed the app once. The other modules it imports (QtSvg,
     QtOpenGLWidgets, QtTest) are imported and readied here too (15 ms)."""
-    import importlib
-
     from PySide6 import QtCore, QtGui, QtWidgets
 
     modules = [QtCore, QtGui, QtWidgets]
@@ -119,29 +118,27 @@ def _ready_qt_bindings() -> None:
             getattr(module, name)
 
 
+def _import_quietly(module: str) -> None:
+    """Import a tab's modules off the GUI thread; a tab whose modules this build lacks
+    says so when it is opened."""
+    with suppress(ImportError):
+        importlib.import_module(module)
+
+
 def _import_charts() -> None:
     """Import the Charts tab's modules (runs off the GUI thread; see MainWindow.__init__)."""
-    try:
-        import tlsrpt_gui.ui.charts.tab  # noqa: F401
-    except ImportError:  # the tab says so when it is opened
-        pass
-
-
-def _import_dns_tab() -> None:
-    """Import the DNS tab's modules (dnspython: 0.13-0.16 s; off the GUI thread)."""
-    try:
-        import tlsrpt_gui.ui.dns_tab  # noqa: F401
-    except ImportError:  # the tab says so when it is opened
-        pass
+    _import_quietly("tlsrpt_gui.ui.charts.tab")
 
 
 def _import_tabs(charts_in: threading.Event) -> None:
-    """The thread that imports the Charts tab's modules, then the DNS tab's."""
+    """The thread that imports the Charts tab's modules, then the DNS tab's (dnspython:
+    0.13-0.16 s)."""
     try:
         _import_charts()
     finally:
         charts_in.set()
-    _import_dns_tab()
+    _import_quietly("tlsrpt_gui.ui.dns_tab")
+
 
 EMPTY_INDEX_TEXT = "No reports yet.\n\nDrop reports here or use File → Open."
 NO_MATCH_TEXT = "No rows match the filters."
