@@ -170,6 +170,39 @@ def test_common_free_text_is_checked_in_sort_order(ix: Index) -> None:
     assert values is not None and values.columns == {} and not values.common
 
 
+@pytest.mark.parametrize("kind", ["failures", "policies"])
+@pytest.mark.parametrize("term", ["mail", "company-y", "expired", "50%_", '"mx', "STSv1", "."])
+def test_a_common_terms_many_values_are_checked_with_its_like_and_find_the_same_rows(
+        ix: Index, term: str, kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Walked in sort order, a column with more of a common term's values than
+    LIKE_OVER_VALUES is checked with the term's LIKE rather than a lookup in the list of
+    them (cheaper per row); its values are exactly those LIKE the term, so the rows are
+    the same. A list column's values, when the term has JSON's syntax, are the items'
+    (not the JSON's): those stay a list."""
+    from tlsrpt_gui.core import query
+
+    monkeypatch.setattr(query, "LIKE_OVER_VALUES", 0)
+    flt = Filter(text=term)
+    table = TABLES[kind]
+    alias = table[-1]
+    scan_where, scan_params = flt.where(kind)  # type: ignore[arg-type]
+    expected = sorted(r[0] for r in ix.conn.execute(f"SELECT {alias}.id FROM {table} WHERE {scan_where}", scan_params))
+    values = text_values(ix.conn, flt, kind, share=0.0)  # type: ignore[arg-type]  # every term with rows is common
+    assert values is not None
+    if not expected:
+        assert values.columns == {}
+        return
+    assert values.common
+    json_syntax = any(c in term for c in '[]",\\')
+    for lead in ("", "start_ts", *(c.split(".", 1)[1] for c in values.columns)):
+        where, params = flt.where(kind, (), values, lead)  # type: ignore[arg-type]
+        for column in values.columns:
+            walked = column != f"{alias}.{lead}"
+            listed = json_syntax and column in ("p.policy_strings", "p.mx_hosts")
+            assert (f"{column} LIKE" in where) == (walked and not listed), (lead, column, where)
+        assert sorted(r[0] for r in ix.conn.execute(f"SELECT {alias}.id FROM {table} WHERE {where}", params)) == expected
+
+
 def test_a_common_term_sorted_by_its_column_is_looked_up_when_its_values_come_late(
         ix: Index, monkeypatch: pytest.MonkeyPatch) -> None:
     """Sorted by one of a common term's columns, the walk crosses every row before that

@@ -200,8 +200,16 @@ class Filter:
             common_text = text_values.common
             if common_text and f"{a}.{lead}" in text_values.columns:
                 common_text = text_values.walk_first(f"{a}.{lead}", lead_desc)
+            syntax = _json_syntax_in(text)
             for column, values in text_values.columns.items():
                 plus = "+" if common_text and column != f"{a}.{lead}" else ""
+                if plus and len(values) > LIKE_OVER_VALUES and not (syntax and column in _JSON_LIST_COLUMNS):
+                    # Checked on each row of a walk: the values are those of the column
+                    # that are LIKE the term (text_values), so the LIKE itself finds the
+                    # same rows, and costs less than a lookup among many values.
+                    ors.append(f"{column} LIKE ? ESCAPE '\\'")
+                    params.append(f"%{escape_like(text)}%")
+                    continue
                 ors.append(f"{plus}{column} IN ({', '.join('?' * len(values))})")
                 params.extend(values)
             if kind == "reports":  # unique per report, so not in the value table
@@ -322,6 +330,11 @@ INDEXED_TEXT_COLUMNS: Final = frozenset({
 
 #: at most this many matching values become an IN list; more means a common term
 MAX_TEXT_VALUES: Final = 500
+#: a common term's column with more matching values than this is checked on each row
+#: of a walk with the term's own LIKE, not against the list of its values: at 100 values,
+#: 0.17 µs a row against 0.31 µs (a lookup in the list is a search of a small B-tree);
+#: with a handful of values the list costs less
+LIKE_OVER_VALUES: Final = 8
 
 
 #: for reports without the trigram index (core/report_text.py) the value path also scans
