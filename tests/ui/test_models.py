@@ -1155,6 +1155,33 @@ def test_under_a_common_filter_every_failure_order_is_walked_in_one_index(
     assert walked == 2 * model.columnCount() - 2
 
 
+def test_free_text_naming_a_domain_sorted_by_policy_type_is_walked_in_one_index(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A domain's policies are mostly of one type, so sorted by type a term naming a
+    domain (found in its rows' domain and MX hosts) is walked past every row of the other
+    types: the policy type's sort index holds the domain, so no table row is read for it
+    (120-200 ms -> 37 ms at a million rows). The rows are those SQL puts there."""
+    from tlsrpt_gui.ui import models
+
+    monkeypatch.setattr(models, "KEYS_FIRST_ROWS", 100)  # (1,000 at a million rows)
+    conn = _big_sorted_index(tmp_path, failures=40000, reports=500)
+    model = FailuresModel(conn, TimeMode())
+    model.set_filter(Filter(text="dom3"))
+    values = model._query()
+    assert "f.policy_domain" in values.where and "f.receiving_mx_hostname" in values.where
+    for order in (ASC, DESC):
+        model.sort(next(i for i, col in enumerate(model.COLUMNS) if col.key == "policy_type"), order)
+        keys = model._query().by_keys()
+        plan = [r[-1] for r in conn.execute(
+            f"EXPLAIN QUERY PLAN SELECT {keys.select} FROM {keys.table} WHERE ({keys.where}) ORDER BY {keys.order()}",
+            keys.params)]
+        assert plan == ["SCAN f USING COVERING INDEX ui_failures_ptype_domain_walk"], plan
+        expected = _sql_ids(conn, model)
+        assert model.set_total(len(expected)) and len(expected) > model.loaded_rows + 400
+        for row in (len(expected) // 2, len(expected) - 150, model.loaded_rows + 250):
+            assert model.index(row, 0).data(ROW_ID_ROLE) == expected[row]
+
+
 def test_rows_under_a_walked_filter_are_read_by_their_sort_keys_first(tmp_path: Path) -> None:
     """Where one index holds the sort keys and the filter's columns, a page or block is
     read as its rows' sort keys first (walked in that index), then its whole rows by id:
@@ -1211,7 +1238,7 @@ def test_rows_that_sqlite_sorts_itself_are_sorted_as_their_keys(tmp_path: Path, 
     assert sorted_whole == 0
 
 
-@pytest.mark.parametrize("key", ["policy_domain", "organization_name"])  # (by policy type: ui_failures_ptype_walk)
+@pytest.mark.parametrize("key", ["policy_domain", "organization_name"])  # (by policy type: ui_failures_ptype_domain_walk)
 def test_the_sort_keys_of_a_common_result_types_rows_are_read_from_one_index(
         tmp_path: Path, key: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """A far read under a common result type, sorted by domain or reporter, first finds
@@ -1238,9 +1265,10 @@ def test_the_sort_keys_of_a_common_result_types_rows_are_read_from_one_index(
         conn.set_trace_callback(None)
     skips = [sql for sql in statements if " OFFSET " in sql and not sql.rstrip().endswith("OFFSET 0")]
     assert skips  # the start found by the sort keys alone, a few hundred rows along
-    for sql in skips:
+    for sql in skips:  # (a read after a row is one statement, its keyset segments each read as alone)
         plan = [r[-1] for r in conn.execute(f"EXPLAIN QUERY PLAN {sql}")]
-        assert plan[0].startswith("SEARCH f USING COVERING INDEX ui_failures_"), plan  # (the order's, or the type's)
+        reads = [step for step in plan if step.startswith(("SCAN f", "SEARCH f"))]
+        assert reads and all(step.startswith("SEARCH f USING COVERING INDEX ui_failures_") for step in reads), plan
     for row in (len(expected) - 150, model.loaded_rows + 250):
         assert model.index(row, 0).data(ROW_ID_ROLE) == expected[row]
 
