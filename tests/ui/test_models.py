@@ -1238,6 +1238,27 @@ def test_rows_that_sqlite_sorts_itself_are_sorted_as_their_keys(tmp_path: Path, 
     assert sorted_whole == 0
 
 
+def test_a_range_of_dates_sorted_by_success_rate_reads_no_report_row_to_sort(tmp_path: Path) -> None:
+    """A range of dates sorted by success rate is found by date and sorted by SQLite: the
+    keys it sorts (the rate, from the session counts) are read from one index, not from
+    each report's table row (half a year of a million reports: 200 ms -> 125 ms). The
+    rows are those SQL puts there, in its order."""
+    conn = _big_sorted_index(tmp_path, failures=2000, reports=20000)
+    model = ReportsModel(conn, TimeMode())
+    day = datetime.fromtimestamp(1600000000 + 700 * 3600, UTC).date()
+    model.set_filter(Filter(date_from=day, date_to=day + timedelta(days=300)))
+    for order in (ASC, DESC):
+        model.sort(next(i for i, col in enumerate(model.COLUMNS) if col.key == "success_rate"), order)
+        keys = model._query().by_keys()
+        plan = [r[-1] for r in conn.execute(
+            f"EXPLAIN QUERY PLAN SELECT {keys.select} FROM {keys.table} WHERE ({keys.where}) ORDER BY {keys.order()}",
+            keys.params)]
+        assert plan[0].startswith("SEARCH r USING COVERING INDEX ui_reports_start_sessions"), plan
+        model.fetchMore(QModelIndex())
+        loaded, expected = _ids(model), _sql_ids(conn, model)
+        assert len(loaded) > PAGE_SIZE and loaded == expected[: len(loaded)]
+
+
 @pytest.mark.parametrize("key", ["policy_domain", "organization_name"])  # (by policy type: ui_failures_ptype_domain_walk)
 def test_the_sort_keys_of_a_common_result_types_rows_are_read_from_one_index(
         tmp_path: Path, key: str, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1561,6 +1561,12 @@ SORT_INDEXES: Final[tuple[str, ...]] = (
     "CREATE INDEX IF NOT EXISTS ui_reports_diag ON reports (diagnostic_count)",
     "CREATE INDEX IF NOT EXISTS ui_reports_source ON reports (source_path, source_member)",
     f"CREATE INDEX IF NOT EXISTS ui_reports_rate ON reports ({_share_sql('successful_sessions')})",
+    # A range of dates sorted by success rate: SQLite finds the range's reports by date and
+    # sorts them (walking the rate's index instead would cross the seven in ten reports at
+    # 100 %, a tie ordered by id, before the old ones). Read from here, not from each
+    # report's table row: half a year of a million reports, 182,000, 200 ms -> 125 ms.
+    # 17 MB at a million reports, built in 1.2 s.
+    "CREATE INDEX IF NOT EXISTS ui_reports_start_sessions ON reports (start_ts, successful_sessions, failed_sessions)",
     # only the reports with failure rows, in the orders where those without come first
     # as one long run (see Filter.where: a filter through failure rows implies them)
     "CREATE INDEX IF NOT EXISTS ui_reports_failed_details ON reports (failed_sessions) WHERE failure_detail_count > 0",
