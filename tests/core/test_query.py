@@ -171,7 +171,7 @@ def test_common_free_text_is_checked_in_sort_order(ix: Index) -> None:
 
 
 @pytest.mark.parametrize("kind", ["failures", "policies"])
-@pytest.mark.parametrize("term", ["mail", "company-y", "expired", "50%_", '"mx', "STSv1", "."])
+@pytest.mark.parametrize("term", ["mail", "company-y", "expired", "50%_", ",", "STSv1", "."])
 def test_a_common_terms_many_values_are_checked_with_its_like_and_find_the_same_rows(
         ix: Index, term: str, kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Walked in sort order, a column with more of a common term's values than
@@ -201,6 +201,99 @@ def test_a_common_terms_many_values_are_checked_with_its_like_and_find_the_same_
             listed = json_syntax and column in ("p.policy_strings", "p.mx_hosts")
             assert (f"{column} LIKE" in where) == (walked and not listed), (lead, column, where)
         assert sorted(r[0] for r in ix.conn.execute(f"SELECT {alias}.id FROM {table} WHERE {where}", params)) == expected
+
+
+@pytest.fixture(scope="module")
+def crafted(tmp_path_factory: pytest.TempPathFactory) -> Index:
+    """40 reports of one policy and one failure row each, written in SQL: reporters, half of
+    whose names hold a comma; MX patterns of two items (a comma and quotes between them in
+    the JSON), or of one item that holds a quote, comma and quote itself (escaped in the
+    JSON); failure rows whose additional information holds "50%_" or only LIKE's reading
+    of it."""
+    from tlsrpt_gui.core import rollups
+
+    index = Index(tmp_path_factory.mktemp("crafted") / "c.db")
+    c = index.conn
+    with c:
+        c.execute("""WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 40)
+            INSERT INTO reports (id, organization_name, report_id, dedupe_key, contact_info, start_ts, end_ts,
+                policy_domains, policy_count, successful_sessions, failed_sessions, failure_detail_count,
+                diagnostic_count, worst_severity, source_path, source_member, imported_at)
+            SELECT i, 'Org ' || (i % 20) || CASE WHEN i % 20 < 10 THEN ', Inc.' ELSE ' Ltd' END, 'rid-' || i, 'rid-' || i, NULL, 1600000000 + i * 86400,
+                1600000000 + i * 86400 + 86399, 'd' || i || '.example', 1, 5, 1, 1, 0, NULL, '/r' || i, '', 0 FROM n""")
+        c.execute("""INSERT INTO policies (id, report_id, idx, policy_type, policy_domain, policy_domain_source,
+                policy_strings, mx_hosts, sts_mode, successful_sessions, failed_sessions, organization_name,
+                start_ts, end_ts, failure_detail_count)
+            SELECT id, id, 0, 'sts', policy_domains, 'report', '["version: STSv1","mode: enforce"]',
+                CASE WHEN id <= 10 THEN '["mx' || id || '.a.example","mx' || id || '.b.example"]'
+                     WHEN id <= 20 THEN '["we\\",\\"mx' || id || '.example"]' ELSE '["mx.example"]' END,
+                'enforce', 5, 1, organization_name, start_ts, end_ts, 1 FROM reports""")
+        c.execute("""INSERT INTO failure_details (id, report_id, policy_id, result_type, sending_mta_ip,
+                receiving_mx_hostname, receiving_mx_helo, receiving_ip, failed_session_count, failure_reason_code,
+                additional_information, policy_domain, policy_type, organization_name, start_ts, sts_mode,
+                policy_successful, policy_failed, first_of_type)
+            SELECT id, id, id, 'validation-failure', NULL, 'mx' || id || '.example', NULL, NULL, 1, NULL,
+                CASE WHEN id % 2 THEN '50%_ off ' || id ELSE '500 abc ' || id END, policy_domains, 'sts',
+                organization_name, start_ts, 'enforce', 5, 1, 1 FROM reports""")
+        rollups.rebuild(c)
+    assert c.execute("SELECT mx_hosts FROM policies WHERE id = 11").fetchone()[0] == '["we\\",\\"mx11.example"]'
+    return index
+
+
+@pytest.mark.parametrize(("kind", "term"), [("policies", ","), ("policies", ", "), ("failures", "50%_"),
+                                            ("failures", "0%_ off 1"), ("policies", "Org 1")])
+def test_a_common_terms_like_keeps_list_items_and_literal_wildcards(
+        crafted: Index, kind: str, term: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The term's own LIKE, where it checks a walked column, reads "%" and "_" as
+    themselves, and is not used on list columns when the term has JSON's syntax (the
+    JSON between two items would match it): the rows are those of the scan in every order."""
+    from tlsrpt_gui.core import query
+
+    monkeypatch.setattr(query, "LIKE_OVER_VALUES", 0)
+    flt = Filter(text=term)
+    table = TABLES[kind]
+    alias = table[-1]
+    scan_where, scan_params = flt.where(kind)  # type: ignore[arg-type]
+    expected = sorted(r[0] for r in crafted.conn.execute(f"SELECT {alias}.id FROM {table} WHERE {scan_where}", scan_params))
+    assert 0 < len(expected) < 40
+    values = text_values(crafted.conn, flt, kind, share=0.0)  # type: ignore[arg-type]
+    assert values is not None and values.common
+    likes = 0
+    for lead in ("", "start_ts", *(c.split(".", 1)[1] for c in values.columns)):
+        where, params = flt.where(kind, (), values, lead)  # type: ignore[arg-type]
+        likes += "LIKE" in where
+        got = sorted(r[0] for r in crafted.conn.execute(f"SELECT {alias}.id FROM {table} WHERE {where}", params))
+        assert got == expected, (lead, where)
+    assert likes  # (the LIKE was written somewhere)
+    if term == ",":  # in the JSON between any two items, but in ten MX items only: their list stays a list
+        assert "p.mx_hosts" in values.columns and "p.policy_strings" not in values.columns
+        assert "p.mx_hosts LIKE" not in flt.where(kind, (), values, "start_ts")[0]  # type: ignore[arg-type]
+
+
+def test_a_term_with_what_json_escapes_is_found_in_list_items_by_the_scan(crafted: Index) -> None:
+    """List columns are kept as JSON, where an item's quote or backslash is escaped: the
+    value table holds them so, and a term with one is not looked up there (it missed the
+    items that hold it) but found by the scan of each list's items, in every order."""
+    for term, ids in (('","', range(11, 21)), ('we"', range(11, 21)), ('\\', ())):
+        flt = Filter(text=term)
+        assert text_values(crafted.conn, flt, "policies", share=0.0) is None
+        assert text_values(crafted.conn, flt, "failures", share=0.0) is not None  # (no list column there)
+        where, params = flt.where("policies")
+        assert sorted(r[0] for r in crafted.conn.execute(f"SELECT p.id FROM policies p WHERE {where}", params)) == list(ids)
+
+
+def test_a_term_with_more_values_than_kept_is_left_to_the_scan(crafted: Index, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The values looked up are cut at MAX_TEXT_VALUES: a term with more is left to the
+    LIKE over every row, even when dropping the JSON around list items would leave fewer
+    (a list of values cut short would miss rows in some orders and not in others)."""
+    from tlsrpt_gui.core import query
+
+    flt = Filter(text=",")  # in 10 reporters, 20 MX lists (10 of them between items) and the policy strings
+    held = crafted.conn.execute("SELECT COUNT(*) FROM text_values WHERE col >= 'p.' AND col < 'p/' AND value LIKE '%,%'").fetchone()[0]
+    values = text_values(crafted.conn, flt, "policies", share=0.0)
+    assert values is not None and sum(len(v) for v in values.columns.values()) < held - 5
+    monkeypatch.setattr(query, "MAX_TEXT_VALUES", held - 5)
+    assert text_values(crafted.conn, flt, "policies", share=0.0) is None
 
 
 def test_a_common_term_sorted_by_its_column_is_looked_up_when_its_values_come_late(

@@ -358,7 +358,9 @@ def text_values(conn: sqlite3.Connection, flt: Filter, kind: TableKind = "failur
     None when there is no text, when there are many values (a ``LIKE`` checks
     them faster), when a term is in many report ids or sources, or is common among
     reports without the trigram index to look those up, or when the index has no
-    ``text_values`` table.
+    ``text_values`` table; and for a kind with list columns, when the term holds what
+    JSON escapes inside a list item (a quote, a backslash, a control character): the
+    value table holds the lists as JSON, where such an item's text is not as written.
     """
     text = flt.text.strip()
     if not text or not rollups.ready(conn):  # no term, or a bulk import has yet to fill the values
@@ -369,6 +371,8 @@ def text_values(conn: sqlite3.Connection, flt: Filter, kind: TableKind = "failur
     if share is None:  # (without the trigram index a rare term reads every report id and source)
         share = REPORT_TEXT_SHARE if kind == "reports" and trigrams is None else COMMON_SHARE
     table, alias, kept = TEXT_COLUMNS[kind]
+    if any(f"{alias}.{c}" in _JSON_LIST_COLUMNS for c in kept) and any(c in '"\\' or c < " " for c in text):
+        return None
     pattern = f"%{escape_like(text)}%"
     try:
         rows = conn.execute(
@@ -379,6 +383,8 @@ def text_values(conn: sqlite3.Connection, flt: Filter, kind: TableKind = "failur
         total = conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
         idn = [] if text.isascii() else _unicode_matches(conn, alias, text)
     except sqlite3.OperationalError:  # an index without the summaries
+        return None
+    if len(rows) > MAX_TEXT_VALUES:  # cut short: whatever the filters below leave out, values may be missing
         return None
     if idn:
         seen = {(r[0], r[1]) for r in rows}
