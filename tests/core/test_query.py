@@ -170,6 +170,12 @@ def test_common_free_text_is_checked_in_sort_order(ix: Index) -> None:
     assert values is not None and values.columns == {} and not values.common
 
 
+def _ids_where(ix: Index, kind: str, where: str, params: list[Any]) -> list[int]:
+    """The ids of ``kind``'s rows that match ``where``, in order."""
+    table = TABLES[kind]
+    return sorted(r[0] for r in ix.conn.execute(f"SELECT {table[-1]}.id FROM {table} WHERE {where}", params))
+
+
 @pytest.mark.parametrize("kind", ["failures", "policies"])
 @pytest.mark.parametrize("term", ["mail", "company-y", "expired", "50%_", ",", "STSv1", "."])
 def test_a_common_terms_many_values_are_checked_with_its_like_and_find_the_same_rows(
@@ -183,10 +189,8 @@ def test_a_common_terms_many_values_are_checked_with_its_like_and_find_the_same_
 
     monkeypatch.setattr(query, "LIKE_OVER_VALUES", 0)
     flt = Filter(text=term)
-    table = TABLES[kind]
-    alias = table[-1]
-    scan_where, scan_params = flt.where(kind)  # type: ignore[arg-type]
-    expected = sorted(r[0] for r in ix.conn.execute(f"SELECT {alias}.id FROM {table} WHERE {scan_where}", scan_params))
+    alias = TABLES[kind][-1]
+    expected = _ids_where(ix, kind, *flt.where(kind))  # type: ignore[arg-type]
     values = text_values(ix.conn, flt, kind, share=0.0)  # type: ignore[arg-type]  # every term with rows is common
     assert values is not None
     if not expected:
@@ -200,7 +204,7 @@ def test_a_common_terms_many_values_are_checked_with_its_like_and_find_the_same_
             walked = column != f"{alias}.{lead}"
             listed = json_syntax and column in ("p.policy_strings", "p.mx_hosts")
             assert (f"{column} LIKE" in where) == (walked and not listed), (lead, column, where)
-        assert sorted(r[0] for r in ix.conn.execute(f"SELECT {alias}.id FROM {table} WHERE {where}", params)) == expected
+        assert _ids_where(ix, kind, where, params) == expected
 
 
 @pytest.fixture(scope="module")
@@ -251,10 +255,7 @@ def test_a_common_terms_like_keeps_list_items_and_literal_wildcards(
 
     monkeypatch.setattr(query, "LIKE_OVER_VALUES", 0)
     flt = Filter(text=term)
-    table = TABLES[kind]
-    alias = table[-1]
-    scan_where, scan_params = flt.where(kind)  # type: ignore[arg-type]
-    expected = sorted(r[0] for r in crafted.conn.execute(f"SELECT {alias}.id FROM {table} WHERE {scan_where}", scan_params))
+    expected = _ids_where(crafted, kind, *flt.where(kind))  # type: ignore[arg-type]
     assert 0 < len(expected) < 40
     values = text_values(crafted.conn, flt, kind, share=0.0)  # type: ignore[arg-type]
     assert values is not None and values.common
@@ -262,8 +263,7 @@ def test_a_common_terms_like_keeps_list_items_and_literal_wildcards(
     for lead in ("", "start_ts", *(c.split(".", 1)[1] for c in values.columns)):
         where, params = flt.where(kind, (), values, lead)  # type: ignore[arg-type]
         likes += "LIKE" in where
-        got = sorted(r[0] for r in crafted.conn.execute(f"SELECT {alias}.id FROM {table} WHERE {where}", params))
-        assert got == expected, (lead, where)
+        assert _ids_where(crafted, kind, where, params) == expected, (lead, where)
     assert likes  # (the LIKE was written somewhere)
     if term == ",":  # in the JSON between any two items, but in ten MX items only: their list stays a list
         assert "p.mx_hosts" in values.columns and "p.policy_strings" not in values.columns
@@ -278,8 +278,7 @@ def test_a_term_with_what_json_escapes_is_found_in_list_items_by_the_scan(crafte
         flt = Filter(text=term)
         assert text_values(crafted.conn, flt, "policies", share=0.0) is None
         assert text_values(crafted.conn, flt, "failures", share=0.0) is not None  # (no list column there)
-        where, params = flt.where("policies")
-        assert sorted(r[0] for r in crafted.conn.execute(f"SELECT p.id FROM policies p WHERE {where}", params)) == list(ids)
+        assert _ids_where(crafted, "policies", *flt.where("policies")) == list(ids)
 
 
 def test_a_term_with_more_values_than_kept_is_left_to_the_scan(crafted: Index, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -59,6 +59,13 @@ def _big_sorted_index(tmp_path: Path, failures: int, reports: int) -> sqlite3.Co
     return _open(db)
 
 
+def _keys_plan(conn: sqlite3.Connection, keys: Any) -> list[str]:
+    """The query plan of reading ``keys`` (a model's ``_query().by_keys()``) in its order."""
+    return [r[-1] for r in conn.execute(
+        f"EXPLAIN QUERY PLAN SELECT {keys.select} FROM {keys.table} WHERE ({keys.where}) ORDER BY {keys.order()}",
+        keys.params)]
+
+
 def _far_jobs_model(db: Path, model_cls: type[SqlTableModel], monkeypatch: pytest.MonkeyPatch,
                     **sizes: int) -> tuple[sqlite3.Connection, SqlTableModel, list[Any]]:
     """A model over ``db`` (and its connection) that leaves each far block it would read
@@ -862,9 +869,7 @@ def test_free_text_in_policy_strings_by_mode_is_checked_in_the_sort_index(
     model.sort(next(i for i, col in enumerate(model.COLUMNS) if col.key == key), order)
     query = model._query()
     keys = query.by_keys()
-    plan = [r[-1] for r in conn.execute(
-        f"EXPLAIN QUERY PLAN SELECT {keys.select} FROM {keys.table} WHERE ({keys.where}) ORDER BY {keys.order()}",
-        keys.params)]
+    plan = _keys_plan(conn, keys)
     assert plan == [f"SCAN p USING COVERING INDEX {index}"], plan
     fetch_all(model)
     with sqlite3.connect(db) as writer:
@@ -1109,9 +1114,7 @@ def test_a_common_result_type_or_reporter_sorted_by_mx_or_address_is_walked_in_o
     assert model._common
     model.sort(next(i for i, col in enumerate(model.COLUMNS) if col.key == key), DESC)
     keys = model._query().by_keys()
-    plan = [r[-1] for r in conn.execute(
-        f"EXPLAIN QUERY PLAN SELECT {keys.select} FROM {keys.table} WHERE ({keys.where}) ORDER BY {keys.order()}",
-        keys.params)]
+    plan = _keys_plan(conn, keys)
     assert plan == [f"SCAN f USING COVERING INDEX {index}"] and keys.covered(conn)
     expected = _sql_ids(conn, model)
     assert model.set_total(len(expected))
@@ -1142,9 +1145,7 @@ def test_under_a_common_filter_every_failure_order_is_walked_in_one_index(
         for order in (ASC, DESC):
             model.sort(column, order)
             keys = model._query().by_keys()
-            plan = [r[-1] for r in conn.execute(
-                f"EXPLAIN QUERY PLAN SELECT {keys.select} FROM {keys.table} WHERE ({keys.where}) ORDER BY {keys.order()}",
-                keys.params)]
+            plan = _keys_plan(conn, keys)
             # one index, no table row, no sort: walked (SCAN), or sought on the filter's column
             assert len(plan) == 1 and "COVERING INDEX" in plan[0], (model.COLUMNS[column].key, plan)
             walked += keys.covered(conn)
@@ -1172,9 +1173,7 @@ def test_free_text_naming_a_domain_sorted_by_policy_type_is_walked_in_one_index(
     for order in (ASC, DESC):
         model.sort(next(i for i, col in enumerate(model.COLUMNS) if col.key == "policy_type"), order)
         keys = model._query().by_keys()
-        plan = [r[-1] for r in conn.execute(
-            f"EXPLAIN QUERY PLAN SELECT {keys.select} FROM {keys.table} WHERE ({keys.where}) ORDER BY {keys.order()}",
-            keys.params)]
+        plan = _keys_plan(conn, keys)
         assert plan == ["SCAN f USING COVERING INDEX ui_failures_ptype_domain_walk"], plan
         expected = _sql_ids(conn, model)
         assert model.set_total(len(expected)) and len(expected) > model.loaded_rows + 400
@@ -1250,9 +1249,7 @@ def test_a_range_of_dates_sorted_by_success_rate_reads_no_report_row_to_sort(tmp
     for order in (ASC, DESC):
         model.sort(next(i for i, col in enumerate(model.COLUMNS) if col.key == "success_rate"), order)
         keys = model._query().by_keys()
-        plan = [r[-1] for r in conn.execute(
-            f"EXPLAIN QUERY PLAN SELECT {keys.select} FROM {keys.table} WHERE ({keys.where}) ORDER BY {keys.order()}",
-            keys.params)]
+        plan = _keys_plan(conn, keys)
         assert plan[0].startswith("SEARCH r USING COVERING INDEX ui_reports_start_sessions"), plan
         model.fetchMore(QModelIndex())
         loaded, expected = _ids(model), _sql_ids(conn, model)

@@ -195,6 +195,7 @@ class Filter:
             # million reports).
             clauses.append(f"{a}.failure_detail_count > 0")
         text = self.text.strip()
+        pattern = f"%{escape_like(text)}%"  # (the free-text LIKE's, wherever one is written)
         if text and text_values is not None and text_values.text == text and text_values.kind == kind:
             ors = []
             common_text = text_values.common
@@ -208,12 +209,11 @@ class Filter:
                     # that are LIKE the term (text_values), so the LIKE itself finds the
                     # same rows, and costs less than a lookup among many values.
                     ors.append(f"{column} LIKE ? ESCAPE '\\'")
-                    params.append(f"%{escape_like(text)}%")
+                    params.append(pattern)
                     continue
                 ors.append(f"{plus}{column} IN ({', '.join('?' * len(values))})")
                 params.extend(values)
             if kind == "reports":  # unique per report, so not in the value table
-                pattern = f"%{escape_like(text)}%"
                 rid, path, member = _REPORT_UNIQUE_TEXT
                 if text_values.unique == "trigrams":  # the few reports the trigram index names, checked
                     ors.append(f"r.id IN (SELECT x.id FROM reports x WHERE x.id IN (SELECT rowid FROM "
@@ -227,7 +227,6 @@ class Filter:
                     params.extend([pattern] * 3)
             clauses.append("(" + " OR ".join(ors) + ")" if ors else "0")  # "0": no value contains the text
         elif text:
-            pattern = f"%{escape_like(text)}%"
             cols = _TEXT_COLUMNS[kind]
             syntax = _json_syntax_in(text)
             clauses.append("(" + " OR ".join(
