@@ -103,7 +103,12 @@ def run(db: Path) -> dict[str, Any]:
         "slowest_total_s": max(sum(r.values()) for r in runs.values()),
         # the real Charts tab, offscreen: from a filter change until every chart is redrawn
         "tab_redraw_s": redraw,
-        "slowest_tab_redraw_s": max(redraw.values()),
+        # after a filter change, the slowest
+        "slowest_tab_redraw_s": max(v for k, v in redraw.items() if k in filters),
+        # the tab made and shown at once, in a fresh process: to the cards in view painted
+        "tab_open_cold_s": redraw["open"],
+        # ... and to every card's chart built (in the quiet moments after)
+        "tab_open_cold_all_built_s": redraw["open_all_built"],
         "peak_rss": peak_rss(),
     }
 
@@ -128,7 +133,12 @@ def time_tab(db: Path, filters: dict[str, Filter]) -> dict[str, float]:
     tab.ready.connect(loop.quit)
     QTimer.singleShot(120_000, loop.quit)
     loop.exec()
+    app.processEvents()  # the cards in view painted
     out["open"] = time.perf_counter() - t
+    # the cards out of view build their charts in the quiet moments after (ChartsTab)
+    while not tab.all_built() and time.perf_counter() - t < 60:
+        app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents, 50)
+    out["open_all_built"] = time.perf_counter() - t
     # as in the main window, which builds the tab hidden after start-up: from showing it
     # to the charts painted
     built = ChartsTab(db)
@@ -148,6 +158,9 @@ def time_tab(db: Path, filters: dict[str, Filter]) -> dict[str, float]:
     ready.ready.connect(loop.quit)
     ready.prefetch()
     loop.exec()
+    t = time.perf_counter()
+    while not ready.all_built() and time.perf_counter() - t < 60:  # (the window's idle time)
+        app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents, 50)
     app.processEvents()
     t = time.perf_counter()
     ready.show()

@@ -206,10 +206,14 @@ def table(r: dict[str, Any]) -> str:
                          f"the same rows read and written bare: {f['baseline_s']:.1f} s, {rp['baseline_s']:.1f} s; "
                          f"{cli['baseline_s']:.1f} s", "none (not a table operation)", None))
     c = r["charts"]
-    rows.append(_row(f"charts at {c['reports']:,} reports: slowest aggregate; whole tab redrawn",
-                     f"{c['slowest_query_s'] * 1000:.0f} ms; {c['slowest_tab_redraw_s'] * 1000:.0f} ms",
+    cold = c.get("tab_open_cold_s", c["slowest_tab_redraw_s"])  # (results of before 2026-12-02: the slowest of all)
+    all_built = f" (every card built: {c['tab_open_cold_all_built_s'] * 1000:.0f} ms)" if "tab_open_cold_all_built_s" in c else ""
+    rows.append(_row(f"charts at {c['reports']:,} reports: slowest aggregate; whole tab redrawn after a filter change; "
+                     "the tab opened cold, to the cards in view painted",
+                     f"{c['slowest_query_s'] * 1000:.0f} ms; {c['slowest_tab_redraw_s'] * 1000:.0f} ms; "
+                     f"{cold * 1000:.0f} ms{all_built}",
                      f"`COUNT(*)` {c['baseline_count_failures_s'] * 1000:.0f} ms", "< 500 ms",
-                     c["slowest_query_s"] < 0.5 and c["slowest_tab_redraw_s"] < 0.5))
+                     c["slowest_query_s"] < 0.5 and c["slowest_tab_redraw_s"] < 0.5 and cold < 0.5))
     s = r["startup"]
     app, bare = s["app_first_paint_s"], s["bare_qt_first_paint_s"]
     exit_ = f" (to the process's exit: {s['app_exit_s']['median']:.2f} s)" if "app_exit_s" in s else ""

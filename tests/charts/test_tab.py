@@ -87,9 +87,49 @@ def test_large_index_fills_every_chart(qtbot: QtBot, synth_db: Path) -> None:
     assert len(tab.card(ReporterCard).chart.rows) == 8  # type: ignore[attr-defined]
     assert len(tab.card(SendingIpCard).chart.rows) == 15  # type: ignore[attr-defined]
     assert "Top 15 of" in tab.card(SendingIpCard).note_label.text()
+    qtbot.waitUntil(tab.all_built, timeout=5000)  # (the cards out of view draw when built)
     gaps = tab.card(MissingReportsCard)
     assert "have gaps" in gaps.note_label.text()
     assert "broken rua" in gaps.subtitle_label.text()
+
+
+def test_a_chart_out_of_view_is_built_when_scrolled_to(
+    qtbot: QtBot, synth_db: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The charts in view are built and drawn for the first paint; one below keeps its
+    result and is drawn when scrolled to (before it is painted), or when saved."""
+    monkeypatch.setattr(tab_module, "BUILD_REST_AFTER_MS", 600_000)  # (no quiet moment here)
+    tab = make_tab(qtbot, synth_db)
+    sessions, certificates, gaps = (tab.card(c) for c in (SessionsPerDayCard, CertificateCard, MissingReportsCard))
+    assert sessions.built and "successful" in sessions.note_label.text()
+    assert not gaps.built and not certificates.built
+    assert gaps.showing_chart and gaps.data is not None and not gaps.note_label.text()
+    assert not gaps.png_button.isEnabled()  # (nothing drawn to save yet)
+    assert certificates.export_png(tmp_path / "certificates.png")  # saved: built and drawn first
+    assert certificates.built and len(certificates.chart.days) > 1  # type: ignore[attr-defined]
+    bar = tab.scroll.verticalScrollBar()
+    bar.setValue(bar.maximum())
+    assert gaps.built and "have gaps" in gaps.note_label.text()
+    assert gaps.png_button.isEnabled() and gaps.csv_button.isEnabled()
+
+
+def test_the_charts_out_of_view_are_built_in_a_quiet_moment(qtbot: QtBot, synth_db: Path) -> None:
+    """Once the charts are ready, the others are built one at a time, hidden or not: the
+    window's tab, computed before its first visit, is only painted when opened."""
+    tab = make_tab(qtbot, synth_db)
+    assert not tab.all_built()
+    qtbot.waitUntil(tab.all_built, timeout=5000)
+    assert all(card.built and card.showing_chart for card in tab.cards)
+    assert "have gaps" in tab.card(MissingReportsCard).note_label.text()
+
+    hidden = ChartsTab(synth_db)
+    qtbot.addWidget(hidden)
+    hidden.resize(1280, 800)
+    with qtbot.waitSignal(hidden.ready, timeout=20000):
+        hidden.prefetch()
+    qtbot.waitUntil(hidden.all_built, timeout=5000)
+    assert not hidden.isVisible()
+    assert "have gaps" in hidden.card(MissingReportsCard).note_label.text()
 
 
 def test_charts_follow_the_filter(qtbot: QtBot, synth_db: Path) -> None:

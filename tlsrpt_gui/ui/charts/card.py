@@ -181,10 +181,15 @@ class LegendRow(QWidget):
 class ChartCard(QFrame):
     """Base of every chart: ``compute`` runs off the GUI thread, ``show_data`` on it.
 
-    Subclasses set ``title``/``subtitle``/``empty_text``, create ``self.chart`` (one
-    of the widgets in :mod:`.widgets`) in ``build`` and implement ``compute``,
+    Subclasses set ``title``/``subtitle``/``empty_text``, create the chart (one of
+    the widgets in :mod:`.widgets`) in ``build`` and implement ``compute``,
     ``show_data`` and ``table``. A click on the chart becomes a dict of
     :class:`Filter` changes, sent as ``changes_requested``.
+
+    The chart is built on first use, not with the card (see :meth:`materialise`): a
+    pyqtgraph plot takes 15-30 ms to make and draw, and of the nine cards three are in
+    view when the tab opens. Until then the card holds its result, shows a blank area of
+    about the chart's height, and draws it when the chart is made.
     """
 
     title = ""
@@ -192,6 +197,8 @@ class ChartCard(QFrame):
     #: shown when there are reports but this chart has nothing to show
     empty_text = "Nothing to show."
     file_stem = "chart"
+    #: the height of the blank area a card shows until its chart is built
+    chart_height = 200
 
     changes_requested = Signal(object)
 
@@ -238,9 +245,13 @@ class ChartCard(QFrame):
         outer.addWidget(self.legend)
 
         self.stack = QStackedWidget(self)
-        self.chart: _ChartBase = self.build()
-        self.chart.clicked.connect(self._on_clicked)
-        self.stack.addWidget(self.chart)
+        self._chart: _ChartBase | None = None
+        #: stands in for the chart until it is built
+        self._blank: QWidget | None = QWidget(self)
+        self._blank.setMinimumHeight(self.chart_height)
+        self.stack.addWidget(self._blank)
+        #: a result is set (its chart is drawn when built)
+        self._has_result = False
         self.empty_label = QLabel(NO_REPORTS, self)
         self.empty_label.setTextFormat(Qt.TextFormat.PlainText)
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -278,11 +289,43 @@ class ChartCard(QFrame):
     def payload_changes(self, payload: object) -> dict[str, Any] | None:
         return payload if isinstance(payload, dict) else None
 
+    # -- the chart, built on first use
+
+    @property
+    def chart(self) -> _ChartBase:
+        """The chart, built now if it was not yet."""
+        self.materialise()
+        assert self._chart is not None
+        return self._chart
+
+    @property
+    def built(self) -> bool:
+        return self._chart is not None
+
+    def materialise(self) -> None:
+        """Build the chart, if it was not, and draw the result it is given."""
+        if self._chart is not None:
+            return
+        chart = self.build()
+        chart.clicked.connect(self._on_clicked)
+        if chart.palette_ != self.palette_:
+            chart.apply_palette(self.palette_)
+        self._chart = chart
+        self.stack.insertWidget(0, chart)
+        if self._has_result and self.error is None:
+            self._render()  # (away from the blank, which it then replaces)
+        if self._blank is not None:
+            self.stack.removeWidget(self._blank)
+            self._blank.deleteLater()
+            self._blank = None
+
     # -- state
 
     @property
     def showing_chart(self) -> bool:
-        return self.stack.currentWidget() is self.chart
+        """The card shows its result as a chart (or will, once the chart is built), not
+        an empty state or an error."""
+        return self.stack.currentWidget() is not self.empty_label
 
     @property
     def empty_message(self) -> str:
@@ -293,6 +336,7 @@ class ChartCard(QFrame):
         self.data = data
         self.filter = flt
         self.error = None
+        self._has_result = True
         self._render()
 
     def set_error(self, message: str) -> None:
@@ -313,10 +357,16 @@ class ChartCard(QFrame):
                 self.empty_label.setText(self.empty_text)
             self.stack.setCurrentWidget(self.empty_label)
             self.note_label.hide()
-            self.show_data(None)
+            if self._chart is not None:  # (else when built)
+                self.show_data(None)
             self._exports_enabled(False)
             return
-        self.stack.setCurrentWidget(self.chart)
+        if self._chart is None:  # drawn when built
+            self.stack.setCurrentWidget(self._blank)
+            self.note_label.hide()
+            self._exports_enabled(False)
+            return
+        self.stack.setCurrentWidget(self._chart)
         self.show_data(self.data)
         self._exports_enabled(True)
 
@@ -338,7 +388,9 @@ class ChartCard(QFrame):
         self.subtitle_label.setStyleSheet(f"color: {palette.muted};")
         self.note_label.setStyleSheet(f"color: {palette.muted};")
         self.empty_label.setStyleSheet(f"color: {palette.muted}; font-size: 11pt;")
-        self.chart.apply_palette(palette)
+        if self._chart is None:
+            return  # (the chart takes it when built)
+        self._chart.apply_palette(palette)
         if self.data is not None and self.has_reports:
             self._render()
         else:
@@ -355,6 +407,7 @@ class ChartCard(QFrame):
 
     def export_png(self, path: str | Path) -> bool:
         """Save what the card shows now (the chart, or its empty state) as PNG."""
+        self.materialise()
         widget = self.chart if self.showing_chart else self.stack
         return bool(widget.grab().save(str(path), "PNG"))
 

@@ -46,10 +46,11 @@ class SessionsPerDayCard(ChartCard):
                 "rate (right axis). Click a day to filter to it.")
     empty_text = "No sessions in these reports."
     file_stem = "sessions-per-day"
+    chart_height = 260
 
     def build(self) -> _ChartBase:
         self.day_chart = DayBarChart(self, rate_label="Success rate")
-        self.day_chart.setMinimumHeight(260)
+        self.day_chart.setMinimumHeight(self.chart_height)
         return self.day_chart
 
     @staticmethod
@@ -338,10 +339,11 @@ class CertificateCard(ChartCard):
                 "not trusted). Click a bar to filter to that day and type.")
     empty_text = "No certificate failures in these reports."
     file_stem = "certificate-failures"
+    chart_height = 220
 
     def build(self) -> _ChartBase:
         self.day_chart = DayBarChart(self)
-        self.day_chart.setMinimumHeight(220)
+        self.day_chart.setMinimumHeight(self.chart_height)
         return self.day_chart
 
     @staticmethod

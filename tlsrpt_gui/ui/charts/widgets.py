@@ -91,14 +91,21 @@ class _ChartBase(QWidget):
         super().__init__(parent)
         configure_pyqtgraph()
         self.palette_: ChartPalette = current_palette()
+        # Every axis without SI prefixes (ours show none: no units): with them, each
+        # change of an axis's range set its label's HTML again, hidden or not, some
+        # 500 times for nine charts opened (a tenth of the tab's first paint).
+        # (An axis passed is shown: only those given are.)
         axes = {}
         for name, axis in (("bottom", bottom), ("left", left), ("right", right)):
             if axis is not None:
+                axis.enableAutoSIPrefix(False)
                 axes[name] = axis
         # no context menus (and none built: a view box menu is a tenth of a chart's set-up)
         self.plot_widget = pg.PlotWidget(parent=self, axisItems=axes, enableMenu=False)
         self.plot = self.plot_widget.getPlotItem()
         self.view = self.plot.getViewBox()
+        for name in ("top", "right", "left", "bottom"):
+            self.plot.getAxis(name).enableAutoSIPrefix(False)
         self.plot.hideButtons()
         self.view.setMouseEnabled(x=False, y=False)
         layout = QVBoxLayout(self)
