@@ -113,6 +113,26 @@ def test_a_chart_out_of_view_is_built_when_scrolled_to(
     assert gaps.png_button.isEnabled() and gaps.csv_button.isEnabled()
 
 
+def test_a_chart_built_after_a_theme_change_takes_the_new_theme(
+    qtbot: QtBot, synth_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tlsrpt_gui.ui.general_prefs import apply_theme
+    from tlsrpt_gui.ui.palette import DARK, LIGHT
+
+    monkeypatch.setattr(tab_module, "BUILD_REST_AFTER_MS", 600_000)
+    apply_theme("light")
+    try:
+        tab = make_tab(qtbot, synth_db)
+        gaps = tab.card(MissingReportsCard)
+        assert not gaps.built and tab.card(SessionsPerDayCard).chart.palette_ == LIGHT
+        apply_theme("dark")
+        qtbot.waitUntil(lambda: tab.card(SessionsPerDayCard).chart.palette_ == DARK, timeout=2000)
+        assert not gaps.built
+        assert gaps.chart.palette_ == DARK
+    finally:
+        apply_theme("system")
+
+
 def test_the_charts_out_of_view_are_built_in_a_quiet_moment(qtbot: QtBot, synth_db: Path) -> None:
     """Once the charts are ready, the others are built one at a time, hidden or not: the
     window's tab, computed before its first visit, is only painted when opened."""

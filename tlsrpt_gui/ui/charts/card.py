@@ -302,6 +302,14 @@ class ChartCard(QFrame):
     def built(self) -> bool:
         return self._chart is not None
 
+    def chart_area(self) -> QRect:
+        """Where the chart (or its blank, or the empty state) is, in the parent's
+        coordinates (the card laid out now, if it is waiting to be)."""
+        layout = self.layout()
+        if layout is not None:
+            layout.activate()
+        return self.stack.geometry().translated(self.pos())
+
     def materialise(self) -> None:
         """Build the chart, if it was not, and draw the result it is given."""
         if self._chart is not None:

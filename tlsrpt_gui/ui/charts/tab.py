@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QRect, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QRect, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QGridLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
@@ -71,8 +71,8 @@ HOLD_PAINT_MS = 800
 
 #: once the charts are ready, the cards out of view build their charts after this
 #: long, one card per step, this far apart (each step 15-30 ms of the GUI thread)
-BUILD_REST_AFTER_MS = 60
-BUILD_REST_STEP_MS = 10
+BUILD_REST_AFTER_MS = 250
+BUILD_REST_STEP_MS = 20
 
 
 def _compute(task: Task[Any], db_path: Path, fn: Callable[[sqlite3.Connection, Filter], Any],
@@ -230,13 +230,17 @@ class ChartsTab(QWidget):
     # -- building the charts
 
     def materialise_in_view(self) -> None:
-        """Build the charts of the cards in view, or partly in view."""
+        """Build the charts of the cards whose chart area is in view, or partly in view
+        (of a card at the bottom edge, the title may show, its chart not yet)."""
         if not self.isVisible():
             return
         viewport = self.scroll.viewport()
         seen = QRect(0, self.scroll.verticalScrollBar().value(), viewport.width(), viewport.height())
+        grid = self.content.layout()
+        if grid is not None:
+            grid.activate()  # (the cards placed now, if they are waiting to be)
         for card in self.cards:
-            if not card.built and card.geometry().intersects(seen):
+            if not card.built and card.chart_area().intersects(seen):
                 card.materialise()
 
     def _check_view(self, *_: object) -> None:
@@ -309,6 +313,13 @@ class ChartsTab(QWidget):
         self.filter_requested.emit(self._filter.with_(**changes))
 
     # -- theme
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        # a theme forced in the preferences, where the platform has no colour scheme
+        # to change (its palette is set instead)
+        if event.type() == QEvent.Type.PaletteChange and current_palette() != self.palette_:
+            self._on_scheme_changed()
 
     def _on_scheme_changed(self, *_: object) -> None:
         self.palette_ = current_palette()
