@@ -88,6 +88,7 @@ def test_large_index_fills_every_chart(qtbot: QtBot, synth_db: Path) -> None:
     assert len(tab.card(SendingIpCard).chart.rows) == 15  # type: ignore[attr-defined]
     assert "Top 15 of" in tab.card(SendingIpCard).note_label.text()
     qtbot.waitUntil(tab.all_built, timeout=5000)  # (the cards out of view draw when built)
+    assert all(card.showing_chart for card in tab.cards)
     gaps = tab.card(MissingReportsCard)
     assert "have gaps" in gaps.note_label.text()
     assert "broken rua" in gaps.subtitle_label.text()
@@ -104,7 +105,7 @@ def test_a_chart_out_of_view_is_built_when_scrolled_to(
     assert sessions.built and "successful" in sessions.note_label.text()
     assert not gaps.built and not certificates.built
     assert gaps.showing_chart and gaps.data is not None and not gaps.note_label.text()
-    assert not gaps.png_button.isEnabled()  # (nothing drawn to save yet)
+    assert gaps.png_button.isEnabled() and gaps.csv_button.isEnabled()  # (a PNG builds it first)
     assert certificates.export_png(tmp_path / "certificates.png")  # saved: built and drawn first
     assert certificates.built and len(certificates.chart.days) > 1  # type: ignore[attr-defined]
     bar = tab.scroll.verticalScrollBar()
@@ -127,10 +128,40 @@ def test_a_chart_built_after_a_theme_change_takes_the_new_theme(
         assert not gaps.built and tab.card(SessionsPerDayCard).chart.palette_ == LIGHT
         apply_theme("dark")
         qtbot.waitUntil(lambda: tab.card(SessionsPerDayCard).chart.palette_ == DARK, timeout=2000)
-        assert not gaps.built
+        assert not gaps.built and gaps.palette_ == DARK
         assert gaps.chart.palette_ == DARK
     finally:
         apply_theme("system")
+
+
+def test_a_chart_that_fails_to_draw_when_built_says_so_and_the_others_are_built(
+    qtbot: QtBot, synth_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(self: object, data: object) -> None:
+        raise RuntimeError("a bug in this chart")
+
+    monkeypatch.setattr(DomainRateCard, "show_data", broken)
+    monkeypatch.setattr(tab_module, "BUILD_REST_AFTER_MS", 10)
+    tab = make_tab(qtbot, synth_db)
+    qtbot.waitUntil(tab.all_built, timeout=5000)  # the cards after it too
+    broken_card = tab.card(DomainRateCard)
+    assert not broken_card.showing_chart and "failed to draw" in broken_card.empty_message
+    assert "have gaps" in tab.card(MissingReportsCard).note_label.text()
+
+
+def test_an_error_or_empty_state_before_the_chart_is_built_stays_when_built(
+    qtbot: QtBot, synth_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tab_module, "BUILD_REST_AFTER_MS", 600_000)
+    tab = make_tab(qtbot, synth_db)
+    gaps, certificates = tab.card(MissingReportsCard), tab.card(CertificateCard)
+    assert not gaps.built and not certificates.built
+    gaps.set_error("database is locked")
+    certificates.set_result(True, [], Filter(reporter="nobody"))
+    assert gaps.chart is not None and certificates.chart is not None  # built now
+    assert not gaps.showing_chart and "locked" in gaps.empty_message
+    assert not certificates.showing_chart and "filter" in certificates.empty_message
+    assert not certificates.png_button.isEnabled()
 
 
 def test_the_charts_out_of_view_are_built_in_a_quiet_moment(qtbot: QtBot, synth_db: Path) -> None:

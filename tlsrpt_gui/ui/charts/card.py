@@ -320,12 +320,18 @@ class ChartCard(QFrame):
             chart.apply_palette(self.palette_)
         self._chart = chart
         self.stack.insertWidget(0, chart)
-        if self._has_result and self.error is None:
-            self._render()  # (away from the blank, which it then replaces)
         if self._blank is not None:
+            if self.stack.currentWidget() is self._blank:
+                self.stack.setCurrentWidget(chart)
             self.stack.removeWidget(self._blank)
             self._blank.deleteLater()
             self._blank = None
+        if self._has_result and self.error is None:
+            try:
+                self._render()
+            except Exception:  # a bug in one chart must not keep the others from showing
+                log.exception("could not draw %s", self.title)
+                self.set_error("this chart failed to draw (see the log)")
 
     # -- state
 
@@ -369,10 +375,10 @@ class ChartCard(QFrame):
                 self.show_data(None)
             self._exports_enabled(False)
             return
-        if self._chart is None:  # drawn when built
+        if self._chart is None:  # drawn when built (or saved: export_png builds it)
             self.stack.setCurrentWidget(self._blank)
             self.note_label.hide()
-            self._exports_enabled(False)
+            self._exports_enabled(True)
             return
         self.stack.setCurrentWidget(self._chart)
         self.show_data(self.data)

@@ -200,6 +200,7 @@ class ChartsTab(QWidget):
     def _start(self) -> None:
         generation = self._generation
         self._stale = False
+        self._build_rest.stop()  # (until these results are in)
         self._pending = set(self.cards)
         flt = self._filter
         self.status_label.setText("Updating charts…")
@@ -232,7 +233,7 @@ class ChartsTab(QWidget):
     def materialise_in_view(self) -> None:
         """Build the charts of the cards whose chart area is in view, or partly in view
         (of a card at the bottom edge, the title may show, its chart not yet)."""
-        if not self.isVisible():
+        if not self.isVisible() or self.all_built():
             return
         viewport = self.scroll.viewport()
         seen = QRect(0, self.scroll.verticalScrollBar().value(), viewport.width(), viewport.height())
