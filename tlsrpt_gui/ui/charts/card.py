@@ -327,11 +327,7 @@ class ChartCard(QFrame):
             self._blank.deleteLater()
             self._blank = None
         if self._has_result and self.error is None:
-            try:
-                self._render()
-            except Exception:  # a bug in one chart must not keep the others from showing
-                log.exception("could not draw %s", self.title)
-                self.set_error("this chart failed to draw (see the log)")
+            self._draw()
 
     # -- state
 
@@ -351,7 +347,16 @@ class ChartCard(QFrame):
         self.filter = flt
         self.error = None
         self._has_result = True
-        self._render()
+        self._draw()
+
+    def _draw(self) -> None:
+        """Draw the result, or say the chart failed to: a bug in one chart must not keep
+        the others from showing (when its result comes in, or when it is built)."""
+        try:
+            self._render()
+        except Exception:
+            log.exception("could not draw %s", self.title)
+            self.set_error("this chart failed to draw (see the log)")
 
     def set_error(self, message: str) -> None:
         self.error = message

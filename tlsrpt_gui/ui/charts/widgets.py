@@ -105,7 +105,8 @@ class _ChartBase(QWidget):
         self.plot = self.plot_widget.getPlotItem()
         self.view = self.plot.getViewBox()
         for name in ("top", "right", "left", "bottom"):
-            self.plot.getAxis(name).enableAutoSIPrefix(False)
+            if name not in axes:  # (pyqtgraph's own)
+                self.plot.getAxis(name).enableAutoSIPrefix(False)
         self.plot.hideButtons()
         self.view.setMouseEnabled(x=False, y=False)
         layout = QVBoxLayout(self)
