@@ -106,6 +106,44 @@ def test_parsers_write_what_the_importing_process_would(tmp_path: Path, monkeypa
         assert ix.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="forked parser processes share this test's settings")
+def test_parsers_whose_reads_wait_have_the_importing_process_read_ahead(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reads that wait for the disk (here: any, the limit below nothing) start the read
+    ahead (core/readahead.py), and the import writes what it would without it."""
+    import tlsrpt_gui.core.index as index_mod
+    from tlsrpt_gui.core import readahead
+
+    folder = tmp_path / "in"
+    mixed_folder(folder, 1100)
+    monkeypatch.setattr(index_mod, "BULK_MIN_FILES", 100)
+    monkeypatch.setattr(index_mod, "WRITE_GROUP_FILES", 100)
+    with Index(tmp_path / "one.db") as ix:
+        ix.import_paths([folder], workers=1)
+        expected = content(ix.conn)
+    monkeypatch.setattr(index_mod, "_start_method", lambda: "fork")  # (the setting below goes with the fork)
+    monkeypatch.setattr(readahead, "WAIT_PER_FILE_S", -1.0)
+    made: list[Any] = []
+    real_init = index_mod._Parsers.__init__
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        real_init(self, *args, **kwargs)
+        made.append(self)
+
+    monkeypatch.setattr(index_mod._Parsers, "__init__", init)
+    with Index(tmp_path / "two.db") as ix:
+        many = ix.import_paths([folder], workers=2)
+        assert [p.writes for p in made] == [True] and made[0].reads_wait()
+        assert (many.imported, many.duplicates, len(many.failed)) == (1101, 1, 6)
+        assert content(ix.conn) == expected
+        assert ix.conn.execute("SELECT COUNT(*) FROM deferred_indexes").fetchone()[0] == 0
+        assert rollups.ready(ix.conn) and rollups.consistent(ix.conn)
+    # and reads that do not wait start nothing
+    monkeypatch.setattr(readahead, "WAIT_PER_FILE_S", 3600.0)
+    with Index(tmp_path / "three.db") as ix:
+        ix.import_paths([folder], workers=2)
+        assert content(ix.conn) == expected and not made[1].reads_wait()
+
+
 def test_few_large_files_are_a_bulk_import_shared_out_by_size(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Files weigh by their size: a few hundred reports with many failure rows each are
     as much work as thousands of others, and get the bulk import's deferred indexes and
@@ -295,7 +333,8 @@ def group_writer(ix: Index, monkeypatch: pytest.MonkeyPatch, stop: Any = None) -
     writer = Index._for_parser(str(ix.path), ix.timeout)
     begun: list[str] = []
     writer.conn.set_trace_callback(lambda sql: begun.append(sql) if sql.startswith("BEGIN") else None)
-    monkeypatch.setattr(index_mod, "_WRITER", (writer, run_id, threading.Lock(), os.getpid(), stop or threading.Event()))
+    monkeypatch.setattr(index_mod, "_WRITER", (writer, run_id, threading.Lock(), os.getpid(), stop or threading.Event(),
+                                               threading.Event()))
     return run_id, begun
 
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
-from tlsrpt_gui.core import fastparse, report_text, rollups
+from tlsrpt_gui.core import fastparse, readahead, report_text, rollups
 from tlsrpt_gui.core.fastparse import FastReport
 from tlsrpt_gui.core.report import ReportParseError, decode_json, parse_report_value
 from tlsrpt_gui.core.sources import (
@@ -780,25 +780,28 @@ class Index:
         themselves (_Parsers.write; ``live``: into the secondary indexes, none deferred);
         ``writer`` writes any group whose process failed. Returns how many files were read."""
         result, total, done = writer.result, len(files), 0
-        for group, written in parsers.write(files, limits, live):
-            if written is None:  # its parser process failed: perhaps after it committed some of the group
-                written, unwritten = self._committed_in_run(writer.run_id, group)
-                result.add(written)
-                for path in unwritten:  # the rest is read and written here
-                    writer.add(_load_safely(path, limits))
-                writer.flush()  # (SQLite makes it wait for any parser process writing)
-            else:
-                result.add(written)
-                if writer.committed is not None:
-                    writer.committed()
-            done += len(group)
-            if progress is not None:
-                progress(Progress(done, total, group[-1]))
-            if cancelled is not None and cancelled():
-                result.cancelled = True
-                for written in parsers.stop_writing():
+        # (from the disk, not the page cache, the files are asked for ahead of the parsers)
+        with readahead.ReadAhead(files, parsers.reads_wait) as ahead:
+            for group, written in parsers.write(files, limits, live):
+                if written is None:  # its parser process failed: perhaps after it committed some of the group
+                    written, unwritten = self._committed_in_run(writer.run_id, group)
                     result.add(written)
-                break
+                    for path in unwritten:  # the rest is read and written here
+                        writer.add(_load_safely(path, limits))
+                    writer.flush()  # (SQLite makes it wait for any parser process writing)
+                else:
+                    result.add(written)
+                    if writer.committed is not None:
+                        writer.committed()
+                done += len(group)
+                ahead.reached = done
+                if progress is not None:
+                    progress(Progress(done, total, group[-1]))
+                if cancelled is not None and cancelled():
+                    result.cancelled = True
+                    for written in parsers.stop_writing():
+                        result.add(written)
+                    break
         return done
 
     def _committed_in_run(self, run_id: int, paths: list[str]) -> tuple[ImportResult, list[str]]:
@@ -1510,6 +1513,8 @@ class _Parsers:
         self._pending: list[tuple[list[str], concurrent.futures.Future[ImportResult]]] = []
         #: set to have the writing parser processes start no more groups (stop_writing)
         self._stop: Any = None
+        #: set by a writing parser process whose reads wait for the disk (reads_wait)
+        self._waited: Any = None
         self.weights = weights
         #: the files' weight in all
         self.weight = n_files if weights is None else sum(weights)
@@ -1557,9 +1562,10 @@ class _Parsers:
                                                           initargs=(os.getpid(),))
         else:
             self._stop = context.Event()
+            self._waited = context.Event()
             pool = concurrent.futures.ProcessPoolExecutor(
                 max_workers=n, mp_context=context, initializer=_start_writer,
-                initargs=(*writes, context.Lock(), self._stop, os.getpid()))
+                initargs=(*writes, context.Lock(), self._stop, self._waited, os.getpid()))
         if method == "fork":  # fork them now, while this process has one thread
             pool.submit(int).result()
         return pool
@@ -1643,6 +1649,11 @@ class _Parsers:
             written = self._written(group, fut)
             del pending[0]
             yield group, written
+
+    def reads_wait(self) -> bool:
+        """True once a writing parser process found that its reads wait for the disk
+        (the importing process then reads ahead of them: core/readahead.py)."""
+        return self._waited is not None and bool(self._waited.is_set())
 
     def stop_writing(self) -> list[ImportResult]:
         """For a cancelled import: start no more groups, wait for those being written,
@@ -1817,7 +1828,7 @@ def _opened_here(path: Path) -> bool:
 #: in a parser process of a bulk import: its connection to the index, the import run,
 #: the lock that lets one parser process write at a time, the importing process's id,
 #: and the event that cancels the groups not yet written
-_WRITER: tuple[Index, int, Any, int, Any] | None = None
+_WRITER: tuple[Index, int, Any, int, Any, Any] | None = None
 
 
 def _die_with_importer(importer: int) -> None:
@@ -1860,12 +1871,13 @@ def _runs(pid: int) -> bool:
     return True
 
 
-def _start_writer(path: str, run_id: int, timeout: float, lock: Any, stop: Any, importer: int) -> None:
+def _start_writer(path: str, run_id: int, timeout: float, lock: Any, stop: Any, waited: Any, importer: int) -> None:
     """Set up a parser process of a bulk import (the pool's initializer); ``lock`` lets
-    one write at a time, ``stop`` (an event) cancels the groups not yet written."""
+    one write at a time, ``stop`` (an event) cancels the groups not yet written, and the
+    process sets ``waited`` (an event) once its reads wait for the disk (see _Parsers.reads_wait)."""
     global _WRITER
     _die_with_importer(importer)
-    _WRITER = (Index._for_parser(path, timeout), run_id, lock, importer, stop)
+    _WRITER = (Index._for_parser(path, timeout), run_id, lock, importer, stop, waited)
 
 
 def _write_group(paths: list[str], limits: Limits, max_rows: int = BATCH_ROWS) -> ImportResult:
@@ -1880,7 +1892,7 @@ def _write_group(paths: list[str], limits: Limits, max_rows: int = BATCH_ROWS) -
     process to 178 MB. Each file's ``sources`` rows say whether it was written (see
     Index._committed_in_run)."""
     assert _WRITER is not None, "not a parser process of a bulk import"
-    index, run_id, lock, importer, stop = _WRITER
+    index, run_id, lock, importer, stop, waited = _WRITER
     result = ImportResult()
     # (its items are held and flushed here, under the lock; a group's reports are one
     # transaction but for their rows)
@@ -1897,7 +1909,7 @@ def _write_group(paths: list[str], limits: Limits, max_rows: int = BATCH_ROWS) -
             return True
 
     with gc_paused():
-        for _, items in _load_iter(paths, limits, stop.is_set):
+        for _, items in _load_iter(paths, limits, stop.is_set, None if waited.is_set() else waited.set):
             if writer.hold(items) and not flush():
                 break
         # the rest, unless the import was cancelled meanwhile (while it read, or waited to write)
@@ -1938,18 +1950,36 @@ def _load_group(paths: list[str], limits: Limits) -> list[list[_Parsed]]:
     return [items for _, items in _load_iter(paths, limits)]
 
 
-def _load_iter(paths: list[str], limits: Limits, stopped: Callable[[], bool] | None = None) -> Iterator[tuple[int, list[_Parsed]]]:
+def _load_iter(paths: list[str], limits: Limits, stopped: Callable[[], bool] | None = None,
+               waited: Callable[[], None] | None = None) -> Iterator[tuple[int, list[_Parsed]]]:
     """Read and parse files, yielding each one's index in ``paths`` and its items, in
     order. A few megabytes of payloads are read at a time, then parsed: each step runs
     many times in a row with its code and data in the processor's caches, which takes a
     sixth less time than reading and parsing file by file. A file that fails is one
     failure, whether reading or parsing it failed, as in ``_load_safely``. Ends early
-    once ``stopped()`` says so (it is asked every 64 files: a cancelled import)."""
+    once ``stopped()`` says so (it is asked every 64 files: a cancelled import).
+    ``waited()`` is called once if a run of reads waited for the disk (see
+    core/readahead.py: the importing process then reads ahead of the parsers)."""
     out: list[list[_Parsed]] = [[] for _ in paths]
     failed: dict[int, list[_Parsed]] = {}
     read: list[tuple[int, SourceItem]] = []
+    # This run of reads (since the last parse): since when, on the clock and on the
+    # processor, and from which file; its first files are timed (if ``waited``) at the
+    # file ``probe``, and the whole run before it is parsed.
+    run_wall, run_cpu, run_first = time.perf_counter(), time.thread_time(), 0
+    probe = readahead.MIN_FILES - 1 if waited is not None else -1
 
-    def parse_read() -> None:
+    def timed(up_to: int) -> None:
+        """Whether the run's reads up to file ``up_to`` waited for the disk."""
+        nonlocal waited, probe
+        if waited is not None and readahead.reads_waited(up_to - run_first, time.perf_counter() - run_wall,
+                                                         time.thread_time() - run_cpu):
+            waited()
+            waited, probe = None, -1
+
+    def parse_read(up_to: int) -> None:
+        nonlocal run_wall, run_cpu, run_first, probe
+        timed(up_to)
         for i, item in read:
             if i not in failed:
                 try:
@@ -1957,6 +1987,9 @@ def _load_iter(paths: list[str], limits: Limits, stopped: Callable[[], bool] | N
                 except Exception as exc:
                     failed[i] = _failure(paths[i], exc)
         read.clear()
+        if waited is not None:
+            run_wall, run_cpu, run_first = time.perf_counter(), time.thread_time(), up_to
+            probe = up_to + readahead.MIN_FILES - 1
 
     given = 0  # the files yielded
 
@@ -1978,12 +2011,14 @@ def _load_iter(paths: list[str], limits: Limits, stopped: Callable[[], bool] | N
                     read.append((i, item))
                     held += item.size
                     if held >= READ_AHEAD_BYTES:
-                        parse_read()
+                        parse_read(i + 1)
                         held = 0
                         yield from done(i)
             except Exception as exc:
                 failed[i] = _failure(path, exc)
-        parse_read()
+            if i == probe:
+                timed(i + 1)
+        parse_read(len(paths))
         yield from done(len(paths))
 
 
