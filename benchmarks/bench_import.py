@@ -13,7 +13,11 @@ times, each in a fresh child process so memory is measured on its own:
 * ``parsedmarc``: parsedmarc's SMTP TLS parser on the same files, if installed.
 
 With ``--repeat N`` the sides alternate N times and the best of each is kept.
-Prints one JSON object: seconds, reports/s, the ratios and the peak RSS (VmHWM)
+Every side reads the files from the page cache (a first reading puts them there),
+unless ``--cold``: then the files' pages are dropped from the page cache before each
+side (``posix_fadvise`` ``DONTNEED``, on Linux; their names and inodes stay cached),
+which then reads them from the disk, as an import does of reports that have lain in a
+folder a while. Prints one JSON object: seconds, reports/s, the ratios and the peak RSS (VmHWM)
 of each child, and of the import's largest parser process.
 """
 
@@ -111,6 +115,18 @@ print(json.dumps({'seconds': time.perf_counter() - t, 'reports': n, 'peak_rss': 
 """
 
 
+def evict(folder: Path) -> None:
+    """Drop the pages of the files in ``folder`` from the page cache: the next reading of
+    them waits for the disk (a file some process holds mapped keeps its pages)."""
+    for entry in os.scandir(folder):
+        if entry.is_file():
+            fd = os.open(entry.path, os.O_RDONLY)
+            try:
+                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+            finally:
+                os.close(fd)
+
+
 def _child(code: str, *args: str, python: str | None = None) -> dict[str, Any]:
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     out = subprocess.run([python or sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, check=False)
@@ -148,7 +164,9 @@ def ensure_reports(folder: Path, n: int, failure_rows: int = 0) -> Path:
 
 
 def run(n: int, folder: Path | None, workers: str, repeat: int = 1, parsedmarc_python: str | None = None,
-        window: bool = False, failure_rows: int = 0) -> dict[str, Any]:
+        window: bool = False, failure_rows: int = 0, cold: bool = False) -> dict[str, Any]:
+    if cold and not hasattr(os, "posix_fadvise"):
+        raise SystemExit("--cold needs posix_fadvise (Linux)")
     with tempfile.TemporaryDirectory(prefix="tlsrpt-bench-") as tmp:
         reports = ensure_reports(folder or Path(tmp) / "reports", n, failure_rows)
         best: dict[str, dict[str, Any]] = {}
@@ -156,20 +174,26 @@ def run(n: int, folder: Path | None, workers: str, repeat: int = 1, parsedmarc_p
         # The three alternate within each repeat, and the best of each is kept: the
         # machine's load moves all of them alike.
         for _ in range(max(1, repeat)):
-            # warm the page cache once so every side reads from memory
-            _child(_BASELINE, str(reports))
+            # every side reads from memory (the page cache warmed once), or each from the disk
+            prepare = (lambda: evict(reports)) if cold else (lambda: None)
+            if not cold:
+                _child(_BASELINE, str(reports))
+            prepare()
             base = _child(_BASELINE, str(reports))
             db = Path(tmp) / f"bench-{time.monotonic_ns()}.sqlite3"
+            prepare()
             imp = _child(_IMPORT, str(reports), str(db), workers)
             db.unlink(missing_ok=True)
             runs = [("baseline", base), ("import", imp)]
             if window:
                 db = Path(tmp) / f"window-{time.monotonic_ns()}.sqlite3"
+                prepare()
                 runs.append(("window", _child(_WINDOW, str(reports), str(db), str(Path(tmp) / "settings.ini"))))
                 for suffix in ("", "-wal", "-shm"):
                     Path(f"{db}{suffix}").unlink(missing_ok=True)
             if not parsedmarc_error:
                 try:
+                    prepare()
                     runs.append(("parsedmarc", _child(_PARSEDMARC, str(reports), python=parsedmarc_python)))
                 except RuntimeError as exc:
                     parsedmarc_error = str(exc)[:200] or "failed"
@@ -180,6 +204,7 @@ def run(n: int, folder: Path | None, workers: str, repeat: int = 1, parsedmarc_p
             "benchmark": "import",
             "reports": n,
             "failure_rows_each": failure_rows or None,
+            "files_from": "disk" if cold else "page cache",
             "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
             "baseline": best["baseline"] | {"reports_per_s": n / best["baseline"]["seconds"]},
             "import": best["import"] | {"reports_per_s": n / best["import"]["seconds"]},
@@ -209,9 +234,11 @@ def main() -> int:
                     help="also import the files in the window (offscreen), as if dropped on it once it has started")
     ap.add_argument("--failure-rows", type=int, default=0, metavar="N",
                     help="reports of N failure details each, not the usual mix (see synth.py)")
+    ap.add_argument("--cold", action="store_true",
+                    help="each side reads the files from the disk: their pages are dropped from the page cache first")
     args = ap.parse_args()
     print(json.dumps(run(args.reports, args.dir, args.workers, args.repeat, args.parsedmarc_python, args.window,
-                         args.failure_rows), indent=2))
+                         args.failure_rows, args.cold), indent=2))
     return 0
 
 

@@ -8,7 +8,9 @@ Runs, one after another (each prints its own JSON; they are kept in
 
 * ``bench_import.py`` at 20,000 (best of 3; in the window too), 200,000 (best of 2)
   and 1,000,000 reports, and 60 reports of 5,000 failure details each (best of 3),
-  the generated reports kept in DIR and reused by later runs;
+  all read from the page cache; then at 20,000 (best of 3, in the window too) and
+  200,000 reports read from the disk (``--cold``); the generated reports kept in DIR
+  and reused by later runs;
 * ``bench_tables.py`` at 1,000,000 failure rows;
 * ``bigindex.py``: an index of 1,000,000 reports in DIR (reused while it is of
   this schema), then ``bench_charts.py``, ``bench_big_tables.py``,
@@ -45,10 +47,12 @@ MB = 1_000_000
 #: the sizes of the full run, and of --quick
 #: (imports: reports, repeats, whether the window imports them too, and failure details
 #: in each report, or 0 for the usual mix)
-FULL: dict[str, Any] = {"imports": [(20_000, 3, True, 0), (200_000, 2, False, 0), (1_000_000, 1, False, 0),
-                                    (60, 3, False, 5000)],
+#: each import: (files, runs, in the window too, failure rows a report (0: the usual mix), from the disk)
+FULL: dict[str, Any] = {"imports": [(20_000, 3, True, 0, False), (200_000, 2, False, 0, False),
+                                    (1_000_000, 1, False, 0, False), (60, 3, False, 5000, False),
+                                    (20_000, 3, True, 0, True), (200_000, 1, False, 0, True)],
                         "failure_rows": 1_000_000, "big_reports": 1_000_000, "startup_runs": 5, "window_pause_ms": 30}
-QUICK: dict[str, Any] = {"imports": [(60, 1, True, 0), (4, 1, False, 50)], "failure_rows": 2_000, "big_reports": 2_000,
+QUICK: dict[str, Any] = {"imports": [(60, 1, True, 0, False), (4, 1, False, 50, False), (60, 1, False, 0, True)], "failure_rows": 2_000, "big_reports": 2_000,
                          "startup_runs": 1, "window_pause_ms": 2}
 
 
@@ -100,13 +104,15 @@ def run(work: Path, sizes: dict[str, Any], parsedmarc_python: str | None, steps:
         out["started"][step] = time.strftime("%Y-%m-%d %H:%M:%S")
         if step == "imports":
             out["imports"] = []
-            for n, repeat, window, failure_rows in sizes["imports"]:
+            for n, repeat, window, failure_rows, cold in sizes["imports"]:
                 folder = work / (f"reports-{n}x{failure_rows}" if failure_rows else f"reports-{n}")
                 args = ["--reports", str(n), "--repeat", str(repeat), "--dir", str(folder)]
                 if window:
                     args.append("--window")
                 if failure_rows:
                     args += ["--failure-rows", str(failure_rows)]
+                if cold:
+                    args.append("--cold")
                 if parsedmarc_python:
                     args += ["--parsedmarc-python", parsedmarc_python]
                 out["imports"].append(_bench("bench_import.py", *args))
@@ -139,6 +145,8 @@ def table(r: dict[str, Any]) -> str:
         vs_pm = f"; parsedmarc {pm['seconds']:.2f} s" if "seconds" in pm else "; parsedmarc not installed"
         heavy = imp.get("failure_rows_each")
         what = f"import {n:,} reports" + (f" of {heavy:,} failure details each" if heavy else "")
+        if imp.get("files_from") == "disk":
+            what += " from the disk (each side reads them after their pages are dropped from the page cache)"
         rows.append(_row(what, f"{s:.2f} s ({n / s:,.0f}/s), {ratio:.2f} ×",
                          f"plain parse {base:.2f} s{vs_pm}", "≤ 1.5 × plain parse, faster than parsedmarc",
                          ratio <= 1.5 and imp.get("ratio_import_to_parsedmarc", 0.0) < 1))

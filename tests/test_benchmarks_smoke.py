@@ -103,14 +103,17 @@ def test_run_all_quick(tmp_path: Path) -> None:
     assert all(t["cases"] > 100 for t in big["filter_sort"].values())
     assert big["far_jumps"]["middle_before_signposts"]["cases"] > 10
     lines = proc.stdout.strip().splitlines()
-    # the quick run imports the usual mix (in the window too) and reports of many failure rows
-    assert [("window" in i, i["failure_rows_each"]) for i in results["imports"]] == [(True, None), (False, 50)]
+    # the quick run imports the usual mix (in the window too), reports of many failure rows,
+    # and the usual mix from the disk
+    assert [("window" in i, i["failure_rows_each"], i["files_from"]) for i in results["imports"]] == [
+        (True, None, "page cache"), (False, 50, "page cache"), (False, None, "disk")]
     assert set(big["exports"]) == {"FailuresModel", "ReportsModel", "cli_failures"}
     assert big["exports"]["ReportsModel"]["rows"] == 2000
-    assert lines[0].startswith("| what | measured |") and len(lines) == 2 + 3 + 11
+    assert lines[0].startswith("| what | measured |") and len(lines) == 2 + 4 + 11
     assert any(line.startswith("| a table repainted as its scroll bar is dragged") for line in lines)
     assert any(line.startswith("| import 4 reports of 50 failure details each |") for line in lines)
     assert any(line.startswith("| the same in the window") for line in lines)
+    assert any(line.startswith("| import 60 reports from the disk (") for line in lines)
     assert all(line.rstrip().endswith(("| yes |", "| **no** |")) for line in lines[2:]
                if "export of whole tables" not in line and "in the background while" not in line)
     assert any("in the background while the scroll bar is dragged" in line and line.rstrip().endswith("| — |")
