@@ -91,3 +91,15 @@ def test_stopping_it_ends_its_threads_whether_or_not_it_began(tmp_path: Path) ->
         assert all(not th.is_alive() for th in ahead._threads)
         if readahead.AVAILABLE:
             assert ahead.advised == (1 if wanted else 0)
+
+
+def test_a_question_that_fails_ends_it_quietly(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    paths = files(tmp_path / "in", 5)
+
+    def broken() -> bool:
+        raise OSError("the pool's event is gone")
+
+    with ReadAhead(paths, broken) as ahead:
+        assert until(lambda: all(not t.is_alive() for t in ahead._threads))
+    assert (ahead.began, ahead.advised) == (False, 0)
+    assert any("cannot tell whether to read ahead" in r.getMessage() for r in caplog.records) == readahead.AVAILABLE

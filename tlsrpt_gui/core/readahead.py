@@ -139,7 +139,12 @@ class ReadAhead:
             if self._stop.wait(POLL_S):
                 return
             with self._lock:
-                if not self.began and self.wanted():
+                try:
+                    wanted = self.began or self.wanted()
+                except Exception:  # (an event of a pool that broke): the import goes on without
+                    log.warning("cannot tell whether to read ahead", exc_info=True)
+                    return
+                if wanted and not self.began:
                     self.began = True
                     log.info("the files' reads wait for the disk: reading ahead of the parsers")
         while (i := self._take()) is not None:
