@@ -122,6 +122,7 @@ def test_parsers_whose_reads_wait_have_the_importing_process_read_ahead(tmp_path
         expected = content(ix.conn)
     monkeypatch.setattr(index_mod, "_start_method", lambda: "fork")  # (the setting below goes with the fork)
     monkeypatch.setattr(readahead, "WAIT_PER_FILE_S", -1.0)
+    monkeypatch.setattr(readahead, "MIN_FILES", 8)  # (the groups here are of 100 files)
     made: list[Any] = []
     real_init = index_mod._Parsers.__init__
 

@@ -1827,7 +1827,8 @@ def _opened_here(path: Path) -> bool:
 
 #: in a parser process of a bulk import: its connection to the index, the import run,
 #: the lock that lets one parser process write at a time, the importing process's id,
-#: and the event that cancels the groups not yet written
+#: the event that cancels the groups not yet written, and the one it sets once its reads
+#: wait for the disk
 _WRITER: tuple[Index, int, Any, int, Any, Any] | None = None
 
 
@@ -1963,9 +1964,9 @@ def _load_iter(paths: list[str], limits: Limits, stopped: Callable[[], bool] | N
     out: list[list[_Parsed]] = [[] for _ in paths]
     failed: dict[int, list[_Parsed]] = {}
     read: list[tuple[int, SourceItem]] = []
-    # This run of reads (since the last parse): since when, on the clock and on the
-    # processor, and from which file; its first files are timed (if ``waited``) at the
-    # file ``probe``, and the whole run before it is parsed.
+    # This run of reads (since the items read before were parsed and handed on): since
+    # when, on the clock and on the processor, and from which file; its first files are
+    # timed (if ``waited``) at the file ``probe``, and the whole run before it is parsed.
     run_wall, run_cpu, run_first = time.perf_counter(), time.thread_time(), 0
     probe = readahead.MIN_FILES - 1 if waited is not None else -1
 
@@ -1977,8 +1978,14 @@ def _load_iter(paths: list[str], limits: Limits, stopped: Callable[[], bool] | N
             waited()
             waited, probe = None, -1
 
-    def parse_read(up_to: int) -> None:
+    def restart(first: int) -> None:
+        """A new run of reads from the file ``first`` (the caller's time is not the reads')."""
         nonlocal run_wall, run_cpu, run_first, probe
+        if waited is not None:
+            run_wall, run_cpu, run_first = time.perf_counter(), time.thread_time(), first
+            probe = first + readahead.MIN_FILES - 1
+
+    def parse_read(up_to: int) -> None:
         timed(up_to)
         for i, item in read:
             if i not in failed:
@@ -1987,9 +1994,6 @@ def _load_iter(paths: list[str], limits: Limits, stopped: Callable[[], bool] | N
                 except Exception as exc:
                     failed[i] = _failure(paths[i], exc)
         read.clear()
-        if waited is not None:
-            run_wall, run_cpu, run_first = time.perf_counter(), time.thread_time(), up_to
-            probe = up_to + readahead.MIN_FILES - 1
 
     given = 0  # the files yielded
 
@@ -2014,6 +2018,7 @@ def _load_iter(paths: list[str], limits: Limits, stopped: Callable[[], bool] | N
                         parse_read(i + 1)
                         held = 0
                         yield from done(i)
+                        restart(i + 1)
             except Exception as exc:
                 failed[i] = _failure(path, exc)
             if i == probe:

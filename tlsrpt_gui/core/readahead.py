@@ -30,11 +30,13 @@ from tlsrpt_gui.core.sources import _OPEN_FLAGS
 log = logging.getLogger(__name__)
 
 #: the time a run of reads spent off the processor, per file, past which its files are
-#: taken to come from the disk: a file in memory costs 15-40 µs of processor time and
-#: waits for nothing (but for the other processes of the machine)
+#: taken to come from the disk (here 100-130 µs a file): a file in memory costs 15-40 µs
+#: of processor time and waits for nothing but the machine's other work
 WAIT_PER_FILE_S: Final = 40e-6
-#: … over at least this many files (a few slow ones say little)
-MIN_FILES: Final = 32
+#: … over at least this many files: reading 32 from memory takes about a millisecond,
+#: and one turn of another process on the core made such a run look slow in 2 of 17
+#: runs; reading 128 from disk takes 13-17 ms here, which the import waits once a process
+MIN_FILES: Final = 128
 #: files asked for ahead of those the parser processes have finished with: the groups
 #: they hold (two groups of at most 2,048 files, see core/index.py), and as many more
 AHEAD_FILES: Final = 8192
