@@ -117,11 +117,13 @@ print(json.dumps({'seconds': time.perf_counter() - t, 'reports': n, 'peak_rss': 
 
 def evict(folder: Path) -> None:
     """Drop the pages of the files in ``folder`` from the page cache: the next reading of
-    them waits for the disk (a file some process holds mapped keeps its pages)."""
+    them waits for the disk (a file some process holds mapped keeps its pages, and one
+    in a memory file system, such as a tmpfs /tmp, has nowhere else to be read from)."""
     for entry in os.scandir(folder):
         if entry.is_file():
             fd = os.open(entry.path, os.O_RDONLY)
             try:
+                os.fsync(fd)  # (pages not yet written, of files just generated, would stay)
                 os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
             finally:
                 os.close(fd)

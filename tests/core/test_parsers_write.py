@@ -131,9 +131,21 @@ def test_parsers_whose_reads_wait_have_the_importing_process_read_ahead(tmp_path
         made.append(self)
 
     monkeypatch.setattr(index_mod._Parsers, "__init__", init)
+    aheads: list[readahead.ReadAhead] = []
+    real_ahead = readahead.ReadAhead
+
+    def read_ahead(*args: Any, **kwargs: Any) -> readahead.ReadAhead:
+        aheads.append(real_ahead(*args, **kwargs))
+        return aheads[-1]
+
+    monkeypatch.setattr(readahead, "ReadAhead", read_ahead)
     with Index(tmp_path / "two.db") as ix:
         many = ix.import_paths([folder], workers=2)
-        assert [p.writes for p in made] == [True] and made[0].reads_wait()
+        assert [(p.writes, p.method) for p in made] == [(True, "fork")] and made[0].reads_wait()
+        # the importing process began to read ahead of its parsers (the files are in
+        # memory: asked for, they are there at once), and stopped at the import's end
+        assert len(aheads) == 1 and aheads[0].began and all(not t.is_alive() for t in aheads[0]._threads)
+        assert aheads[0].reached == len(aheads[0].paths) > 1100  # every file, the hostile ones too
         assert (many.imported, many.duplicates, len(many.failed)) == (1101, 1, 6)
         assert content(ix.conn) == expected
         assert ix.conn.execute("SELECT COUNT(*) FROM deferred_indexes").fetchone()[0] == 0
@@ -143,6 +155,7 @@ def test_parsers_whose_reads_wait_have_the_importing_process_read_ahead(tmp_path
     with Index(tmp_path / "three.db") as ix:
         ix.import_paths([folder], workers=2)
         assert content(ix.conn) == expected and not made[1].reads_wait()
+        assert len(aheads) == 2 and not aheads[1].began and aheads[1].advised == 0
 
 
 def test_few_large_files_are_a_bulk_import_shared_out_by_size(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

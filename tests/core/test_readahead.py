@@ -85,6 +85,8 @@ def test_stopping_it_ends_its_threads_whether_or_not_it_began(tmp_path: Path) ->
         ahead = ReadAhead(paths, lambda w=wanted: w, ahead=1)  # type: ignore[misc]
         ahead.start()
         time.sleep(3 * readahead.POLL_S)
+        if wanted and readahead.AVAILABLE:  # it asked for the one file it may, and waits for the readers
+            assert until(lambda: ahead.advised == 1)  # noqa: B023 (called in this iteration)
         t = time.monotonic()
         ahead.stop()
         assert time.monotonic() - t < 2.0

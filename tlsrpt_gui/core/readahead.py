@@ -12,8 +12,14 @@ and the parsers then find them in memory (1.3-1.5 s).
 
 Only once the parser processes' reads are seen to wait (:func:`reads_waited`):
 asking costs three system calls a file, a twentieth of the import's work when the
-files are in memory already, for nothing. Where the operating system has no
-``posix_fadvise`` (macOS, Windows), nothing is read ahead.
+files are in memory already, for nothing. A process's time off the processor is
+taken for waiting, whatever kept it off: a machine busy enough to keep a parser off
+its core for two thirds of a run of reads has the import read ahead for nothing, and
+it goes on doing so to the import's end (a twentieth of its work, as said). Runs of
+reads are parsed every few megabytes, so files of more than about 32 KB each (reports
+of many failure rows, which take far longer to parse than to read) are never found
+to wait. Where the operating system has no ``posix_fadvise`` (macOS, Windows),
+nothing is read ahead.
 """
 
 from __future__ import annotations
@@ -49,6 +55,8 @@ FILE_BYTES: Final = 1 << 20
 THREADS: Final = 2
 #: how often a thread looks again whether to begin, or whether the parsers have caught up
 POLL_S: Final = 0.01
+#: how long :meth:`ReadAhead.stop` waits for each thread (they end by themselves after)
+STOP_WAIT_S: Final = 1.0
 
 AVAILABLE: Final = hasattr(os, "posix_fadvise")
 
@@ -112,16 +120,23 @@ class ReadAhead:
         self.stop()
 
     def start(self) -> None:
-        for thread in self._threads:
-            thread.start()
+        """Start the threads; if one cannot start (a limit on threads), none is left
+        running: the import goes on without reading ahead."""
+        try:
+            for thread in self._threads:
+                thread.start()
+        except RuntimeError:
+            log.warning("cannot start a thread to read ahead; reading without", exc_info=True)
+            self.stop()
 
     def stop(self) -> None:
-        """Ask for nothing more, and wait for the threads (each finishes at most the file
-        it is asking for)."""
+        """Ask for nothing more, and wait a moment for the threads (each finishes the file
+        it is asking for). One that waits longer, for a file system that does not answer,
+        is left to end by itself: it asks for nothing after that file."""
         self._stop.set()
         for thread in self._threads:
             if thread.is_alive():
-                thread.join()
+                thread.join(STOP_WAIT_S)
 
     def _take(self) -> int | None:
         """The next file to ask for, waiting while it is too far ahead; None to end."""
@@ -140,12 +155,12 @@ class ReadAhead:
         while not self.began:
             if self._stop.wait(POLL_S):
                 return
+            try:
+                wanted = self.wanted()  # (not under the lock: it may wait on another process's)
+            except Exception:  # (an event of a pool that broke): the import goes on without
+                log.warning("cannot tell whether to read ahead", exc_info=True)
+                return
             with self._lock:
-                try:
-                    wanted = self.began or self.wanted()
-                except Exception:  # (an event of a pool that broke): the import goes on without
-                    log.warning("cannot tell whether to read ahead", exc_info=True)
-                    return
                 if wanted and not self.began:
                     self.began = True
                     log.info("the files' reads wait for the disk: reading ahead of the parsers")
