@@ -173,11 +173,11 @@ def run(n: int, folder: Path | None, workers: str, repeat: int = 1, parsedmarc_p
         reports = ensure_reports(folder or Path(tmp) / "reports", n, failure_rows)
         best: dict[str, dict[str, Any]] = {}
         parsedmarc_error = ""
+        # every side reads from memory (the page cache warmed once a repeat), or each from the disk
+        prepare = (lambda: evict(reports)) if cold else (lambda: None)
         # The three alternate within each repeat, and the best of each is kept: the
         # machine's load moves all of them alike.
         for _ in range(max(1, repeat)):
-            # every side reads from memory (the page cache warmed once), or each from the disk
-            prepare = (lambda: evict(reports)) if cold else (lambda: None)
             if not cold:
                 _child(_BASELINE, str(reports))
             prepare()

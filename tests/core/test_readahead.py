@@ -101,7 +101,7 @@ def test_a_question_that_fails_ends_it_quietly(tmp_path: Path, caplog: pytest.Lo
     def broken() -> bool:
         raise OSError("the pool's event is gone")
 
-    with ReadAhead(paths, broken) as ahead:
+    with ReadAhead(paths, broken, ahead=10) as ahead:
         assert until(lambda: all(not t.is_alive() for t in ahead._threads))
     assert (ahead.began, ahead.advised) == (False, 0)
     assert any("cannot tell whether to read ahead" in r.getMessage() for r in caplog.records) == readahead.AVAILABLE

@@ -780,10 +780,9 @@ class Index:
         themselves (_Parsers.write; ``live``: into the secondary indexes, none deferred);
         ``writer`` writes any group whose process failed. Returns how many files were read."""
         result, total, done = writer.result, len(files), 0
-        # (from the disk, not the page cache, the files are asked for ahead of the parsers)
-        # (ahead of the groups being written, two for each parser process: see _Parsers.write)
-        with readahead.ReadAhead(files, parsers.reads_wait,
-                                 ahead=max(readahead.AHEAD_FILES, 2 * parsers.workers * WRITE_GROUP_FILES_MAX)) as ahead:
+        # Files that come from the disk are asked for ahead of the parsers: past the groups
+        # written, as many as two groups for each parser process (see _Parsers.write).
+        with readahead.ReadAhead(files, parsers.reads_wait, ahead=2 * parsers.workers * WRITE_GROUP_FILES_MAX) as ahead:
             for group, written in parsers.write(files, limits, live):
                 if written is None:  # its parser process failed: perhaps after it committed some of the group
                     written, unwritten = self._committed_in_run(writer.run_id, group)

@@ -43,9 +43,6 @@ WAIT_PER_FILE_S: Final = 40e-6
 #: and one turn of another process on the core made such a run look slow in 2 of 17
 #: runs; reading 128 from disk takes 13-17 ms here, which the import waits once a process
 MIN_FILES: Final = 128
-#: files asked for ahead of those the parser processes have finished with: the groups
-#: they hold (two groups of at most 2,048 files, see core/index.py), and as many more
-AHEAD_FILES: Final = 8192
 #: bytes of a file asked for at most (a report's file is a few kilobytes; a mailbox's,
 #: read on in order, is read ahead by the operating system itself)
 FILE_BYTES: Final = 1 << 20
@@ -95,8 +92,7 @@ class ReadAhead:
     read, and no more than ``ahead`` files past it are asked for. Stop with :meth:`stop`
     (or use it as a context manager)."""
 
-    def __init__(self, paths: Sequence[str], wanted: Callable[[], bool], *, ahead: int = AHEAD_FILES,
-                 threads: int = THREADS) -> None:
+    def __init__(self, paths: Sequence[str], wanted: Callable[[], bool], *, ahead: int) -> None:
         self.paths = paths
         self.wanted = wanted
         self.ahead = ahead
@@ -110,7 +106,7 @@ class ReadAhead:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._threads = [threading.Thread(target=self._run, name=f"read-ahead-{i}", daemon=True)
-                         for i in range(threads if AVAILABLE else 0)]
+                         for i in range(THREADS if AVAILABLE else 0)]
 
     def __enter__(self) -> ReadAhead:
         self.start()
